@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs everything HaMaster's build, run and tests need on a fresh Debian machine that
+# has only the .NET SDK. Idempotent: each step checks first and does nothing if satisfied.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[setup] %s\n' "$*"; }
+
+# Debian packages: the RocksDB runtime (our binding loads librocksdb.so.7.8 through the C API),
+# Python grpcio + protobuf + protoc for the interop tests, Node.js + npm for grpc-js interop.
+need=()
+for pkg in librocksdb7.8 python3-grpcio python3-protobuf protobuf-compiler; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  log "installing Debian packages: ${need[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# npm packages of the interop tests (grpc-js client and server scripts).
+for dir in tests/*/interop; do
+  [ -f "$dir/package.json" ] || continue
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package.json" -nt "$dir/node_modules" ]; then
+    log "npm install in $dir"
+    if [ -f "$dir/package-lock.json" ]; then
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    else
+      (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
+    fi
+    touch "$dir/node_modules"
+  fi
+done
+
+# NuGet packages.
+log "dotnet restore"
+dotnet restore HaMaster.sln --verbosity quiet
+log "ready"
