@@ -1,2 +1,70 @@
 #!/usr/bin/env bash
-echo "not yet: the master server is being built (issue 6)"
+# Starts a local three-master HaMaster cluster on 127.0.0.1 with the embedded RocksDB store,
+# waits for a leader and prints the endpoints.
+#   scripts/run.sh            start (data under ./.cluster, logs in ./.cluster/master-N.log)
+#   scripts/run.sh stop       stop the masters this script started (by their recorded PIDs)
+#   scripts/run.sh status     show the cluster
+# Ports: client 19200-19202, peer 19300-19302, web 19400-19402 (HAMASTER_BASE_PORT moves them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+data=${HAMASTER_DATA:-$root/.cluster}
+base=${HAMASTER_BASE_PORT:-19200}
+server="$root/src/HaMaster.Server/bin/Release/net10.0/hamaster-server.dll"
+cli="$root/src/HaMaster.Cli/bin/Release/net10.0/hamaster.dll"
+masters="127.0.0.1:$base,127.0.0.1:$((base + 1)),127.0.0.1:$((base + 2))"
+
+stop() {
+  for pidfile in "$data"/master-*.pid; do
+    [ -f "$pidfile" ] || continue
+    pid=$(cat "$pidfile")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -9 "$pid" 2>/dev/null || true
+      echo "stopped master $(basename "$pidfile" .pid) (pid $pid)"
+    fi
+    rm -f "$pidfile"
+  done
+}
+
+case "${1:-start}" in
+  stop) stop; exit 0 ;;
+  status) exec dotnet "$cli" --masters "$masters" cluster status ;;
+  start) ;;
+  *) echo "usage: scripts/run.sh [start|stop|status]" >&2; exit 2 ;;
+esac
+
+bash scripts/setup.sh
+echo "[run] building (Release)"
+dotnet build src/HaMaster.Server -c Release --nologo -v quiet -clp:ErrorsOnly
+dotnet build src/HaMaster.Cli -c Release --nologo -v quiet -clp:ErrorsOnly
+
+mkdir -p "$data"
+stop >/dev/null
+members=""
+for i in 1 2 3; do
+  members+="${members:+,}$i=127.0.0.1:$((base + i - 1))/127.0.0.1:$((base + 100 + i - 1))/127.0.0.1:$((base + 200 + i - 1))"
+done
+for i in 1 2 3; do
+  nohup dotnet "$server" --id "$i" --members "$members" --data-dir "$data/master-$i" \
+    --client-port $((base + i - 1)) --peer-port $((base + 100 + i - 1)) --web-port $((base + 200 + i - 1)) \
+    >"$data/master-$i.log" 2>&1 &
+  echo $! >"$data/master-$i.pid"
+done
+
+echo "[run] waiting for a leader"
+for _ in $(seq 1 120); do
+  if out=$(dotnet "$cli" --masters "$masters" cluster status 2>/dev/null) && grep -qi "leader" <<<"$out"; then
+    echo "$out"
+    echo
+    echo "HaMaster is running: client ports $masters; status pages http://127.0.0.1:$((base + 200))/ (and +1, +2)"
+    echo "Try:   dotnet $cli --masters $masters fs mkdir -p /demo && dotnet $cli --masters $masters fs ls /"
+    echo "Stop:  scripts/run.sh stop      Logs: $data/master-N.log"
+    exit 0
+  fi
+  sleep 0.5
+done
+echo "[run] no leader after 60 s; see $data/master-*.log" >&2
+tail -n 20 "$data"/master-*.log >&2 || true
+exit 1

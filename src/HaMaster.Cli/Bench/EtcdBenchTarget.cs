@@ -1,0 +1,114 @@
+using System.Text;
+using Google.Protobuf;
+using HaMaster.Cli.Etcd;
+using HaMaster.Client;
+using HaMaster.Grpc;
+
+namespace HaMaster.Cli.Bench;
+
+/// <summary>
+/// Drives an etcd v3 cluster with the same generator: Put of a 16-byte key and a 100-byte value,
+/// Range of one key (linearizable, or serializable for the stale workload), and a prefix Range
+/// with limit 100. Calls go over our own gRPC channel (h2c), one attempt each, like the raw
+/// HaMaster client. Keys are RUNID (8 hex) + kind letter + 7 hex digits = 16 bytes.
+/// </summary>
+public sealed class EtcdBenchTarget : IBenchTarget
+{
+    private const string PutMethod = "/etcdserverpb.KV/Put";
+    private const string RangeMethod = "/etcdserverpb.KV/Range";
+
+    private readonly BenchOptions _options;
+    private readonly GrpcChannel[] _channels;
+    private readonly ByteString _value = ByteString.CopyFrom(new byte[100]);
+
+    public EtcdBenchTarget(BenchOptions options)
+    {
+        _options = options.Validate();
+        var endpoints = options.Spread ? options.Endpoints : [options.Endpoints[0]];
+        _channels = endpoints.Select(e => new GrpcChannel(MasterEndpoint.ToUri(e))).ToArray();
+    }
+
+    public async ValueTask PrepareAsync(BenchWorkload workload, CancellationToken cancellationToken)
+    {
+        if (workload is BenchWorkload.Read or BenchWorkload.ReadStale or BenchWorkload.Mixed)
+        {
+            await FillAsync('r', _options.ReadSetSize, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (workload is BenchWorkload.List)
+        {
+            await FillAsync('l', _options.ListSize, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask WriteAsync(long index, CancellationToken cancellationToken) =>
+        _ = await Pick(index).UnaryAsync(PutMethod, new PutRequest { Key = Key('w', index), Value = _value }, PutResponse.Parser, CallOptions(cancellationToken)).ConfigureAwait(false);
+
+    public async ValueTask ReadAsync(long index, bool stale, CancellationToken cancellationToken)
+    {
+        var response = await Pick(index).UnaryAsync(RangeMethod, new RangeRequest { Key = Key('r', index % _options.ReadSetSize), Serializable = stale }, RangeResponse.Parser, CallOptions(cancellationToken)).ConfigureAwait(false);
+        if (response.Message.Kvs.Count != 1)
+        {
+            throw new InvalidOperationException("etcd Range found no prepared key");
+        }
+    }
+
+    public async ValueTask ListAsync(long index, CancellationToken cancellationToken)
+    {
+        var prefix = Prefix('l');
+        var request = new RangeRequest { Key = prefix, RangeEnd = PrefixEnd(prefix), Limit = _options.ListSize };
+        var response = await Pick(index).UnaryAsync(RangeMethod, request, RangeResponse.Parser, CallOptions(cancellationToken)).ConfigureAwait(false);
+        if (response.Message.Kvs.Count != _options.ListSize)
+        {
+            throw new InvalidOperationException($"etcd prefix Range returned {response.Message.Kvs.Count} keys, expected {_options.ListSize}");
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        foreach (var channel in _channels)
+        {
+            channel.Dispose();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>The 16-byte key of entry <paramref name="index"/> of a kind ('w' write, 'r' read set, 'l' list).</summary>
+    internal ByteString Key(char kind, long index) =>
+        ByteString.CopyFrom(Encoding.ASCII.GetBytes(_options.RunId + kind + (index & 0xFFFFFFF).ToString("x7", System.Globalization.CultureInfo.InvariantCulture)));
+
+    private ByteString Prefix(char kind) => ByteString.CopyFrom(Encoding.ASCII.GetBytes(_options.RunId + kind));
+
+    /// <summary>etcd's prefix range end: the prefix with its last byte incremented.</summary>
+    internal static ByteString PrefixEnd(ByteString prefix)
+    {
+        var bytes = prefix.ToByteArray();
+        bytes[^1]++;
+        return ByteString.CopyFrom(bytes);
+    }
+
+    private GrpcChannel Pick(long index) => _channels[(int)(index % _channels.Length)];
+
+    private CallOptions CallOptions(CancellationToken cancellationToken) => new() { Timeout = _options.CallTimeout, CancellationToken = cancellationToken };
+
+    private async ValueTask FillAsync(char kind, int count, CancellationToken cancellationToken)
+    {
+        await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (i, ct) =>
+        {
+            // Preparation retries a few times: a freshly started cluster may still be electing.
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    _ = await Pick(i).UnaryAsync(PutMethod, new PutRequest { Key = Key(kind, i), Value = _value }, PutResponse.Parser, CallOptions(ct)).ConfigureAwait(false);
+                    return;
+                }
+                catch (GrpcException ex) when (attempt < 5 && ex.Status is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), ct).ConfigureAwait(false);
+                }
+            }
+        }).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,127 @@
+namespace HaMaster.Client;
+
+/// <summary>
+/// Settings of a <see cref="HaMasterClient"/>. Immutable; <see cref="Validate"/> is called by the
+/// client's constructor, so an instance that reaches a client is known to be consistent.
+/// </summary>
+public sealed record HaMasterClientOptions
+{
+    /// <summary>
+    /// Client addresses ("host:port") of some masters. Any one that answers is enough: the
+    /// client learns the others and the leader from it. Required, at least one.
+    /// </summary>
+    public IReadOnlyList<string> Seeds { get; init; } = [];
+
+    /// <summary>Deadline of one attempt of one call (sent as <c>grpc-timeout</c>). Default 10 s.</summary>
+    public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Wall-clock budget of one logical call including every retry and backoff delay. Once spent,
+    /// the last failure is surfaced. Default 30 s; an attempt's deadline is clipped to what is
+    /// left of the budget.
+    /// </summary>
+    public TimeSpan TotalRetryBudget { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Maximum attempts of one logical call (first try included). Default 12; 1 = no retries.</summary>
+    public int MaxAttempts { get; init; } = 12;
+
+    /// <summary>First backoff delay; doubles per retry (with jitter) up to <see cref="MaxBackoff"/>. Default 50 ms.</summary>
+    public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Cap of one backoff delay. Default 2 s.</summary>
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Timeout of one leader-discovery probe (<c>GetClusterInfo</c> to one master). Default 3 s.</summary>
+    public TimeSpan DiscoveryTimeout { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Caller identity sent as <c>hamaster-user</c>; null = none (the master's default user).</summary>
+    public string? User { get; init; }
+
+    /// <summary>Caller groups sent comma-separated as <c>hamaster-groups</c>; empty = none.</summary>
+    public IReadOnlyList<string> Groups { get; init; } = [];
+
+    /// <summary>
+    /// Exactly-once session id. Null (default) = a random id per client instance. Give a fixed id
+    /// only to one live client at a time: two clients sharing it would collide on sequence numbers.
+    /// </summary>
+    public string? ClientId { get; init; }
+
+    /// <summary>
+    /// When false, every call goes to <c>Seeds[0]</c> only: no discovery, no redirects (the
+    /// <c>hamaster-leader</c> trailer is ignored), no rotation. For tests and benchmarks that
+    /// measure one master. Default true.
+    /// </summary>
+    public bool FollowLeader { get; init; } = true;
+
+    /// <summary>When false ("raw" mode), each call is made exactly once and any failure surfaces. Default true.</summary>
+    public bool Retry { get; init; } = true;
+
+    /// <summary>Throws <see cref="ArgumentException"/> describing the first invalid setting.</summary>
+    public HaMasterClientOptions Validate()
+    {
+        if (Seeds is null || Seeds.Count == 0)
+        {
+            throw new ArgumentException("At least one seed address (host:port) is required.", nameof(Seeds));
+        }
+
+        foreach (var seed in Seeds)
+        {
+            _ = MasterEndpoint.Normalize(seed);
+        }
+
+        RequirePositive(CallTimeout, nameof(CallTimeout));
+        RequirePositive(TotalRetryBudget, nameof(TotalRetryBudget));
+        RequirePositive(InitialBackoff, nameof(InitialBackoff));
+        RequirePositive(DiscoveryTimeout, nameof(DiscoveryTimeout));
+        if (MaxBackoff < InitialBackoff)
+        {
+            throw new ArgumentException($"MaxBackoff ({MaxBackoff}) must be at least InitialBackoff ({InitialBackoff}).", nameof(MaxBackoff));
+        }
+
+        if (MaxAttempts < 1)
+        {
+            throw new ArgumentException($"MaxAttempts must be at least 1 (got {MaxAttempts}).", nameof(MaxAttempts));
+        }
+
+        if (User is not null && !IsHeaderSafe(User))
+        {
+            throw new ArgumentException("User must be printable ASCII without commas.", nameof(User));
+        }
+
+        foreach (var group in Groups ?? [])
+        {
+            if (string.IsNullOrEmpty(group) || !IsHeaderSafe(group))
+            {
+                throw new ArgumentException($"Group '{group}' must be non-empty printable ASCII without commas.", nameof(Groups));
+            }
+        }
+
+        if (ClientId is not null && (ClientId.Length == 0 || ClientId.Length > 128))
+        {
+            throw new ArgumentException("ClientId must have 1 to 128 characters.", nameof(ClientId));
+        }
+
+        return this;
+    }
+
+    private static void RequirePositive(TimeSpan value, string name)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"{name} must be positive (got {value}).", name);
+        }
+    }
+
+    private static bool IsHeaderSafe(string value)
+    {
+        foreach (var c in value)
+        {
+            if (c < 0x20 || c > 0x7E || c == ',')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Logging;
+
+namespace HaMaster.Grpc;
+
+/// <summary>Source-generated log messages of the gRPC layer.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "gRPC call {Method} failed with an unexpected exception; answered INTERNAL")]
+    public static partial void UnexpectedHandlerException(ILogger logger, string method, Exception exception);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "gRPC call {Method} ended with {Status}: {Detail}")]
+    public static partial void CallFailed(ILogger logger, string method, StatusCode status, string detail);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "gRPC call {Method} cancelled by the client")]
+    public static partial void CallCancelledByClient(ILogger logger, string method);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "Ignoring malformed grpc-timeout '{Value}' on {Method}")]
+    public static partial void MalformedTimeout(ILogger logger, string method, string value);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Debug, Message = "Could not send the status of {Method}: the stream is gone")]
+    public static partial void StatusNotSent(ILogger logger, string method, Exception exception);
+}

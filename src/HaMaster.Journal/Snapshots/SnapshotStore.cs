@@ -1,0 +1,226 @@
+namespace HaMaster.Journal;
+
+/// <summary>
+/// Snapshots on disk: <c>snapshot-{index}-{term}/manifest.json</c> plus <c>data/</c> (e.g. a RocksDB
+/// checkpoint). Created atomically (build in <c>tmp-*</c> or <c>recv-*</c>, checksum and fsync every
+/// file, write the manifest, rename, fsync the parent), listed, streamed in chunks and
+/// garbage-collected. Thread-safe; a directory being written is owned by one writer/receiver.
+/// </summary>
+public sealed class SnapshotStore
+{
+    internal const string ManifestFileName = "manifest.json";
+    internal const string DataDirectoryName = "data";
+    private readonly HashSet<string> _inProgress = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+
+    /// <param name="directory">Root directory of the store (created if missing).</param>
+    /// <param name="keepNewest">Snapshots kept by <see cref="CollectGarbage"/> (default 2, at least 1).</param>
+    /// <param name="faults">Optional fault injection.</param>
+    public SnapshotStore(string directory, int keepNewest = 2, IStorageFaults? faults = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(keepNewest, 1);
+        Directory = Path.GetFullPath(directory);
+        KeepNewest = keepNewest;
+        Io = new StorageIo(faults);
+        Io.CreateDirectory(Directory);
+    }
+
+    public string Directory { get; }
+
+    public int KeepNewest { get; }
+
+    internal StorageIo Io { get; }
+
+    /// <summary>The newest committed snapshot (highest index, then term), or null.</summary>
+    public SnapshotManifest? Latest => List() is { Count: > 0 } all ? all[^1] : null;
+
+    /// <summary>Committed snapshots, oldest first. Directories without a readable manifest are skipped.</summary>
+    public IReadOnlyList<SnapshotManifest> List()
+    {
+        var result = new List<SnapshotManifest>();
+        foreach (var dir in System.IO.Directory.GetDirectories(Directory, "snapshot-*"))
+        {
+            var manifestPath = Path.Combine(dir, ManifestFileName);
+            if (!File.Exists(manifestPath))
+            {
+                continue;
+            }
+            try
+            {
+                var manifest = SnapshotManifest.FromBytes(File.ReadAllBytes(manifestPath));
+                if (Path.GetFileName(dir) == manifest.DirectoryName)
+                {
+                    result.Add(manifest);
+                }
+            }
+            catch (SnapshotIntegrityException)
+            {
+                // Not ours or damaged; never offered for restore.
+            }
+        }
+        result.Sort((a, b) => a.Index != b.Index ? a.Index.CompareTo(b.Index) : a.Term.CompareTo(b.Term));
+        return result;
+    }
+
+    /// <summary>The directory holding the snapshot's files.</summary>
+    public string PathOf(SnapshotManifest manifest) => Path.Combine(Directory, manifest.DirectoryName, DataDirectoryName);
+
+    /// <summary>
+    /// Starts a snapshot: the caller creates its files under <see cref="SnapshotWriter.Directory"/>
+    /// (which does not exist yet, as a RocksDB checkpoint requires), then calls <see cref="SnapshotWriter.Commit"/>.
+    /// </summary>
+    public SnapshotWriter BeginSnapshot(ulong index, ulong term, ReadOnlyMemory<byte> config)
+    {
+        var temp = Path.Combine(Directory, $"tmp-{index:D20}-{term:D20}-{Guid.NewGuid():N}");
+        Io.CreateDirectory(temp);
+        Track(temp, add: true);
+        return new SnapshotWriter(this, temp, index, term, config.ToArray());
+    }
+
+    /// <summary>Opens a committed snapshot for chunked streaming to a follower.</summary>
+    public SnapshotReader OpenForStreaming(SnapshotManifest manifest, int chunkBytes = 1 << 20)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkBytes, 1);
+        var dataDirectory = PathOf(manifest);
+        if (!System.IO.Directory.Exists(Path.Combine(Directory, manifest.DirectoryName)))
+        {
+            throw new FileNotFoundException($"Snapshot {manifest} is not in the store (collected?).", dataDirectory);
+        }
+        return new SnapshotReader(manifest, dataDirectory, chunkBytes);
+    }
+
+    /// <summary>
+    /// Starts (or resumes) receiving the snapshot described by <paramref name="header"/>. A partial
+    /// receive of the same snapshot left by an earlier attempt is continued from
+    /// <see cref="SnapshotReceiver.ResumeFile"/>/<see cref="SnapshotReceiver.ResumeOffset"/>.
+    /// </summary>
+    public SnapshotReceiver BeginReceive(SnapshotManifest header)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        foreach (var file in header.Files)
+        {
+            SnapshotManifest.ValidateName(file.Name);
+        }
+        var path = Path.Combine(Directory, $"recv-{header.Index:D20}-{header.Term:D20}");
+        Track(path, add: true);
+        try
+        {
+            return new SnapshotReceiver(this, path, header);
+        }
+        catch
+        {
+            Track(path, add: false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Keeps the newest <see cref="KeepNewest"/> snapshots; deletes older ones, abandoned temp
+    /// directories and partial receives at or below the newest snapshot. Returns the number of directories removed.
+    /// </summary>
+    public int CollectGarbage()
+    {
+        var removed = 0;
+        var all = List();
+        foreach (var old in all.Take(Math.Max(0, all.Count - KeepNewest)))
+        {
+            DeleteDirectory(Path.Combine(Directory, old.DirectoryName));
+            removed++;
+        }
+        var latestIndex = all.Count > 0 ? all[^1].Index : 0;
+        foreach (var dir in System.IO.Directory.GetDirectories(Directory))
+        {
+            var name = Path.GetFileName(dir);
+            bool busy;
+            lock (_lock)
+            {
+                busy = _inProgress.Contains(dir);
+            }
+            if (busy)
+            {
+                continue;
+            }
+            var stale = name.StartsWith("tmp-", StringComparison.Ordinal)
+                || (name.StartsWith("recv-", StringComparison.Ordinal) && ulong.TryParse(name.AsSpan(5, Math.Min(20, name.Length - 5)), out var index) && index <= latestIndex);
+            if (stale)
+            {
+                DeleteDirectory(dir);
+                removed++;
+            }
+        }
+        if (removed > 0)
+        {
+            Io.SyncDirectory(Directory);
+        }
+        return removed;
+    }
+
+    internal void Track(string path, bool add)
+    {
+        lock (_lock)
+        {
+            if (add)
+            {
+                _inProgress.Add(path);
+            }
+            else
+            {
+                _inProgress.Remove(path);
+            }
+        }
+    }
+
+    /// <summary>fsyncs every file and directory under <paramref name="root"/> (files first, then directories bottom-up).</summary>
+    internal void SyncTree(string root)
+    {
+        foreach (var file in System.IO.Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
+        {
+            using var handle = File.OpenHandle(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            Io.SyncData(handle, file);
+        }
+        foreach (var dir in System.IO.Directory.EnumerateDirectories(root, "*", SearchOption.AllDirectories).OrderByDescending(d => d.Length))
+        {
+            Io.SyncDirectory(dir);
+        }
+        Io.SyncDirectory(root);
+    }
+
+    /// <summary>Moves a finished directory to its final name and makes that durable.</summary>
+    internal SnapshotManifest Publish(string source, SnapshotManifest manifest)
+    {
+        var final = Path.Combine(Directory, manifest.DirectoryName);
+        if (System.IO.Directory.Exists(final))
+        {
+            throw new InvalidOperationException($"The store already holds {manifest} at '{final}'.");
+        }
+        Io.WriteFileAtomically(Path.Combine(source, ManifestFileName), manifest.ToBytes());
+        Io.Rename(source, final);
+        Io.SyncDirectory(Directory);
+        return manifest;
+    }
+
+    internal static void DeleteDirectory(string path)
+    {
+        if (System.IO.Directory.Exists(path))
+        {
+            System.IO.Directory.Delete(path, recursive: true);
+        }
+    }
+
+    /// <summary>Length and CRC-32C of a file, read in 1 MiB blocks.</summary>
+    internal static (long Length, uint Crc) Checksum(string path)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        var buffer = new byte[1 << 20];
+        long offset = 0;
+        var state = ~0u;
+        int n;
+        while ((n = RandomAccess.Read(handle, buffer, offset)) > 0)
+        {
+            state = Crc32C.Update(state, buffer.AsSpan(0, n));
+            offset += n;
+        }
+        return (offset, ~state);
+    }
+}

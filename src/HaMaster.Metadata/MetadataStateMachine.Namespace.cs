@@ -1,0 +1,436 @@
+using HaMaster.Metadata.Store;
+using HaMaster.Protos.V1;
+using FileInfo = HaMaster.Protos.V1.FileInfo;
+
+namespace HaMaster.Metadata;
+
+public sealed partial class MetadataStateMachine
+{
+    /// <summary>Block size used when neither the request nor the entry names one (64 MiB).</summary>
+    internal const ulong FallbackBlockSizeBytes = 64UL << 20;
+
+    /// <summary>Largest permission value (07777).</summary>
+    internal const uint MaxMode = 0xFFF;
+
+    private static CommandResult Execute(ApplyTransaction tx, JournalEntry entry) => entry.CommandCase switch
+    {
+        JournalEntry.CommandOneofCase.CreateDirectory => CreateDirectory(tx, entry, entry.CreateDirectory),
+        JournalEntry.CommandOneofCase.CreateFile => CreateFile(tx, entry, entry.CreateFile),
+        JournalEntry.CommandOneofCase.CompleteFile => CompleteFile(tx, entry, entry.CompleteFile),
+        JournalEntry.CommandOneofCase.Delete => Delete(tx, entry, entry.Delete),
+        JournalEntry.CommandOneofCase.Rename => Rename(tx, entry, entry.Rename),
+        JournalEntry.CommandOneofCase.SetAttribute => SetAttribute(tx, entry.SetAttribute),
+        JournalEntry.CommandOneofCase.AllocateBlock => AllocateBlock(tx, entry, entry.AllocateBlock),
+        JournalEntry.CommandOneofCase.CommitBlock => CommitBlock(tx, entry.CommitBlock),
+        JournalEntry.CommandOneofCase.RemoveBlockLocations => RemoveBlockLocations(tx, entry.RemoveBlockLocations),
+        JournalEntry.CommandOneofCase.RegisterWorker => RegisterWorker(tx, entry, entry.RegisterWorker),
+        JournalEntry.CommandOneofCase.MarkWorkerLost => MarkWorkerLost(tx, entry.MarkWorkerLost),
+        _ => Fail(MetadataStatus.InvalidArgument, "journal entry carries no known command"),
+    };
+
+    private static CommandResult CreateDirectory(ApplyTransaction tx, JournalEntry entry, CreateDirectoryRequest request)
+    {
+        if (PathValidator.Validate(request.Path) is { } invalid)
+        {
+            return Fail(MetadataStatus.InvalidArgument, invalid);
+        }
+
+        if (request.Mode > MaxMode)
+        {
+            return Fail(MetadataStatus.InvalidArgument, ModeOutOfRange(request.Mode));
+        }
+
+        var path = request.Path;
+        var components = PathValidator.Split(path);
+        var walk = Walk.Resolve(tx, components);
+        switch (walk.Outcome)
+        {
+            case WalkOutcome.Found:
+                return request.Recursive && walk.Last.Kind == InodeKind.Directory
+                    ? Info(walk.Last, path)
+                    : Fail(MetadataStatus.AlreadyExists, $"{path}: already exists");
+            case WalkOutcome.NotDirectory:
+                return Fail(MetadataStatus.FailedPrecondition, walk.NotDirectoryMessage(path, components));
+        }
+
+        if (walk.Depth < components.Length - 1 && !request.Recursive)
+        {
+            return Fail(MetadataStatus.NotFound, MissingParent(path, components));
+        }
+
+        var parent = CreateMissingAncestors(tx, entry, components, walk);
+        var mode = request.Mode == 0 ? Metastore.DefaultDirectoryMode : request.Mode;
+        var created = AddChild(tx, entry, parent, components[^1], InodeKind.Directory, mode);
+        return Info(created, path);
+    }
+
+    private static CommandResult CreateFile(ApplyTransaction tx, JournalEntry entry, CreateFileRequest request)
+    {
+        if (PathValidator.Validate(request.Path) is { } invalid)
+        {
+            return Fail(MetadataStatus.InvalidArgument, invalid);
+        }
+
+        if (request.Mode > MaxMode)
+        {
+            return Fail(MetadataStatus.InvalidArgument, ModeOutOfRange(request.Mode));
+        }
+
+        if (request.TtlMs < 0)
+        {
+            return Fail(MetadataStatus.InvalidArgument, "ttl_ms must not be negative");
+        }
+
+        var path = request.Path;
+        var components = PathValidator.Split(path);
+        var walk = Walk.Resolve(tx, components);
+        switch (walk.Outcome)
+        {
+            case WalkOutcome.Found:
+                return Fail(MetadataStatus.AlreadyExists, $"{path}: already exists");
+            case WalkOutcome.NotDirectory:
+                return Fail(MetadataStatus.FailedPrecondition, walk.NotDirectoryMessage(path, components));
+        }
+
+        if (walk.Depth < components.Length - 1 && !request.Recursive)
+        {
+            return Fail(MetadataStatus.NotFound, MissingParent(path, components));
+        }
+
+        var parent = CreateMissingAncestors(tx, entry, components, walk);
+        var mode = request.Mode == 0 ? Metastore.DefaultFileMode : request.Mode;
+        var file = AddChild(tx, entry, parent, components[^1], InodeKind.File, mode);
+        file.BlockSizeBytes = request.BlockSizeBytes != 0 ? request.BlockSizeBytes
+            : entry.DefaultBlockSizeBytes != 0 ? entry.DefaultBlockSizeBytes : FallbackBlockSizeBytes;
+        file.TtlMs = request.TtlMs;
+        return Info(file, path);
+    }
+
+    private static CommandResult CompleteFile(ApplyTransaction tx, JournalEntry entry, CompleteFileRequest request)
+    {
+        if (!TryResolveFile(tx, request.Path, out var file, out var failure))
+        {
+            return failure;
+        }
+
+        var capacity = (ulong)file.BlockIds.Count * file.BlockSizeBytes;
+        if (request.Length > capacity)
+        {
+            return Fail(
+                MetadataStatus.InvalidArgument,
+                $"{request.Path}: length {request.Length} exceeds the {file.BlockIds.Count} allocated blocks of {file.BlockSizeBytes} bytes");
+        }
+
+        var updated = tx.GetInodeForUpdate(file.Id);
+        updated.Length = request.Length;
+        updated.Completed = true;
+        updated.ModificationTimeMs = entry.TimeMs;
+        return Info(updated, request.Path);
+    }
+
+    private static CommandResult Delete(ApplyTransaction tx, JournalEntry entry, DeleteRequest request)
+    {
+        if (PathValidator.Validate(request.Path) is { } invalid)
+        {
+            return Fail(MetadataStatus.InvalidArgument, invalid);
+        }
+
+        var path = request.Path;
+        if (path == "/")
+        {
+            return Fail(MetadataStatus.InvalidArgument, "/: cannot delete the root directory");
+        }
+
+        var components = PathValidator.Split(path);
+        var walk = Walk.Resolve(tx, components);
+        if (walk.Outcome != WalkOutcome.Found)
+        {
+            return Fail(walk.TargetFailure(path, components));
+        }
+
+        var target = walk.Last;
+        if (target.Kind == InodeKind.Directory && target.ChildCount > 0 && !request.Recursive)
+        {
+            return Fail(MetadataStatus.FailedPrecondition, $"{path}: directory not empty");
+        }
+
+        var parent = tx.GetInodeForUpdate(target.ParentId);
+        parent.ChildCount--;
+        parent.ModificationTimeMs = entry.TimeMs;
+        ulong deleted = 0;
+        var pending = new Stack<InodeRecord>();
+        pending.Push(target);
+        while (pending.Count > 0)
+        {
+            var inode = pending.Pop();
+            if (inode.Kind == InodeKind.Directory)
+            {
+                foreach (var (_, childId) in tx.ListAllChildren(inode.Id))
+                {
+                    pending.Push(tx.GetInode(childId) ?? throw new InvalidOperationException($"child {childId} of {inode.Id} is missing"));
+                }
+            }
+            else
+            {
+                foreach (var blockId in inode.BlockIds)
+                {
+                    RemoveBlock(tx, blockId);
+                }
+            }
+
+            tx.DeleteEdge(inode.ParentId, inode.Name);
+            tx.DeleteInode(inode.Id);
+            deleted++;
+        }
+
+        tx.State.InodeCount -= deleted;
+        return new CommandResult { Status = MetadataStatus.Ok, DeletedCount = deleted };
+    }
+
+    private static CommandResult Rename(ApplyTransaction tx, JournalEntry entry, RenameRequest request)
+    {
+        if (PathValidator.Validate(request.SrcPath) is { } invalidSource)
+        {
+            return Fail(MetadataStatus.InvalidArgument, invalidSource);
+        }
+
+        if (PathValidator.Validate(request.DstPath) is { } invalidDestination)
+        {
+            return Fail(MetadataStatus.InvalidArgument, invalidDestination);
+        }
+
+        string src = request.SrcPath, dst = request.DstPath;
+        if (src == "/")
+        {
+            return Fail(MetadataStatus.InvalidArgument, "/: cannot rename the root directory");
+        }
+
+        var srcComponents = PathValidator.Split(src);
+        var srcWalk = Walk.Resolve(tx, srcComponents);
+        if (srcWalk.Outcome != WalkOutcome.Found)
+        {
+            return Fail(srcWalk.TargetFailure(src, srcComponents));
+        }
+
+        var inode = srcWalk.Last;
+        if (src == dst)
+        {
+            return Info(inode, dst);
+        }
+
+        if (inode.Kind == InodeKind.Directory && dst.StartsWith(src + "/", StringComparison.Ordinal))
+        {
+            return Fail(MetadataStatus.FailedPrecondition, $"rename {src} to {dst}: cannot move a directory into itself");
+        }
+
+        var dstComponents = PathValidator.Split(dst);
+        var dstWalk = Walk.Resolve(tx, dstComponents);
+        switch (dstWalk.Outcome)
+        {
+            case WalkOutcome.Found:
+                return Fail(MetadataStatus.AlreadyExists, $"{dst}: already exists");
+            case WalkOutcome.NotDirectory:
+                return Fail(MetadataStatus.FailedPrecondition, dstWalk.NotDirectoryMessage(dst, dstComponents));
+        }
+
+        if (dstWalk.Depth < dstComponents.Length - 1)
+        {
+            return Fail(MetadataStatus.NotFound, MissingParent(dst, dstComponents));
+        }
+
+        var oldParent = tx.GetInodeForUpdate(inode.ParentId);
+        oldParent.ChildCount--;
+        oldParent.ModificationTimeMs = entry.TimeMs;
+        var newParent = tx.GetInodeForUpdate(dstWalk.Last.Id);
+        newParent.ChildCount++;
+        newParent.ModificationTimeMs = entry.TimeMs;
+        tx.DeleteEdge(inode.ParentId, inode.Name);
+        var moved = tx.GetInodeForUpdate(inode.Id);
+        moved.ParentId = newParent.Id;
+        moved.Name = dstComponents[^1];
+        tx.PutEdge(moved.ParentId, moved.Name, moved.Id);
+        return Info(moved, dst);
+    }
+
+    private static CommandResult SetAttribute(ApplyTransaction tx, SetAttributeRequest request)
+    {
+        if (PathValidator.Validate(request.Path) is { } invalid)
+        {
+            return Fail(MetadataStatus.InvalidArgument, invalid);
+        }
+
+        if (request.HasMode && request.Mode > MaxMode)
+        {
+            return Fail(MetadataStatus.InvalidArgument, ModeOutOfRange(request.Mode));
+        }
+
+        if (request.HasOwner && request.Owner.Length == 0)
+        {
+            return Fail(MetadataStatus.InvalidArgument, "owner must not be empty");
+        }
+
+        if (request.HasGroup && request.Group.Length == 0)
+        {
+            return Fail(MetadataStatus.InvalidArgument, "group must not be empty");
+        }
+
+        if (request.HasTtlMs && request.TtlMs < 0)
+        {
+            return Fail(MetadataStatus.InvalidArgument, "ttl_ms must not be negative");
+        }
+
+        var components = PathValidator.Split(request.Path);
+        var walk = Walk.Resolve(tx, components);
+        if (walk.Outcome != WalkOutcome.Found)
+        {
+            return Fail(walk.TargetFailure(request.Path, components));
+        }
+
+        var pending = new Stack<ulong>();
+        pending.Push(walk.Last.Id);
+        while (pending.Count > 0)
+        {
+            var inode = tx.GetInodeForUpdate(pending.Pop());
+            if (request.HasOwner)
+            {
+                inode.Owner = request.Owner;
+            }
+
+            if (request.HasGroup)
+            {
+                inode.Group = request.Group;
+            }
+
+            if (request.HasMode)
+            {
+                inode.Mode = request.Mode;
+            }
+
+            if (request.HasPinned)
+            {
+                inode.Pinned = request.Pinned;
+            }
+
+            if (request.HasTtlMs)
+            {
+                inode.TtlMs = request.TtlMs;
+            }
+
+            if (request.Recursive && inode.Kind == InodeKind.Directory)
+            {
+                foreach (var (_, childId) in tx.ListAllChildren(inode.Id))
+                {
+                    pending.Push(childId);
+                }
+            }
+        }
+
+        return Info(tx.GetInode(walk.Last.Id)!, request.Path);
+    }
+
+    /// <summary>Resolves a path that must name a file that is not complete yet.</summary>
+    private static bool TryResolveFile(ApplyTransaction tx, string path, out InodeRecord file, out CommandResult failure)
+    {
+        file = null!;
+        if (PathValidator.Validate(path) is { } invalid)
+        {
+            failure = Fail(MetadataStatus.InvalidArgument, invalid);
+            return false;
+        }
+
+        var components = PathValidator.Split(path);
+        var walk = Walk.Resolve(tx, components);
+        if (walk.Outcome != WalkOutcome.Found)
+        {
+            failure = Fail(walk.TargetFailure(path, components));
+            return false;
+        }
+
+        if (walk.Last.Kind != InodeKind.File)
+        {
+            failure = Fail(MetadataStatus.FailedPrecondition, $"{path}: is a directory, not a file");
+            return false;
+        }
+
+        if (walk.Last.Completed)
+        {
+            failure = Fail(MetadataStatus.FailedPrecondition, $"{path}: file is already complete");
+            return false;
+        }
+
+        file = walk.Last;
+        failure = null!;
+        return true;
+    }
+
+    /// <summary>Creates the directories between the deepest existing ancestor and the target's parent.</summary>
+    private static InodeRecord CreateMissingAncestors(ApplyTransaction tx, JournalEntry entry, string[] components, Walk walk)
+    {
+        var parent = walk.Last;
+        for (var depth = walk.Depth; depth < components.Length - 1; depth++)
+        {
+            parent = AddChild(tx, entry, parent, components[depth], InodeKind.Directory, Metastore.DefaultDirectoryMode);
+        }
+
+        return parent;
+    }
+
+    /// <summary>Creates an inode under <paramref name="parent"/> with the next id; owner and group come
+    /// from the entry's caller, times from the entry.</summary>
+    private static InodeRecord AddChild(ApplyTransaction tx, JournalEntry entry, InodeRecord parent, string name, InodeKind kind, uint mode)
+    {
+        var updatedParent = tx.GetInodeForUpdate(parent.Id);
+        updatedParent.ChildCount++;
+        updatedParent.ModificationTimeMs = entry.TimeMs;
+        var caller = entry.Caller;
+        var inode = new InodeRecord
+        {
+            Id = tx.State.NextInodeId++,
+            ParentId = parent.Id,
+            Name = name,
+            Kind = kind,
+            Owner = caller?.User ?? string.Empty,
+            Group = caller is { Groups.Count: > 0 } ? caller.Groups[0] : string.Empty,
+            Mode = mode,
+            CreationTimeMs = entry.TimeMs,
+            ModificationTimeMs = entry.TimeMs,
+        };
+        tx.PutInode(inode);
+        tx.PutEdge(parent.Id, name, inode.Id);
+        tx.State.InodeCount++;
+        return inode;
+    }
+
+    private static string MissingParent(string path, string[] components) =>
+        $"{path}: parent {PathValidator.Prefix(components, components.Length - 1)} does not exist";
+
+    private static string ModeOutOfRange(uint mode) => $"mode {Convert.ToString(mode, 8)} is out of range (at most 7777 octal)";
+
+    private static CommandResult Info(InodeRecord inode, string path) =>
+        new() { Status = MetadataStatus.Ok, FileInfo = ToFileInfo(inode, path) };
+
+    internal static FileInfo ToFileInfo(InodeRecord inode, string path)
+    {
+        var info = new FileInfo
+        {
+            Id = inode.Id,
+            ParentId = inode.ParentId,
+            Name = inode.Name,
+            Path = path,
+            Kind = inode.Kind,
+            Owner = inode.Owner,
+            Group = inode.Group,
+            Mode = inode.Mode,
+            CreationTimeMs = inode.CreationTimeMs,
+            ModificationTimeMs = inode.ModificationTimeMs,
+            Length = inode.Length,
+            BlockSizeBytes = inode.BlockSizeBytes,
+            Completed = inode.Completed,
+            Pinned = inode.Pinned,
+            TtlMs = inode.TtlMs,
+            ChildCount = inode.ChildCount,
+        };
+        info.BlockIds.AddRange(inode.BlockIds);
+        return info;
+    }
+}

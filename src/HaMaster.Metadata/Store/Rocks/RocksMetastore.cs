@@ -1,0 +1,172 @@
+using HaMaster.Metadata.Store.Caching;
+using HaMaster.Protos.V1;
+using HaMaster.Rocks;
+
+namespace HaMaster.Metadata.Store.Rocks;
+
+/// <summary>The RocksDB metastore: one database, one column family per record kind; a commit is one
+/// WriteBatch holding a whole applied batch together with the StateRecord (applied index and term).</summary>
+/// <remarks>
+/// Durability: batches are written with sync=false. The Raft log is the source of truth and is
+/// fsynced before entries commit; since the applied index travels in the same atomic batch as the
+/// effects, losing the tail of the RocksDB WAL in a power failure only means re-applying those
+/// entries from the log, which yields exactly the same state.
+/// </remarks>
+internal sealed class RocksMetastore : Metastore
+{
+    private readonly RocksDb _db;
+    private readonly RocksColumns _columns;
+    private readonly IInodeStore _inodes;
+    private readonly RocksBlockStore _blocks;
+    private StateRecord _state;
+
+    private RocksMetastore(RocksDb db, int inodeCacheEntries)
+    {
+        _db = db;
+        _columns = new RocksColumns(db);
+        var rocksInodes = new RocksInodeStore(db, _columns.Inodes, _columns.Edges);
+        _inodes = inodeCacheEntries > 0 ? new CachingInodeStore(rocksInodes, inodeCacheEntries) : rocksInodes;
+        _blocks = new RocksBlockStore(db, _columns);
+        var state = db.Get(RocksColumns.StateKey, _columns.Default);
+        if (state is null)
+        {
+            _state = InitialState();
+            using var batch = new WriteBatch();
+            var root = InitialRoot();
+            batch.Put(Keys.Id(root.Id), root.ToByteArray(), _columns.Inodes);
+            batch.Put(RocksColumns.StateKey, _state.ToByteArray(), _columns.Default);
+            db.Write(batch);
+        }
+        else
+        {
+            _state = StateRecord.Parser.ParseFrom(state);
+        }
+    }
+
+    public static RocksMetastore Open(string path, RocksDbOptions options, int inodeCacheEntries) =>
+        new(RocksDb.Open(path, options, RocksColumns.All), inodeCacheEntries);
+
+    public string Path => _db.Path;
+
+    public RocksDb Database => _db;
+
+    public override IInodeStore Inodes => _inodes;
+
+    public override IBlockStore Blocks => _blocks;
+
+    public override StateRecord State => _state;
+
+    public override SessionRecord? GetSession(string clientId)
+    {
+        var value = _db.Get(Keys.Utf8(clientId), _columns.Sessions);
+        return value is null ? null : SessionRecord.Parser.ParseFrom(value);
+    }
+
+    public override IEnumerable<SessionRecord> EnumerateSessions()
+    {
+        using var it = _db.NewIterator(_columns.Sessions);
+        for (it.SeekToFirst(); it.Valid; it.Next())
+        {
+            yield return SessionRecord.Parser.ParseFrom(it.Value.ToArray());
+        }
+
+        it.ThrowIfError();
+    }
+
+    public override void Commit(ApplyTransaction tx)
+    {
+        using (var batch = new WriteBatch())
+        {
+            _inodes.Stage(tx, batch);
+            _blocks.Stage(tx, batch);
+            foreach (var (id, session) in tx.Sessions)
+            {
+                if (session is null)
+                {
+                    batch.Delete(Keys.Utf8(id), _columns.Sessions);
+                }
+                else
+                {
+                    batch.Put(Keys.Utf8(id), session.ToByteArray(), _columns.Sessions);
+                }
+            }
+
+            batch.Put(RocksColumns.StateKey, tx.State.ToByteArray(), _columns.Default);
+            _db.Write(batch, sync: false);
+        }
+
+        _inodes.Publish(tx);
+        _blocks.Publish(tx);
+        _state = tx.State;
+    }
+
+    public override void WriteSnapshot(string directory) => _db.CreateCheckpoint(directory);
+
+    /// <summary>Replaces this (freshly created) database's content with <paramref name="source"/>'s.</summary>
+    public void Import(Metastore source)
+    {
+        const int chunk = 10_000;
+        var batch = new WriteBatch();
+        try
+        {
+            void MaybeFlush()
+            {
+                if (batch.Count >= chunk)
+                {
+                    _db.Write(batch);
+                    batch.Clear();
+                }
+            }
+
+            foreach (var inode in source.Inodes.EnumerateInodes())
+            {
+                batch.Put(Keys.Id(inode.Id), inode.ToByteArray(), _columns.Inodes);
+                if (inode.Id != RootId)
+                {
+                    batch.Put(Keys.Edge(inode.ParentId, inode.Name), Keys.Id(inode.Id), _columns.Edges);
+                }
+
+                MaybeFlush();
+            }
+
+            var locations = new List<KeyValuePair<ulong, LocationRecord>>();
+            foreach (var (id, block) in source.Blocks.EnumerateBlocks())
+            {
+                batch.Put(Keys.Id(id), block.ToByteArray(), _columns.Blocks);
+                locations.Clear();
+                source.Blocks.ListLocations(id, locations);
+                foreach (var (workerId, location) in locations)
+                {
+                    batch.Put(Keys.Pair(id, workerId), location.ToByteArray(), _columns.Locations);
+                    batch.Put(Keys.Pair(workerId, id), [], _columns.WorkerBlocks);
+                }
+
+                MaybeFlush();
+            }
+
+            foreach (var worker in source.Blocks.EnumerateWorkers())
+            {
+                batch.Put(Keys.Id(worker.Id), worker.ToByteArray(), _columns.Workers);
+                batch.Put(Keys.Utf8(worker.Address), Keys.Id(worker.Id), _columns.WorkerAddresses);
+                MaybeFlush();
+            }
+
+            foreach (var session in source.EnumerateSessions())
+            {
+                batch.Put(Keys.Utf8(session.ClientId), session.ToByteArray(), _columns.Sessions);
+                MaybeFlush();
+            }
+
+            batch.Put(RocksColumns.StateKey, source.State.ToByteArray(), _columns.Default);
+            _db.Write(batch);
+            _state = source.State;
+            _db.Flush();
+        }
+        finally
+        {
+            batch.Dispose();
+        }
+    }
+
+    public override void Dispose() => _db.Dispose();
+}

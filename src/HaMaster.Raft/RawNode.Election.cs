@@ -1,0 +1,214 @@
+using HaMaster.Raft.Tracking;
+
+namespace HaMaster.Raft;
+
+// Roles, timers and elections: Figure 2 "Rules for Servers", §5.2, pre-vote (thesis §9.6), check-quorum (§6.2).
+public sealed partial class RawNode
+{
+    private enum CampaignKind { PreElection, Election }
+
+    private readonly Dictionary<ulong, bool> _votes = [];
+
+    /// <summary>May this node campaign? Only voters of the latest configuration in its log (thesis §4.1).</summary>
+    private bool Promotable => Config.IsVoter(_id);
+
+    private void TickElection()
+    {
+        _electionElapsed++;
+        if (Promotable && _electionElapsed >= _randomizedElectionTimeout)
+        {
+            _electionElapsed = 0;
+            StartCampaign(_options.PreVote ? CampaignKind.PreElection : CampaignKind.Election, transfer: false);
+        }
+    }
+
+    private void TickLeader()
+    {
+        _heartbeatElapsed++;
+        _electionElapsed++;
+        if (_electionElapsed >= _options.ElectionTicks)
+        {
+            _electionElapsed = 0;
+            if (_options.CheckQuorum && !QuorumRecentlyActive())
+            {
+                // Check-quorum: we cannot prove we are still the leader; step down so a client can find the real one.
+                BecomeFollower(_term, 0);
+                return;
+            }
+            // A transfer that did not finish within an election timeout is abandoned (thesis §3.10).
+            if (_leadTransferee != 0) AbortLeaderTransfer();
+        }
+        if (_heartbeatElapsed >= _options.HeartbeatTicks)
+        {
+            _heartbeatElapsed = 0;
+            BroadcastHeartbeat();
+        }
+    }
+
+    private bool QuorumRecentlyActive()
+    {
+        var voters = Config.Voters;
+        var active = 0;
+        foreach (var v in voters)
+        {
+            if (v == _id) { active++; continue; }
+            if (_progress.TryGetValue(v, out var pr) && pr.RecentActive) active++;
+        }
+        foreach (var pr in _progress.Values) pr.RecentActive = false;
+        if (_progress.TryGetValue(_id, out var self)) self.RecentActive = true;
+        return active >= Config.Quorum;
+    }
+
+    /// <summary>
+    /// Resets volatile state for a new term/role. Drops pending reads: they were served by the old role and the host
+    /// must retry them (local ones appear in <see cref="Ready.DroppedReads"/>, forwarded ones get a rejecting response).
+    /// </summary>
+    private void Reset(ulong term)
+    {
+        if (term != _term)
+        {
+            _term = term;
+            _vote = 0;
+        }
+        _lead = 0;
+        _electionElapsed = 0;
+        _heartbeatElapsed = 0;
+        _randomizedElectionTimeout = _options.ElectionTicks + _rng.Next(_options.ElectionTicks);
+        _votes.Clear();
+        _leadTransferee = 0;
+        _uncommittedBytes = 0;
+        DropPendingReads();
+    }
+
+    private void BecomeFollower(ulong term, ulong lead)
+    {
+        Reset(term);
+        _role = RaftRole.Follower;
+        _lead = lead;
+        _progress.Clear();
+    }
+
+    private void BecomePreCandidate()
+    {
+        // Pre-vote changes neither term nor vote (§9.6): a node that cannot win leaves no trace.
+        DropPendingReads();
+        _votes.Clear();
+        _role = RaftRole.PreCandidate;
+        _lead = 0;
+        _progress.Clear();
+    }
+
+    private void BecomeCandidate()
+    {
+        Reset(_term + 1);
+        _vote = _id;
+        _role = RaftRole.Candidate;
+        _progress.Clear();
+    }
+
+    private void BecomeLeader()
+    {
+        Reset(_term);
+        _lead = _id;
+        _role = RaftRole.Leader;
+        ResetProgress();
+        _heartbeatRound = 0;
+        _confirmedRound = 0;
+        // §5.4.2 / §6.4: a no-op of our term lets us commit (and know) everything committed by earlier leaders.
+        AppendAsLeader(EntryType.Normal, ReadOnlyMemory<byte>.Empty);
+    }
+
+    private void StartCampaign(CampaignKind kind, bool transfer)
+    {
+        if (!Promotable) return;
+        MessageType type;
+        ulong term;
+        if (kind == CampaignKind.PreElection)
+        {
+            BecomePreCandidate();
+            type = MessageType.PreVote;
+            term = _term + 1;
+        }
+        else
+        {
+            BecomeCandidate();
+            type = MessageType.Vote;
+            term = _term;
+        }
+        if (RecordVote(_id, granted: true) == VoteResult.Won)
+        {
+            // Single-voter cluster.
+            if (kind == CampaignKind.PreElection) StartCampaign(CampaignKind.Election, transfer);
+            else BecomeLeader();
+            return;
+        }
+        var lastIndex = _log.LastIndex;
+        var lastTerm = _log.LastTerm;
+        foreach (var voter in Config.Voters)
+        {
+            if (voter == _id) continue;
+            Send(new Message { Type = type, From = _id, To = voter, Term = term, Index = lastIndex, LogTerm = lastTerm, LeaderTransfer = transfer });
+        }
+    }
+
+    private VoteResult RecordVote(ulong from, bool granted)
+    {
+        _votes.TryAdd(from, granted);
+        int yes = 0, no = 0;
+        foreach (var voter in Config.Voters)
+        {
+            if (!_votes.TryGetValue(voter, out var v)) continue;
+            if (v) yes++;
+            else no++;
+        }
+        return MajorityQuorum.Tally(Config.Voters.Count, yes, no);
+    }
+
+    /// <summary>
+    /// Leader lease on the follower side (thesis §4.2.3 / §6.4.1): while we hear from a leader, ignore vote requests so a
+    /// removed or partitioned server cannot depose it; a freshly started node with lease reads enabled waits one
+    /// election timeout because it forgot whom it heard from before the crash.
+    /// </summary>
+    private bool InLease =>
+        (_options.CheckQuorum && _lead != 0 && _electionElapsed < _options.ElectionTicks)
+        || (_options.LeaseReads && _ticksSinceStart < _options.ElectionTicks);
+
+    private void HandleVoteRequest(Message m)
+    {
+        // Figure 2 RequestVote receiver: grant if we have not voted for someone else this term (pre-votes: if the
+        // proposed term is higher) and the candidate's log is at least as up-to-date as ours (§5.4.1).
+        var isPre = m.Type == MessageType.PreVote;
+        var canVote = _vote == m.From || (_vote == 0 && _lead == 0) || (isPre && m.Term > _term);
+        var responseType = isPre ? MessageType.PreVoteResponse : MessageType.VoteResponse;
+        if (canVote && (_log.IsUpToDate(m.Index, m.LogTerm) || _options.UnsafeSkipVoteLogCheck))
+        {
+            // A pre-vote grant carries the candidate's future term so it is not taken as stale.
+            Send(new Message { Type = responseType, From = _id, To = m.From, Term = m.Term });
+            if (!isPre)
+            {
+                _electionElapsed = 0;
+                _vote = m.From;
+            }
+        }
+        else
+        {
+            Send(new Message { Type = responseType, From = _id, To = m.From, Term = _term, Reject = true });
+        }
+    }
+
+    private void HandleVoteResponse(Message m)
+    {
+        var expected = _role == RaftRole.PreCandidate ? MessageType.PreVoteResponse : MessageType.VoteResponse;
+        if (m.Type != expected) return;
+        switch (RecordVote(m.From, !m.Reject))
+        {
+            case VoteResult.Won:
+                if (_role == RaftRole.PreCandidate) StartCampaign(CampaignKind.Election, transfer: false);
+                else BecomeLeader();
+                break;
+            case VoteResult.Lost:
+                BecomeFollower(_term, 0);
+                break;
+        }
+    }
+}

@@ -1,0 +1,117 @@
+using HaMaster.Rocks.Native;
+
+namespace HaMaster.Rocks;
+
+/// <summary>The class of a RocksDB status, parsed from the prefix of its message.</summary>
+public enum RocksErrorKind
+{
+    Unknown,
+    NotFound,
+    Corruption,
+    NotSupported,
+    InvalidArgument,
+    IOError,
+    Busy,
+    TimedOut,
+    Incomplete,
+    ShutdownInProgress,
+    Aborted,
+    TryAgain,
+}
+
+/// <summary>
+/// A failed RocksDB call: carries RocksDB's own message (e.g. "IO error: lock hold by current
+/// process"), the operation that failed and the database path, so a log line alone explains it.
+/// </summary>
+public sealed class RocksDbException : Exception
+{
+    private static readonly (string Prefix, RocksErrorKind Kind)[] s_prefixes =
+    [
+        ("NotFound", RocksErrorKind.NotFound),
+        ("Corruption", RocksErrorKind.Corruption),
+        ("Not implemented", RocksErrorKind.NotSupported),
+        ("Invalid argument", RocksErrorKind.InvalidArgument),
+        ("IO error", RocksErrorKind.IOError),
+        ("Resource busy", RocksErrorKind.Busy),
+        ("Operation timed out", RocksErrorKind.TimedOut),
+        ("Result incomplete", RocksErrorKind.Incomplete),
+        ("Shutdown in progress", RocksErrorKind.ShutdownInProgress),
+        ("Operation aborted", RocksErrorKind.Aborted),
+        ("Operation failed. Try again.", RocksErrorKind.TryAgain),
+    ];
+
+    public RocksDbException(string operation, string? path, string nativeMessage)
+        : this(operation, path, nativeMessage, null)
+    {
+    }
+
+    public RocksDbException(string operation, string? path, string nativeMessage, string? hint)
+        : base(Format(operation, path, nativeMessage, hint))
+    {
+        Operation = operation;
+        DatabasePath = path;
+        NativeMessage = nativeMessage;
+        Kind = Classify(nativeMessage);
+    }
+
+    public RocksDbException()
+        : this("unknown", null, "unknown error")
+    {
+    }
+
+    public RocksDbException(string message)
+        : this("unknown", null, message)
+    {
+    }
+
+    public RocksDbException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Operation = "unknown";
+        NativeMessage = message;
+    }
+
+    /// <summary>The binding operation that failed ("open", "put", "checkpoint", ...).</summary>
+    public string Operation { get; }
+
+    /// <summary>The database (or checkpoint) path involved, when known.</summary>
+    public string? DatabasePath { get; }
+
+    /// <summary>RocksDB's message, verbatim.</summary>
+    public string NativeMessage { get; }
+
+    /// <summary>The status class, from the message prefix.</summary>
+    public RocksErrorKind Kind { get; }
+
+    /// <summary>Throws when <paramref name="error"/> is a non-null RocksDB error string (freeing it).</summary>
+    internal static void ThrowIfError(nint error, string operation, string? path)
+    {
+        if (error != 0)
+        {
+            Throw(error, operation, path);
+        }
+    }
+
+    private static void Throw(nint error, string operation, string? path)
+        => throw new RocksDbException(operation, path, RocksNative.TakeString(error) ?? "unknown error");
+
+    private static RocksErrorKind Classify(string message)
+    {
+        foreach (var (prefix, kind) in s_prefixes)
+        {
+            if (message.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return kind;
+            }
+        }
+
+        return RocksErrorKind.Unknown;
+    }
+
+    private static string Format(string operation, string? path, string nativeMessage, string? hint)
+    {
+        var where = path is null ? string.Empty : $" ({path})";
+        var tail = hint is null ? string.Empty : " " + hint;
+        return $"RocksDB {operation} failed{where}: {nativeMessage}{tail}";
+    }
+}

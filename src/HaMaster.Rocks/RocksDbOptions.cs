@@ -1,0 +1,103 @@
+namespace HaMaster.Rocks;
+
+/// <summary>Block compression of SST files.</summary>
+public enum RocksCompression
+{
+    None,
+    Snappy,
+    Lz4,
+    Zstd,
+}
+
+/// <summary>
+/// How a database is opened. Immutable; <see cref="Validate"/> is called by
+/// <see cref="RocksDb.Open"/>. Every column family is opened with the same options.
+/// </summary>
+public sealed record RocksDbOptions
+{
+    /// <summary>Create the database when the directory holds none. Default true.
+    /// Use false to open a checkpoint or an existing store (a missing one is then an error).</summary>
+    public bool CreateIfMissing { get; init; } = true;
+
+    /// <summary>LRU block cache capacity in bytes, shared by all column families; 0 disables the cache. Default 64 MiB.</summary>
+    public long BlockCacheBytes { get; init; } = 64L << 20;
+
+    /// <summary>Bloom filter bits per key (full filters); 0 = no filter. Default 10 (about 1% false positives). At most 64.</summary>
+    public int BloomBitsPerKey { get; init; } = 10;
+
+    /// <summary>SST block compression. Default LZ4. All four are compiled into Debian's librocksdb 7.8.</summary>
+    public RocksCompression Compression { get; init; } = RocksCompression.Lz4;
+
+    /// <summary>Maximum open SST files; -1 = unlimited (RocksDB's default). Otherwise at least 16.</summary>
+    public int MaxOpenFiles { get; init; } = -1;
+
+    /// <summary>Memtable size in bytes per column family before it is flushed. Default 64 MiB; at least 64 KiB.</summary>
+    public long WriteBufferBytes { get; init; } = 64L << 20;
+
+    /// <summary>Fixed-length prefix extractor in bytes, enabling prefix bloom filters and
+    /// prefix-same-as-start iteration; null = none. Default null.</summary>
+    public int? FixedPrefixLength { get; init; }
+
+    /// <summary>Background flush and compaction threads. Default 2; 1..64.</summary>
+    public int MaxBackgroundJobs { get; init; } = 2;
+
+    /// <summary>Extra consistency checks on open and during compaction (RocksDB paranoid_checks). Default true.</summary>
+    public bool ParanoidChecks { get; init; } = true;
+
+    /// <summary>How many RocksDB info LOG files to keep in the database directory. Default 3.</summary>
+    public int KeepLogFiles { get; init; } = 3;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting and why.</summary>
+    public void Validate()
+    {
+        if (BlockCacheBytes < 0)
+        {
+            throw new ArgumentException($"BlockCacheBytes must be >= 0 (0 disables the cache), was {BlockCacheBytes}.", nameof(BlockCacheBytes));
+        }
+
+        if (BloomBitsPerKey is < 0 or > 64)
+        {
+            throw new ArgumentException($"BloomBitsPerKey must be 0..64 (0 = no bloom filter), was {BloomBitsPerKey}.", nameof(BloomBitsPerKey));
+        }
+
+        if (!Enum.IsDefined(Compression))
+        {
+            throw new ArgumentException($"Compression {(int)Compression} is not a RocksCompression value.", nameof(Compression));
+        }
+
+        if (MaxOpenFiles != -1 && MaxOpenFiles < 16)
+        {
+            throw new ArgumentException($"MaxOpenFiles must be -1 (unlimited) or >= 16, was {MaxOpenFiles}.", nameof(MaxOpenFiles));
+        }
+
+        if (WriteBufferBytes < 64L << 10)
+        {
+            throw new ArgumentException($"WriteBufferBytes must be >= 64 KiB, was {WriteBufferBytes}.", nameof(WriteBufferBytes));
+        }
+
+        if (FixedPrefixLength is { } prefix && prefix <= 0)
+        {
+            throw new ArgumentException($"FixedPrefixLength must be > 0 or null, was {prefix}.", nameof(FixedPrefixLength));
+        }
+
+        if (MaxBackgroundJobs is < 1 or > 64)
+        {
+            throw new ArgumentException($"MaxBackgroundJobs must be 1..64, was {MaxBackgroundJobs}.", nameof(MaxBackgroundJobs));
+        }
+
+        if (KeepLogFiles < 1)
+        {
+            throw new ArgumentException($"KeepLogFiles must be >= 1, was {KeepLogFiles}.", nameof(KeepLogFiles));
+        }
+    }
+
+    /// <summary>RocksDB's numeric compression type (enum in c.h).</summary>
+    internal int NativeCompression => Compression switch
+    {
+        RocksCompression.None => 0,
+        RocksCompression.Snappy => 1,
+        RocksCompression.Lz4 => 4,
+        RocksCompression.Zstd => 7,
+        _ => throw new ArgumentOutOfRangeException(nameof(Compression)),
+    };
+}

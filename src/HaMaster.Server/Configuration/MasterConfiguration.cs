@@ -1,0 +1,103 @@
+using System.Globalization;
+using HaMaster.Metadata;
+using Microsoft.Extensions.Configuration;
+
+namespace HaMaster.Server.Configuration;
+
+/// <summary>
+/// Builds <see cref="MasterOptions"/> from, in increasing precedence: <c>appsettings.json</c>
+/// (section "HaMaster", in the working directory or next to the binary), environment variables
+/// (<c>HAMASTER_NodeId</c>, <c>HAMASTER_DataDirectory</c>, ...) and command-line flags
+/// (<c>--id 1 --data-dir d --members 1=h:p/h:p/h:p,...</c>, or any <c>--Key value</c>).
+/// </summary>
+public static class MasterConfiguration
+{
+    private static readonly Dictionary<string, string> Switches = new(StringComparer.Ordinal)
+    {
+        ["--id"] = "HaMaster:NodeId",
+        ["--bind"] = "HaMaster:BindAddress",
+        ["--client-port"] = "HaMaster:ClientPort",
+        ["--peer-port"] = "HaMaster:PeerPort",
+        ["--web-port"] = "HaMaster:WebPort",
+        ["--data-dir"] = "HaMaster:DataDirectory",
+        ["--members"] = "HaMaster:InitialMembers",
+        ["--join"] = "HaMaster:Join",
+        ["--metastore"] = "HaMaster:Metastore",
+        ["--cluster-secret"] = "HaMaster:ClusterSecret",
+        ["--tick-ms"] = "HaMaster:TickIntervalMs",
+        ["--election-ticks"] = "HaMaster:ElectionTicks",
+        ["--snapshot-every"] = "HaMaster:SnapshotEveryEntries",
+        ["--log-keep"] = "HaMaster:LogEntriesKeptBehindSnapshot",
+        ["--worker-timeout-ms"] = "HaMaster:WorkerTimeoutMs",
+        ["--inode-cache"] = "HaMaster:InodeCacheMaxEntries",
+        ["--fsync"] = "HaMaster:Fsync",
+    };
+
+    public static MasterOptions Load(string[] args)
+    {
+        // "--join" alone is a flag: give it a value so the command-line provider accepts it.
+        var normalized = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            normalized.Add(args[i]);
+            if (args[i] == "--join" && (i + 1 == args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal))) normalized.Add("true");
+        }
+
+        var config = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+            .AddJsonFile("appsettings.json", optional: true)
+            .AddEnvironmentVariables("HAMASTER_")
+            .AddCommandLine(normalized.ToArray(), Switches)
+            .Build();
+        return From(config.GetSection("HaMaster").Exists() ? config.GetSection("HaMaster") : config, config);
+    }
+
+    private static MasterOptions From(IConfiguration section, IConfiguration root)
+    {
+        string? Get(string key) => section[key] ?? root[key];
+        var d = new MasterOptions();
+        return new MasterOptions
+        {
+            NodeId = ULong(Get("NodeId"), "NodeId") ?? d.NodeId,
+            BindAddress = Get("BindAddress") ?? d.BindAddress,
+            ClientPort = Int(Get("ClientPort"), "ClientPort") ?? d.ClientPort,
+            PeerPort = Int(Get("PeerPort"), "PeerPort") ?? d.PeerPort,
+            WebPort = Int(Get("WebPort"), "WebPort") ?? d.WebPort,
+            AdvertisedClientAddress = Get("AdvertisedClientAddress"),
+            AdvertisedPeerAddress = Get("AdvertisedPeerAddress"),
+            DataDirectory = Get("DataDirectory") ?? d.DataDirectory,
+            InitialMembers = MasterEndpoint.ParseList(Get("InitialMembers")),
+            Join = Bool(Get("Join"), "Join") ?? d.Join,
+            TickInterval = Int(Get("TickIntervalMs"), "TickIntervalMs") is { } tick ? TimeSpan.FromMilliseconds(tick) : d.TickInterval,
+            ElectionTicks = Int(Get("ElectionTicks"), "ElectionTicks") ?? d.ElectionTicks,
+            HeartbeatTicks = Int(Get("HeartbeatTicks"), "HeartbeatTicks") ?? d.HeartbeatTicks,
+            SnapshotEveryEntries = Long(Get("SnapshotEveryEntries"), "SnapshotEveryEntries") ?? d.SnapshotEveryEntries,
+            LogEntriesKeptBehindSnapshot = Long(Get("LogEntriesKeptBehindSnapshot"), "LogEntriesKeptBehindSnapshot") ?? d.LogEntriesKeptBehindSnapshot,
+            SnapshotsKept = Int(Get("SnapshotsKept"), "SnapshotsKept") ?? d.SnapshotsKept,
+            Fsync = Bool(Get("Fsync"), "Fsync") ?? d.Fsync,
+            Metastore = Get("Metastore") is { } m
+                ? Enum.TryParse<MetastoreKind>(m, ignoreCase: true, out var kind) ? kind : throw new ArgumentException($"Metastore '{m}' must be Rocks or Heap")
+                : d.Metastore,
+            InodeCacheMaxEntries = Int(Get("InodeCacheMaxEntries"), "InodeCacheMaxEntries") ?? d.InodeCacheMaxEntries,
+            RocksBlockCacheBytes = Long(Get("RocksBlockCacheBytes"), "RocksBlockCacheBytes") ?? d.RocksBlockCacheBytes,
+            WorkerTimeout = Int(Get("WorkerTimeoutMs"), "WorkerTimeoutMs") is { } wt ? TimeSpan.FromMilliseconds(wt) : d.WorkerTimeout,
+            WorkerGracePeriod = Int(Get("WorkerGracePeriodMs"), "WorkerGracePeriodMs") is { } g ? TimeSpan.FromMilliseconds(g) : d.WorkerGracePeriod,
+            MaxMessageBytes = Int(Get("MaxMessageBytes"), "MaxMessageBytes") ?? d.MaxMessageBytes,
+            MaxListPageSize = Int(Get("MaxListPageSize"), "MaxListPageSize") ?? d.MaxListPageSize,
+            ClusterSecret = Get("ClusterSecret") is { Length: > 0 } s ? s : null,
+            SuperUser = Get("SuperUser") ?? d.SuperUser,
+        };
+    }
+
+    private static int? Int(string? v, string key) => v is null ? null
+        : int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var x) ? x : throw new ArgumentException($"{key} '{v}' is not an integer");
+
+    private static long? Long(string? v, string key) => v is null ? null
+        : long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var x) ? x : throw new ArgumentException($"{key} '{v}' is not an integer");
+
+    private static ulong? ULong(string? v, string key) => v is null ? null
+        : ulong.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var x) ? x : throw new ArgumentException($"{key} '{v}' is not a non-negative integer");
+
+    private static bool? Bool(string? v, string key) => v is null ? null
+        : bool.TryParse(v, out var x) ? x : throw new ArgumentException($"{key} '{v}' must be true or false");
+}

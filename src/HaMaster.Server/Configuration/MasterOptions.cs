@@ -1,0 +1,176 @@
+using System.Globalization;
+using HaMaster.Metadata;
+
+namespace HaMaster.Server.Configuration;
+
+/// <summary>Addresses of one master, as "host:port" strings.</summary>
+public sealed record MasterEndpoint(ulong Id, string ClientAddress, string PeerAddress, string WebAddress)
+{
+    /// <summary>
+    /// Parses "id=client/peer[/web]", e.g. "1=127.0.0.1:19200/127.0.0.1:19300/127.0.0.1:19400".
+    /// </summary>
+    public static MasterEndpoint Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var eq = text.IndexOf('=', StringComparison.Ordinal);
+        if (eq <= 0 || !ulong.TryParse(text.AsSpan(0, eq), NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id == 0)
+        {
+            throw new FormatException($"member '{text}': expected 'id=clientHost:port/peerHost:port[/webHost:port]' with a non-zero numeric id");
+        }
+
+        var parts = text[(eq + 1)..].Split('/', StringSplitOptions.TrimEntries);
+        if (parts.Length is < 2 or > 3 || parts.Any(p => !IsHostPort(p)))
+        {
+            throw new FormatException($"member '{text}': expected 'id=clientHost:port/peerHost:port[/webHost:port]'");
+        }
+
+        return new MasterEndpoint(id, parts[0], parts[1], parts.Length == 3 ? parts[2] : "");
+    }
+
+    /// <summary>Parses a comma-separated list of members.</summary>
+    public static IReadOnlyList<MasterEndpoint> ParseList(string? text) =>
+        string.IsNullOrWhiteSpace(text)
+            ? []
+            : text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Parse).ToList();
+
+    /// <summary>True for "host:port" with a port in 1..65535.</summary>
+    public static bool IsHostPort(string value)
+    {
+        var colon = value.LastIndexOf(':');
+        return colon > 0
+            && int.TryParse(value.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port)
+            && port is > 0 and < 65536;
+    }
+
+    public override string ToString() => $"{Id}={ClientAddress}/{PeerAddress}/{WebAddress}";
+}
+
+/// <summary>
+/// Configuration of one master process. Bound from appsettings.json (section "HaMaster"),
+/// environment variables (HaMaster__NodeId, ...) and command-line flags (see <c>Program</c>).
+/// Immutable; <see cref="Validate"/> throws with the first problem found.
+/// </summary>
+public sealed record MasterOptions
+{
+    /// <summary>This master's id: non-zero and unique in the cluster.</summary>
+    public ulong NodeId { get; init; }
+
+    /// <summary>Address to bind every port to (default 127.0.0.1).</summary>
+    public string BindAddress { get; init; } = "127.0.0.1";
+
+    /// <summary>Port of the client/worker/admin gRPC API (default 19200; 0 = any free port).</summary>
+    public int ClientPort { get; init; } = 19200;
+
+    /// <summary>Port of the internal Raft peer API (default 19300; 0 = any free port).</summary>
+    public int PeerPort { get; init; } = 19300;
+
+    /// <summary>Port of the HTTP status page, /metrics, /healthz and /readyz (default 19400; 0 = any, -1 = off).</summary>
+    public int WebPort { get; init; } = 19400;
+
+    /// <summary>Address other masters and clients use for this master's client API (default BindAddress:ClientPort).</summary>
+    public string? AdvertisedClientAddress { get; init; }
+
+    /// <summary>Address other masters use for this master's peer API (default BindAddress:PeerPort).</summary>
+    public string? AdvertisedPeerAddress { get; init; }
+
+    /// <summary>Directory holding the Raft log, hard state, snapshots and the metastore.</summary>
+    public string DataDirectory { get; init; } = "data";
+
+    /// <summary>
+    /// The initial voting members (including this one) when bootstrapping a new cluster.
+    /// Ignored when the data directory already holds state, and when <see cref="Join"/> is set.
+    /// </summary>
+    public IReadOnlyList<MasterEndpoint> InitialMembers { get; init; } = [];
+
+    /// <summary>Start empty and wait to be added by the leader (ClusterAdmin.AddMaster), instead of bootstrapping.</summary>
+    public bool Join { get; init; }
+
+    /// <summary>Interval of the Raft clock (default 100 ms, as etcd). Election and heartbeat timeouts are multiples of it.</summary>
+    public TimeSpan TickInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Election timeout in ticks (default 10 = 1 s; randomized in [1x, 2x)).</summary>
+    public int ElectionTicks { get; init; } = 10;
+
+    /// <summary>Leader heartbeat interval in ticks (default 1 = 100 ms).</summary>
+    public int HeartbeatTicks { get; init; } = 1;
+
+    /// <summary>Take a snapshot after this many entries were applied since the last one (default 50,000).</summary>
+    public long SnapshotEveryEntries { get; init; } = 50_000;
+
+    /// <summary>Entries kept in the log behind the newest snapshot for slightly lagging followers (default 5,000).</summary>
+    public long LogEntriesKeptBehindSnapshot { get; init; } = 5_000;
+
+    /// <summary>Snapshots kept on disk (default 2).</summary>
+    public int SnapshotsKept { get; init; } = 2;
+
+    /// <summary>Segment size of the Raft log in bytes (default 64 MiB).</summary>
+    public long LogSegmentBytes { get; init; } = 64L << 20;
+
+    /// <summary>fsync the Raft log and hard state before acknowledging (default true; false only for tests).</summary>
+    public bool Fsync { get; init; } = true;
+
+    /// <summary>Metastore implementation (default Rocks).</summary>
+    public MetastoreKind Metastore { get; init; } = MetastoreKind.Rocks;
+
+    /// <summary>Max inodes in the cache in front of RocksDB (default 200,000; 0 = no cache).</summary>
+    public int InodeCacheMaxEntries { get; init; } = 200_000;
+
+    /// <summary>RocksDB block cache in bytes (default 128 MiB).</summary>
+    public long RocksBlockCacheBytes { get; init; } = 128L << 20;
+
+    /// <summary>Block size given to new files that do not ask for one (default 64 MiB).</summary>
+    public long DefaultBlockSizeBytes { get; init; } = 64L << 20;
+
+    /// <summary>A worker silent for this long is declared lost by the leader (default 30 s).</summary>
+    public TimeSpan WorkerTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Time a newly elected leader waits for heartbeats before it may declare workers lost (default = WorkerTimeout).</summary>
+    public TimeSpan? WorkerGracePeriod { get; init; }
+
+    /// <summary>Server-side limit on one call's duration when the client sets no deadline (default 30 s).</summary>
+    public TimeSpan DefaultCallTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Maximum gRPC message size in bytes, both directions (default 8 MiB).</summary>
+    public int MaxMessageBytes { get; init; } = 8 << 20;
+
+    /// <summary>Maximum entries per ListStatus page (default 10,000; requests asking for more get this many).</summary>
+    public int MaxListPageSize { get; init; } = 10_000;
+
+    /// <summary>Shared secret required on peer and admin calls (header hamaster-cluster-secret); null = none.</summary>
+    public string? ClusterSecret { get; init; }
+
+    /// <summary>The user that bypasses permission checks (default "root").</summary>
+    public string SuperUser { get; init; } = "root";
+
+    public string ClientAddress => AdvertisedClientAddress ?? $"{BindAddress}:{ClientPort}";
+
+    public string PeerAddress => AdvertisedPeerAddress ?? $"{BindAddress}:{PeerPort}";
+
+    /// <summary>Throws <see cref="ArgumentException"/> describing the first invalid setting.</summary>
+    public MasterOptions Validate()
+    {
+        if (NodeId == 0) throw new ArgumentException("NodeId must be a non-zero integer (--id).");
+        if (ClientPort is < 0 or > 65535) throw new ArgumentException($"ClientPort {ClientPort} is not a port number.");
+        if (PeerPort is < 0 or > 65535) throw new ArgumentException($"PeerPort {PeerPort} is not a port number.");
+        if (WebPort is < -1 or > 65535) throw new ArgumentException($"WebPort {WebPort} is not a port number (-1 = off).");
+        if (string.IsNullOrWhiteSpace(DataDirectory)) throw new ArgumentException("DataDirectory must be set (--data-dir).");
+        if (TickInterval <= TimeSpan.Zero) throw new ArgumentException("TickInterval must be positive.");
+        if (ElectionTicks <= HeartbeatTicks) throw new ArgumentException($"ElectionTicks ({ElectionTicks}) must exceed HeartbeatTicks ({HeartbeatTicks}).");
+        if (HeartbeatTicks <= 0) throw new ArgumentException("HeartbeatTicks must be positive.");
+        if (SnapshotEveryEntries <= 0) throw new ArgumentException("SnapshotEveryEntries must be positive.");
+        if (LogEntriesKeptBehindSnapshot < 0) throw new ArgumentException("LogEntriesKeptBehindSnapshot must be >= 0.");
+        if (SnapshotsKept < 1) throw new ArgumentException("SnapshotsKept must be at least 1.");
+        if (InodeCacheMaxEntries < 0) throw new ArgumentException("InodeCacheMaxEntries must be >= 0.");
+        if (WorkerTimeout <= TimeSpan.Zero) throw new ArgumentException("WorkerTimeout must be positive.");
+        if (MaxMessageBytes < 1024) throw new ArgumentException("MaxMessageBytes must be at least 1024.");
+        if (MaxListPageSize < 1) throw new ArgumentException("MaxListPageSize must be at least 1.");
+        if (!Join)
+        {
+            if (InitialMembers.Count == 0) throw new ArgumentException("InitialMembers must list the cluster's masters (--members), or set --join to be added later.");
+            if (InitialMembers.All(m => m.Id != NodeId)) throw new ArgumentException($"NodeId {NodeId} is not among InitialMembers ({string.Join(",", InitialMembers.Select(m => m.Id))}).");
+            if (InitialMembers.Select(m => m.Id).Distinct().Count() != InitialMembers.Count) throw new ArgumentException("InitialMembers has duplicate ids.");
+        }
+
+        return this;
+    }
+}

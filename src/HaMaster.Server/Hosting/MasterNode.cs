@@ -1,0 +1,173 @@
+using System.Net;
+using HaMaster.Grpc;
+using HaMaster.Journal;
+using HaMaster.Metadata;
+using HaMaster.Protos.V1;
+using HaMaster.Raft;
+using HaMaster.Rocks;
+using HaMaster.Server.Configuration;
+using HaMaster.Server.Peers;
+using HaMaster.Server.Raft;
+using HaMaster.Server.Services;
+using HaMaster.Server.Workers;
+using Microsoft.Extensions.Logging;
+
+namespace HaMaster.Server.Hosting;
+
+/// <summary>
+/// One master process: opens its storage (Raft log, hard state, snapshots, metastore), wires
+/// the Raft loop to the peer transport and the services, and serves the client port (file
+/// system, workers, admin) and the peer port (Raft) on Kestrel. The composition root.
+/// </summary>
+internal sealed class MasterNode : IAsyncDisposable
+{
+    private readonly List<IAsyncDisposable> _servers = [];
+    private readonly ILoggerFactory _loggerFactory;
+
+    private MasterNode(MasterOptions options, ILoggerFactory loggerFactory, RaftLog log, MetadataStateMachine machine, RaftHost host, PeerChannels channels, PeerTransport transport, WorkerLivenessTracker liveness)
+    {
+        Options = options;
+        _loggerFactory = loggerFactory;
+        Log = log;
+        Machine = machine;
+        Host = host;
+        Channels = channels;
+        Transport = transport;
+        Liveness = liveness;
+    }
+
+    public MasterOptions Options { get; }
+
+    public RaftLog Log { get; }
+
+    public MetadataStateMachine Machine { get; }
+
+    public RaftHost Host { get; }
+
+    public PeerChannels Channels { get; }
+
+    public PeerTransport Transport { get; }
+
+    public WorkerLivenessTracker Liveness { get; }
+
+    public ClusterAdminService? Admin { get; private set; }
+
+    public int ClientPort { get; private set; }
+
+    public int PeerPort { get; private set; }
+
+    /// <summary>host:port of the HTTP status endpoint, or null when off.</summary>
+    public string? WebAddress { get; private set; }
+
+    /// <summary>Opens storage and recovers; does not serve yet.</summary>
+    public static MasterNode Open(MasterOptions options, ILoggerFactory loggerFactory)
+    {
+        options.Validate();
+        var logger = loggerFactory.CreateLogger("HaMaster.Master");
+        var data = Path.GetFullPath(options.DataDirectory);
+        Directory.CreateDirectory(data);
+
+        var log = RaftLog.Open(new RaftLogOptions
+        {
+            Directory = Path.Combine(data, "raft-log"),
+            SegmentBytes = options.LogSegmentBytes,
+            Fsync = options.Fsync,
+        });
+        if (log.Recovery.TornTailTruncated) LogMessages.LogRecovered(logger, log.Recovery.Detail ?? "torn tail truncated");
+
+        var hardState = HardStateFile.Open(Path.Combine(data, "hardstate"));
+        var snapshots = new SnapshotStore(Path.Combine(data, "snapshots"), options.SnapshotsKept);
+        var machine = MetadataStateMachine.Open(Path.Combine(data, "metastore"), new MetastoreOptions
+        {
+            Kind = options.Metastore,
+            InodeCacheMaxEntries = options.InodeCacheMaxEntries,
+            RocksDb = new RocksDbOptions { BlockCacheBytes = options.RocksBlockCacheBytes },
+            MaxListLimit = options.MaxListPageSize,
+        });
+
+        var bootstrapConfig = options.Join ? ClusterConfig.Empty : new ClusterConfig(options.InitialMembers.Select(m => m.Id));
+        var directory = new MemberDirectory();
+        foreach (var m in options.InitialMembers)
+        {
+            directory.Members.Add(new MasterAddress { Id = m.Id, ClientAddress = m.ClientAddress, PeerAddress = m.PeerAddress, WebAddress = m.WebAddress });
+        }
+
+        if (directory.Members.All(m => m.Id != options.NodeId))
+        {
+            directory.Members.Add(new MasterAddress { Id = options.NodeId, ClientAddress = options.ClientAddress, PeerAddress = options.PeerAddress });
+        }
+
+        var host = new RaftHost(options, loggerFactory.CreateLogger("HaMaster.Raft"), log, hardState, snapshots,
+            new MetadataStateMachineHost(machine), new ClusterStateFile(data), bootstrapConfig, directory);
+        var channels = new PeerChannels(options.MaxMessageBytes, options.ClusterSecret);
+        var sender = new SnapshotSender(() => host, channels, loggerFactory.CreateLogger("HaMaster.Snapshots"));
+        var transport = new PeerTransport(host, channels, sender, loggerFactory.CreateLogger("HaMaster.Transport"));
+        host.Transport = transport;
+        var proposer = new JournalProposer(host, options);
+        var liveness = new WorkerLivenessTracker(machine, proposer, host, options.WorkerTimeout, options.WorkerGracePeriod ?? options.WorkerTimeout, loggerFactory.CreateLogger("HaMaster.Workers"));
+        return new MasterNode(options, loggerFactory, log, machine, host, channels, transport, liveness);
+    }
+
+    /// <summary>Starts the Raft loop and both gRPC ports.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var options = Options;
+        var proposer = new JournalProposer(Host, options);
+        var forwarded = new ForwardedCalls(Host, Channels, options.DefaultCallTimeout);
+        var serverOptions = new GrpcServerOptions { MaxReceiveMessageBytes = options.MaxMessageBytes, MaxSendMessageBytes = options.MaxMessageBytes };
+        var bind = IPAddress.Parse(options.BindAddress);
+
+        var client = new GrpcServiceRegistry();
+        client.AddInterceptor(new LeaderTrailerInterceptor(Host));
+        if (options.ClusterSecret is { } secret)
+        {
+            // Membership and leadership changes need the cluster secret on the client port too.
+            client.AddInterceptor(new ClusterSecretInterceptor(secret,
+                m => m.StartsWith($"/{ClusterAdminService.ServiceName}/", StringComparison.Ordinal) && !m.EndsWith("/GetClusterInfo", StringComparison.Ordinal),
+                _loggerFactory.CreateLogger("HaMaster.Auth")));
+        }
+
+        new FileSystemService(Machine, proposer, options.DefaultCallTimeout).Register(client, forwarded);
+        new BlockMasterService(Machine, proposer, Liveness, Host, options.DefaultCallTimeout).Register(client, forwarded);
+        Admin = new ClusterAdminService(Host, Channels, options);
+        Admin.Register(client, forwarded);
+
+        var peer = new GrpcServiceRegistry();
+        if (options.ClusterSecret is { } peerSecret)
+        {
+            peer.AddInterceptor(new ClusterSecretInterceptor(peerSecret, _ => true, _loggerFactory.CreateLogger("HaMaster.Auth")));
+        }
+
+        new RaftPeerService(Host, forwarded).Register(peer);
+
+        Host.Start();
+        Liveness.Start();
+        var peerHost = await GrpcServerHost.StartAsync(peer, new GrpcServerHostOptions { Address = bind, Port = options.PeerPort, Server = serverOptions }, cancellationToken).ConfigureAwait(false);
+        _servers.Add(peerHost);
+        PeerPort = peerHost.Port;
+        var clientHost = await GrpcServerHost.StartAsync(client, new GrpcServerHostOptions { Address = bind, Port = options.ClientPort, Server = serverOptions }, cancellationToken).ConfigureAwait(false);
+        _servers.Add(clientHost);
+        ClientPort = clientHost.Port;
+        if (options.WebPort >= 0)
+        {
+            var web = await WebEndpoint.StartAsync(this, bind, options.WebPort, cancellationToken).ConfigureAwait(false);
+            _servers.Add(web);
+            WebAddress = web.Address;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var s in Enumerable.Reverse(_servers))
+        {
+            await s.DisposeAsync().ConfigureAwait(false);
+        }
+
+        Liveness.Dispose();
+        Host.Dispose();
+        Transport.Dispose();
+        Channels.Dispose();
+        Machine.Dispose();
+        Log.Dispose();
+    }
+}

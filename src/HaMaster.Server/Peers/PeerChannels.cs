@@ -1,0 +1,49 @@
+using System.Collections.Concurrent;
+using HaMaster.Grpc;
+
+namespace HaMaster.Server.Peers;
+
+/// <summary>
+/// One <see cref="GrpcChannel"/> per remote address (HTTP/2, many concurrent streams each),
+/// created on first use and shared by every component that talks to that master. Thread-safe.
+/// </summary>
+internal sealed class PeerChannels : IDisposable
+{
+    private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
+    private readonly GrpcChannelOptions _options;
+    private readonly string? _clusterSecret;
+
+    public PeerChannels(int maxMessageBytes, string? clusterSecret)
+    {
+        _options = new GrpcChannelOptions
+        {
+            MaxReceiveMessageBytes = maxMessageBytes,
+            MaxSendMessageBytes = maxMessageBytes,
+            ConnectTimeout = TimeSpan.FromSeconds(1),
+        };
+        _clusterSecret = clusterSecret;
+    }
+
+    public GrpcChannel Get(string hostPort) =>
+        _channels.GetOrAdd(hostPort, static (a, o) => new GrpcChannel(new Uri($"http://{a}"), o), _options);
+
+    /// <summary>Call options carrying the cluster secret and a timeout.</summary>
+    public CallOptions Options(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var headers = new HaMaster.Grpc.Metadata();
+        if (_clusterSecret is not null) headers.Add(PeerAuth.SecretHeader, _clusterSecret);
+        return new CallOptions { Timeout = timeout, Headers = headers, CancellationToken = cancellationToken };
+    }
+
+    public void Dispose()
+    {
+        foreach (var c in _channels.Values) c.Dispose();
+        _channels.Clear();
+    }
+}
+
+/// <summary>Names shared by the peer API's client and server sides.</summary>
+internal static class PeerAuth
+{
+    public const string SecretHeader = "hamaster-cluster-secret";
+}

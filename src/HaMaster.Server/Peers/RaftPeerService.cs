@@ -1,0 +1,166 @@
+using Google.Protobuf;
+using HaMaster.Grpc;
+using HaMaster.Journal;
+using SnapshotChunk = HaMaster.Protos.V1.SnapshotChunk;
+using HaMaster.Protos.V1;
+using HaMaster.Raft;
+using HaMaster.Server.Raft;
+using HaMaster.Server.Services;
+
+namespace HaMaster.Server.Peers;
+
+/// <summary>The internal master-to-master API (<c>hamaster.v1.RaftPeer</c>) on the peer port.</summary>
+internal sealed class RaftPeerService
+{
+    public const string ServiceName = "hamaster.v1.RaftPeer";
+    private readonly RaftHost _host;
+    private readonly ForwardedCalls _forwarded;
+
+    public RaftPeerService(RaftHost host, ForwardedCalls forwarded)
+    {
+        _host = host;
+        _forwarded = forwarded;
+    }
+
+    public void Register(GrpcServiceRegistry registry)
+    {
+        registry.AddUnary<RaftMessageBatch, DeliverResponse>(ServiceName, "Deliver", RaftMessageBatch.Parser, DeliverAsync);
+        registry.AddUnary<PrepareSnapshotRequest, InstallSnapshotResponse>(ServiceName, "PrepareSnapshot", PrepareSnapshotRequest.Parser, PrepareSnapshotAsync);
+        registry.AddClientStreaming<SnapshotChunk, InstallSnapshotResponse>(ServiceName, "InstallSnapshot", SnapshotChunk.Parser, InstallSnapshotAsync);
+        registry.AddUnary<ForwardRequest, ForwardResponse>(ServiceName, "Forward", ForwardRequest.Parser, ForwardAsync);
+        registry.AddUnary<LocalStatusRequest, LocalStatusResponse>(ServiceName, "GetLocalStatus", LocalStatusRequest.Parser, GetLocalStatusAsync);
+    }
+
+    private ValueTask<DeliverResponse> DeliverAsync(RaftMessageBatch batch, ServerCallContext context)
+    {
+        var messages = new Message[batch.Messages.Count];
+        try
+        {
+            for (var i = 0; i < messages.Length; i++) messages[i] = RaftWire.FromWire(batch.Messages[i]);
+        }
+        catch (FormatException e)
+        {
+            throw new GrpcException(StatusCode.InvalidArgument, $"malformed Raft message: {e.Message}");
+        }
+
+        _host.Deliver(messages);
+        return ValueTask.FromResult(new DeliverResponse());
+    }
+
+    private ValueTask<InstallSnapshotResponse> PrepareSnapshotAsync(PrepareSnapshotRequest request, ServerCallContext context)
+    {
+        var manifest = ParseManifest(request.Manifest);
+        if (_host.Snapshots.List().Any(m => m.Index == manifest.Index && m.Term == manifest.Term))
+        {
+            return ValueTask.FromResult(new InstallSnapshotResponse { Complete = true, ReceivedBytes = (ulong)manifest.TotalBytes });
+        }
+
+        using var receiver = _host.Snapshots.BeginReceive(manifest);
+        return ValueTask.FromResult(new InstallSnapshotResponse
+        {
+            Complete = receiver.IsComplete,
+            ReceivedBytes = (ulong)receiver.ReceivedBytes,
+            ResumeFile = receiver.ResumeFile ?? "",
+            ResumeOffset = (ulong)receiver.ResumeOffset,
+        });
+    }
+
+    private async ValueTask<InstallSnapshotResponse> InstallSnapshotAsync(IAsyncStreamReader<SnapshotChunk> chunks, ServerCallContext context)
+    {
+        SnapshotReceiver? receiver = null;
+        RaftMessage? message = null;
+        SnapshotManifest? manifest = null;
+        try
+        {
+            await foreach (var chunk in chunks.WithCancellation(context.CancellationToken).ConfigureAwait(false))
+            {
+                if (chunk.Message is not null)
+                {
+                    message = chunk.Message;
+                    manifest = ParseManifest(chunk.Manifest);
+                    if (!_host.Snapshots.List().Any(m => m.Index == manifest.Index && m.Term == manifest.Term))
+                    {
+                        receiver = _host.Snapshots.BeginReceive(manifest);
+                    }
+                }
+                else if (message is null)
+                {
+                    throw new GrpcException(StatusCode.InvalidArgument, "the first snapshot chunk must carry the Raft message and the manifest");
+                }
+
+                if (receiver is not null && chunk.FileName.Length > 0)
+                {
+                    receiver.WriteChunk(new HaMaster.Journal.SnapshotChunk(chunk.FileName, (long)chunk.Offset, chunk.Data.Memory, chunk.Crc32C, chunk.LastInFile, chunk.Last));
+                }
+            }
+
+            if (message is null || manifest is null) throw new GrpcException(StatusCode.InvalidArgument, "empty snapshot stream");
+            if (receiver is not null)
+            {
+                if (!receiver.IsComplete)
+                {
+                    return new InstallSnapshotResponse { Complete = false, ReceivedBytes = (ulong)receiver.ReceivedBytes, ResumeFile = receiver.ResumeFile ?? "", ResumeOffset = (ulong)receiver.ResumeOffset };
+                }
+
+                receiver.Commit();
+            }
+
+            // The data is durable in the store: now the core may accept the snapshot.
+            Message raft;
+            try
+            {
+                raft = RaftWire.FromWire(message);
+            }
+            catch (FormatException e)
+            {
+                throw new GrpcException(StatusCode.InvalidArgument, $"malformed Raft snapshot message: {e.Message}");
+            }
+
+            _host.Deliver([raft]);
+            return new InstallSnapshotResponse { Complete = true, ReceivedBytes = (ulong)manifest.TotalBytes };
+        }
+        catch (SnapshotIntegrityException e)
+        {
+            throw new GrpcException(StatusCode.DataLoss, $"snapshot rejected: {e.Message}");
+        }
+        finally
+        {
+            receiver?.Dispose();
+        }
+    }
+
+    private async ValueTask<ForwardResponse> ForwardAsync(ForwardRequest request, ServerCallContext context)
+    {
+        var response = await _forwarded.InvokeAsync(request, context).ConfigureAwait(false);
+        return new ForwardResponse { Response = response.ToByteString() };
+    }
+
+    private ValueTask<LocalStatusResponse> GetLocalStatusAsync(LocalStatusRequest request, ServerCallContext context)
+    {
+        var o = _host.Observed;
+        return ValueTask.FromResult(new LocalStatusResponse
+        {
+            Id = o.NodeId,
+            Role = (uint)o.Role,
+            Term = o.Term,
+            LeaderId = o.LeaderId,
+            LastLogIndex = o.LastLogIndex,
+            CommitIndex = o.CommitIndex,
+            AppliedIndex = o.AppliedIndex,
+            SnapshotIndex = o.SnapshotIndex,
+            Learner = o.IsLearner,
+        });
+    }
+
+    private static SnapshotManifest ParseManifest(ByteString bytes)
+    {
+        try
+        {
+            return SnapshotManifest.FromBytes(bytes.Span);
+        }
+        catch (SnapshotIntegrityException e)
+        {
+            throw new GrpcException(StatusCode.InvalidArgument, $"malformed snapshot manifest: {e.Message}");
+        }
+    }
+}

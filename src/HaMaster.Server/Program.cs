@@ -1,0 +1,105 @@
+using HaMaster.Server.Configuration;
+using HaMaster.Server.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace HaMaster.Server;
+
+/// <summary>Entry point of <c>hamaster-server</c>, one master process.</summary>
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Contains("--help") || args.Contains("-h"))
+        {
+            Console.WriteLine("""
+                hamaster-server: one HaMaster master process.
+                  --id N                     this master's id (non-zero)
+                  --members LIST             initial voters: 1=clientHost:port/peerHost:port[/webHost:port],2=...
+                  --join                     start empty and wait to be added (ClusterAdmin.AddMaster)
+                  --data-dir DIR             Raft log, snapshots and metastore (default ./data)
+                  --bind ADDR                address to bind (default 127.0.0.1)
+                  --client-port P --peer-port P --web-port P   (defaults 19200, 19300, 19400; web -1 = off)
+                  --metastore rocks|heap     (default rocks)   --inode-cache N (default 200000)
+                  --tick-ms N --election-ticks N               Raft clock (default 100 ms x 10)
+                  --snapshot-every N         entries between automatic snapshots (default 50000)
+                  --cluster-secret S         required on peer and admin calls
+                Every setting also reads from appsettings.json (section HaMaster) and HAMASTER_<Key> variables.
+                """);
+            return 0;
+        }
+
+        MasterOptions options;
+        try
+        {
+            options = MasterConfiguration.Load(args).Validate();
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException)
+        {
+            await Console.Error.WriteLineAsync($"hamaster-server: invalid configuration: {e.Message}").ConfigureAwait(false);
+            return 2;
+        }
+
+        using var loggerFactory = LoggerFactory.Create(b => b
+            .AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss.fff ";
+            })
+            .SetMinimumLevel(Environment.GetEnvironmentVariable("HAMASTER_LOG_LEVEL") is { } level && Enum.TryParse<LogLevel>(level, true, out var l) ? l : LogLevel.Information)
+            .AddFilter("Microsoft", LogLevel.Warning));
+        var logger = loggerFactory.CreateLogger("HaMaster");
+
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx =>
+        {
+            ctx.Cancel = true;
+            stop.Cancel();
+        });
+
+        MasterNode node;
+        try
+        {
+            node = MasterNode.Open(options, loggerFactory);
+        }
+        catch (Exception e)
+        {
+            logger.LogCritical(e, "cannot open master {NodeId} data in {DataDirectory}", options.NodeId, options.DataDirectory);
+            await Console.Error.WriteLineAsync($"hamaster-server: cannot start: {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
+
+        await using (node.ConfigureAwait(false))
+        {
+            try
+            {
+                await node.StartAsync(stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException)
+            {
+                logger.LogCritical(e, "cannot start serving");
+                await Console.Error.WriteLineAsync($"hamaster-server: cannot start serving: {e.Message}").ConfigureAwait(false);
+                return 1;
+            }
+
+            LogMessages.Serving(logger, options.NodeId, $"{options.BindAddress}:{node.ClientPort}", $"{options.BindAddress}:{node.PeerPort}", node.WebAddress ?? "off", Path.GetFullPath(options.DataDirectory));
+            // A line the test harness and scripts wait for.
+            Console.WriteLine($"HAMASTER READY id={options.NodeId} client={options.BindAddress}:{node.ClientPort} peer={options.BindAddress}:{node.PeerPort} web={node.WebAddress ?? "off"}");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            logger.LogInformation("master {NodeId} stopping", options.NodeId);
+        }
+
+        return 0;
+    }
+}

@@ -1,0 +1,83 @@
+using Google.Protobuf;
+using HaMaster.Protos.V1;
+using HaMaster.Raft;
+
+namespace HaMaster.Server.Raft;
+
+/// <summary>
+/// The membership this master last applied: the Raft configuration and every master's
+/// addresses, kept in <c>cluster.state</c> next to the log. Written atomically (temp file,
+/// fsync, rename, directory fsync) whenever a configuration or address entry is applied, and
+/// read at start-up so that a restart knows its peers without replaying the log. Snapshots
+/// carry the same message in their manifest, so a master restored from a snapshot learns it too.
+/// </summary>
+internal sealed class ClusterStateFile
+{
+    private readonly string _path;
+
+    public ClusterStateFile(string directory)
+    {
+        _path = Path.Combine(directory, "cluster.state");
+    }
+
+    public bool Exists => File.Exists(_path);
+
+    public ClusterState? Read()
+    {
+        if (!File.Exists(_path)) return null;
+        try
+        {
+            return ClusterState.Parser.ParseFrom(File.ReadAllBytes(_path));
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new InvalidDataException($"{_path} is corrupt ({e.Message}); restore this master from a snapshot or remove and re-add it to the cluster", e);
+        }
+    }
+
+    public void Write(ClusterState state)
+    {
+        var temp = _path + ".tmp";
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            state.WriteTo(stream);
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temp, _path, overwrite: true);
+        DirectorySync.Fsync(Path.GetDirectoryName(_path)!);
+    }
+
+    public static ClusterState Create(ClusterConfig config, MemberDirectory directory) => new()
+    {
+        RaftConfig = ByteString.CopyFrom(config.ToBytes()),
+        Directory = directory,
+    };
+}
+
+/// <summary>fsync of a directory, so that a rename inside it survives power loss.</summary>
+internal static partial class DirectorySync
+{
+    public static void Fsync(string directory)
+    {
+        var fd = Open(directory, 0 /* O_RDONLY */);
+        if (fd < 0) return; // best effort: some file systems refuse to open directories
+        try
+        {
+            _ = FsyncNative(fd);
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "open", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "fsync")]
+    private static partial int FsyncNative(int fd);
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "close")]
+    private static partial int Close(int fd);
+}

@@ -1,0 +1,31 @@
+using HaMaster.Protos.V1;
+
+namespace HaMaster.Server.Raft;
+
+/// <summary>
+/// Layout of a Normal Raft entry's data: one tag byte, then the payload. The tag separates
+/// state-machine commands (journal entries) from host-level entries such as the member
+/// directory, without the state machine knowing about the latter. Empty data is the leader's no-op.
+/// </summary>
+internal static class HostEntry
+{
+    /// <summary>A <c>hamaster.v1.JournalEntry</c> for the metadata state machine.</summary>
+    public const byte JournalTag = 1;
+
+    /// <summary>A <see cref="MemberDirectory"/>: the addresses of every master.</summary>
+    public const byte MemberDirectoryTag = 2;
+
+    public static byte[] Encode(byte tag, Google.Protobuf.IMessage message)
+    {
+        var size = message.CalculateSize();
+        var bytes = new byte[size + 1];
+        bytes[0] = tag;
+        var output = new Google.Protobuf.CodedOutputStream(bytes);
+        output.WriteRawTag(tag);
+        message.WriteTo(output);
+        output.CheckNoSpaceLeft();
+        return bytes;
+    }
+
+    public static MemberDirectory DecodeDirectory(ReadOnlySpan<byte> data) => MemberDirectory.Parser.ParseFrom(data[1..]);
+}

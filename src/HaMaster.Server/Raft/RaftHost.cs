@@ -1,0 +1,399 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using HaMaster.Journal;
+using HaMaster.Protos.V1;
+using HaMaster.Raft;
+using HaMaster.Server.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace HaMaster.Server.Raft;
+
+/// <summary>
+/// Drives the pure consensus core (<see cref="RawNode"/>) with time, disk and network: the
+/// Raft loop. One dedicated thread owns the core, the log, the hard state and the state
+/// machine's write side; every other thread talks to it by posting work to its inbox
+/// (<see cref="Post"/>), and learns outcomes through tasks completed asynchronously (never
+/// inline on the loop thread).
+///
+/// Each iteration: run posted work (peer messages, proposals, reads, admin calls), tick the
+/// core's clock, then process every <see cref="Ready"/> in the order its contract requires:
+/// install snapshot, append entries + hard state with ONE fsync (group commit: everything
+/// proposed since the last iteration shares it), send messages, apply committed entries in
+/// one state-machine batch, release reads, then <see cref="RawNode.Advance"/>.
+/// </summary>
+internal sealed partial class RaftHost : IDisposable
+{
+    private readonly MasterOptions _options;
+    private readonly ILogger _logger;
+    private readonly RawNode _node;
+    private readonly RaftLog _log;
+    private readonly HardStateFile _hardState;
+    private readonly SnapshotStore _snapshots;
+    private readonly JournalRaftStorage _storage;
+    private readonly IStateMachineHost _stateMachine;
+    private readonly ClusterStateFile _clusterStateFile;
+    private readonly ConcurrentQueue<Action> _inbox = new();
+    private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<AppliedResult> _appliedResults = [];
+    private readonly Dictionary<ulong, PendingProposal> _pending = [];
+    private readonly PriorityQueue<TaskCompletionSource, ulong> _appliedWaiters = new();
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private Thread? _thread;
+    private HardState _savedHardState;
+    private ClusterConfig _appliedConfig;
+    private MemberDirectory _directory;
+    private ulong _lastSnapshotIndex;
+    private bool _snapshotInProgress;
+    private volatile RaftObservedState _observed;
+    private volatile Exception? _fatal;
+
+    public RaftHost(
+        MasterOptions options,
+        ILogger logger,
+        RaftLog log,
+        HardStateFile hardState,
+        SnapshotStore snapshots,
+        IStateMachineHost stateMachine,
+        ClusterStateFile clusterStateFile,
+        ClusterConfig bootstrapConfig,
+        MemberDirectory bootstrapDirectory)
+    {
+        _options = options;
+        _logger = logger;
+        _log = log;
+        _hardState = hardState;
+        _snapshots = snapshots;
+        _stateMachine = stateMachine;
+        _clusterStateFile = clusterStateFile;
+
+        var latest = snapshots.Latest;
+        SnapshotMetadata? snapshotMeta = null;
+        ClusterState? state = clusterStateFile.Read();
+        if (latest is not null)
+        {
+            var snapState = ClusterState.Parser.ParseFrom(latest.Config.Span);
+            snapshotMeta = new SnapshotMetadata(latest.Index, latest.Term, ClusterConfig.FromBytes(snapState.RaftConfig.Span));
+            _lastSnapshotIndex = latest.Index;
+            if (stateMachine.AppliedIndex < latest.Index)
+            {
+                // Crashed while installing a received snapshot, or the store was lost: start from the snapshot.
+                _logger.LogWarning("state machine applied index {Applied} is behind snapshot {Snapshot}: restoring it from the snapshot", stateMachine.AppliedIndex, latest.Index);
+                stateMachine.RestoreSnapshot(snapshots.PathOf(latest));
+                if (_log.LastIndex < latest.Index) _log.ResetToSnapshot(latest.Index, latest.Term);
+            }
+
+            state ??= snapState;
+        }
+
+        if (state is null)
+        {
+            // First start: remember the bootstrap membership so restarts need no flags to find their peers.
+            state = ClusterStateFile.Create(bootstrapConfig, bootstrapDirectory);
+            clusterStateFile.Write(state);
+        }
+
+        _appliedConfig = ClusterConfig.FromBytes(state.RaftConfig.Span);
+        _directory = state.Directory;
+
+        var hs = hardState.Current;
+        // The commit index is saved lazily (only with term/vote changes): everything the state
+        // machine applied was committed, so it is a safe lower bound after a restart.
+        var commit = Math.Min(Math.Max(hs.Commit, stateMachine.AppliedIndex), Math.Max(_log.LastIndex, snapshotMeta?.Index ?? 0));
+        _savedHardState = new HardState(hs.Term, hs.VotedFor, commit);
+        var initialConfig = snapshotMeta?.Config ?? (latest is null && _log.LastIndex == 0 ? bootstrapConfig : _appliedConfig);
+        _storage = new JournalRaftStorage(log, _savedHardState, initialConfig, snapshotMeta);
+
+        var raftOptions = new RaftOptions
+        {
+            Id = options.NodeId,
+            ElectionTicks = options.ElectionTicks,
+            HeartbeatTicks = options.HeartbeatTicks,
+            PreVote = true,
+            CheckQuorum = true,
+            MaxInflightMessages = 256,
+            MaxSizePerMessage = 1 << 20,
+            MaxUncommittedEntriesBytes = 256L << 20,
+            RandomSeed = (ulong)Environment.TickCount64 ^ ((ulong)Environment.ProcessId << 20),
+            Applied = stateMachine.AppliedIndex,
+        };
+        _node = new RawNode(raftOptions, _storage);
+        _observed = RaftObservedState.Initial(options.NodeId) with { AppliedIndex = stateMachine.AppliedIndex, SnapshotIndex = _lastSnapshotIndex };
+    }
+
+    /// <summary>Raised on a thread-pool thread when this master's role or the known leader changes.</summary>
+    public event Action<RaftObservedState>? LeadershipChanged;
+
+    /// <summary>A consistent, cheap view of the loop's state for other threads (updated every iteration).</summary>
+    public RaftObservedState Observed => _observed;
+
+    /// <summary>Addresses of every master, as last applied.</summary>
+    public MemberDirectory Directory => _directory;
+
+    /// <summary>The transport that sends the core's messages; set once before <see cref="Start"/>.</summary>
+    public IRaftTransport? Transport { get; set; }
+
+    /// <summary>The snapshot store (for the snapshot sender and receiver).</summary>
+    public SnapshotStore Snapshots => _snapshots;
+
+    public ulong NodeId => _options.NodeId;
+
+    public void Start()
+    {
+        _thread = new Thread(RunLoop) { IsBackground = true, Name = $"raft-loop-{_options.NodeId}" };
+        _thread.Start();
+    }
+
+    /// <summary>Runs <paramref name="work"/> on the Raft loop thread, soon. Thread-safe.</summary>
+    public void Post(Action work)
+    {
+        _inbox.Enqueue(work);
+        _wake.Release();
+    }
+
+    /// <summary>Runs <paramref name="work"/> on the loop thread and returns its result.</summary>
+    public Task<T> InvokeAsync<T>(Func<T> work)
+    {
+        var tcs = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(() =>
+        {
+            try
+            {
+                tcs.TrySetResult(work());
+            }
+            catch (Exception e)
+            {
+                tcs.TrySetException(e);
+            }
+        });
+        return tcs.Task;
+    }
+
+    /// <summary>Hands peer messages to the core (called by the RaftPeer service).</summary>
+    public void Deliver(IReadOnlyList<Message> messages)
+    {
+        Post(() =>
+        {
+            foreach (var m in messages)
+            {
+                if (m.To != _options.NodeId)
+                {
+                    LogMessages.MisaddressedMessage(_logger, m.To, m.From);
+                    continue;
+                }
+
+                _node.Step(m);
+            }
+        });
+    }
+
+    /// <summary>The full core status (progress of every follower on the leader). Runs on the loop.</summary>
+    public Task<RaftStatus> GetStatusAsync() => InvokeAsync(() => _node.Status);
+
+    public void ReportUnreachable(ulong peer) => Post(() => _node.ReportUnreachable(peer));
+
+    public void ReportSnapshot(ulong peer, bool success) => Post(() => _node.ReportSnapshot(peer, success));
+
+    private void RunLoop()
+    {
+        var tickTicks = (long)(_options.TickInterval.TotalSeconds * Stopwatch.Frequency);
+        var nextTick = _clock.ElapsedTicks + tickTicks;
+        var loggedFatal = false;
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                var now = _clock.ElapsedTicks;
+                var waitMs = (int)Math.Max(0, (nextTick - now) * 1000 / Stopwatch.Frequency);
+                if (_inbox.IsEmpty) _wake.Wait(waitMs, _stopping.Token);
+
+                // Bounded drain so ticks and Ready processing are never starved by a flood of posts.
+                for (var i = 0; i < 4096 && _inbox.TryDequeue(out var work); i++)
+                {
+                    work();
+                }
+
+                now = _clock.ElapsedTicks;
+                if (now >= nextTick)
+                {
+                    _node.Tick();
+                    OnTick();
+                    nextTick += tickTicks;
+                    if (now - nextTick > 10 * tickTicks) nextTick = now + tickTicks; // paused (SIGSTOP): don't replay a burst of ticks
+                }
+
+                while (_node.HasReady())
+                {
+                    ProcessReady(_node.GetReady());
+                }
+
+                PublishObserved();
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                // Storage failures leave the node unable to keep its promises: stop serving rather
+                // than acknowledge anything it cannot make durable.
+                _fatal = e;
+                if (!loggedFatal)
+                {
+                    LogMessages.RaftLoopFailed(_logger, e);
+                    loggedFatal = true;
+                }
+
+                FailAllPending(e);
+                _stopping.Cancel();
+            }
+        }
+    }
+
+    /// <summary>Set when the loop stopped on an unrecoverable error (e.g. disk failure).</summary>
+    public Exception? Fatal => _fatal;
+
+    private void ProcessReady(Ready rd)
+    {
+        if (rd.SoftState is { } soft) OnSoftState(soft);
+
+        if (rd.Snapshot is { } snapshot)
+        {
+            // A snapshot from the leader, already received into the snapshot store: the log restarts after it.
+            _log.ResetToSnapshot(snapshot.Index, snapshot.Term);
+            _storage.Snapshot = snapshot;
+        }
+
+        if (rd.EntriesToPersist.Count > 0)
+        {
+            var records = new LogRecord[rd.EntriesToPersist.Count];
+            for (var i = 0; i < records.Length; i++) records[i] = JournalRaftStorage.ToRecord(rd.EntriesToPersist[i]);
+            _log.Append(records);
+        }
+
+        if (rd.HardState is { } hs)
+        {
+            if (hs.Term != _savedHardState.Term || hs.Vote != _savedHardState.Vote)
+            {
+                // Term and vote must be durable before any message of this Ready leaves (Figure 2).
+                _hardState.Save(new HardStateRecord(hs.Term, hs.Vote, hs.Commit));
+                _savedHardState = hs;
+            }
+        }
+
+        if (rd.EntriesToPersist.Count > 0)
+        {
+            _log.FlushAsync().AsTask().GetAwaiter().GetResult();
+        }
+
+        if (rd.Messages.Count > 0) Transport?.Send(rd.Messages);
+
+        if (rd.Snapshot is { } installed) RestoreFromReceivedSnapshot(installed);
+
+        if (rd.CommittedEntries.Count > 0) ApplyCommitted(rd.CommittedEntries);
+
+        foreach (var read in rd.ReadStates) OnReadState(read);
+        foreach (var dropped in rd.DroppedReads) OnReadDropped(dropped);
+
+        _node.Advance(rd);
+    }
+
+    private void ApplyCommitted(IReadOnlyList<Entry> entries)
+    {
+        _appliedResults.Clear();
+        foreach (var e in entries)
+        {
+            if (e.Type == EntryType.ConfigChange) OnConfigChangeCommitted(e);
+            else if (!e.Data.IsEmpty && e.Data.Span[0] == HostEntry.MemberDirectoryTag) OnDirectoryCommitted(e);
+        }
+
+        _stateMachine.Apply(entries, _appliedResults);
+        foreach (var r in _appliedResults) CompleteProposal(r);
+
+        // Proposals at indexes now applied that got no result saw a different entry win their index.
+        var applied = _stateMachine.AppliedIndex;
+        if (_pending.Count > 0)
+        {
+            List<ulong>? lost = null;
+            foreach (var (index, p) in _pending)
+            {
+                if (index <= applied) (lost ??= []).Add(index);
+            }
+
+            if (lost is not null)
+            {
+                foreach (var index in lost)
+                {
+                    _pending.Remove(index, out var p);
+                    p!.Completion.TrySetException(new ProposalLostException($"leadership changed before entry {index} (term {p.Term}) committed; retry"));
+                }
+            }
+        }
+
+        ReleaseAppliedWaiters(applied);
+        MaybeSnapshot(applied);
+    }
+
+    private void OnConfigChangeCommitted(Entry e)
+    {
+        var transition = ConfigTransition.Decode(e.Data.Span);
+        _appliedConfig = transition.Result;
+        _clusterStateFile.Write(ClusterStateFile.Create(_appliedConfig, _directory));
+        LogMessages.MembershipChanged(_logger, transition.Change.Kind.ToString(), transition.Change.NodeId, _appliedConfig.ToString(), e.Index);
+    }
+
+    private void OnDirectoryCommitted(Entry e)
+    {
+        _directory = HostEntry.DecodeDirectory(e.Data.Span);
+        _clusterStateFile.Write(ClusterStateFile.Create(_appliedConfig, _directory));
+    }
+
+    private void PublishObserved()
+    {
+        var prev = _observed;
+        var status = _node.Status;
+        var next = prev with
+        {
+            Term = status.Term,
+            CommitIndex = status.Commit,
+            LastLogIndex = _storage.LastIndex,
+            AppliedIndex = _stateMachine.AppliedIndex,
+            SnapshotIndex = _lastSnapshotIndex,
+            IsVoter = status.Config.IsVoter(_options.NodeId),
+            IsLearner = status.Config.IsLearner(_options.NodeId),
+        };
+        if (next != prev) _observed = next;
+    }
+
+    private void OnSoftState(SoftState soft)
+    {
+        var prev = _observed;
+        var next = prev with { LeaderId = soft.Leader, Role = soft.Role, LeaderChangedAt = DateTimeOffset.UtcNow };
+        _observed = next;
+        if (prev.LeaderId != soft.Leader || prev.Role != soft.Role)
+        {
+            LogMessages.LeadershipChanged(_logger, _options.NodeId, soft.Role.ToString(), soft.Leader, _node.Status.Term);
+            var handler = LeadershipChanged;
+            if (handler is not null) ThreadPool.QueueUserWorkItem(_ => handler(next));
+        }
+
+        if (soft.Role != RaftRole.Leader && prev.Role == RaftRole.Leader) OnLostLeadership();
+    }
+
+    private void FailAllPending(Exception e)
+    {
+        foreach (var p in _pending.Values) p.Completion.TrySetException(e);
+        _pending.Clear();
+        while (_appliedWaiters.TryDequeue(out var w, out _)) w.TrySetException(e);
+        FailAllReads(e);
+    }
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _wake.Release();
+        _thread?.Join(TimeSpan.FromSeconds(10));
+        _wake.Dispose();
+        _stopping.Dispose();
+    }
+}

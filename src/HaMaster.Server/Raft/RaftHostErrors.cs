@@ -1,0 +1,14 @@
+namespace HaMaster.Server.Raft;
+
+/// <summary>This master is not the leader; <see cref="LeaderId"/> is the known leader or 0 (election under way).</summary>
+internal sealed class NotLeaderException(ulong leaderId, string reason) : Exception(reason)
+{
+    public ulong LeaderId { get; } = leaderId;
+}
+
+/// <summary>A proposal was accepted but a different entry committed at its index (leadership changed):
+/// it did not take effect, and the client may retry it (exactly-once sessions make that safe).</summary>
+internal sealed class ProposalLostException(string message) : Exception(message);
+
+/// <summary>The operation could not be done now (e.g. an in-flight membership change); the message says why.</summary>
+internal sealed class ClusterPreconditionException(string message) : Exception(message);

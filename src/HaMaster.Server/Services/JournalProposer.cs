@@ -1,0 +1,65 @@
+using HaMaster.Grpc;
+using HaMaster.Metadata;
+using HaMaster.Protos.V1;
+using HaMaster.Server.Configuration;
+using HaMaster.Server.Raft;
+
+namespace HaMaster.Server.Services;
+
+/// <summary>
+/// Turns a validated write into a journal entry and replicates it. Time, caller and defaults
+/// are fixed here, on the leader, and travel in the entry (apply reads no clock or config).
+/// </summary>
+internal sealed class JournalProposer
+{
+    private readonly RaftHost _host;
+    private readonly MasterOptions _options;
+
+    public JournalProposer(RaftHost host, MasterOptions options)
+    {
+        _host = host;
+        _options = options;
+    }
+
+    /// <summary>Proposes and waits for the applied result; throws the command's failure as a gRPC status.</summary>
+    public async Task<CommandResult> ProposeAsync(Caller caller, ClientSession? session, Action<JournalEntry> fill, CancellationToken cancellationToken)
+    {
+        var entry = new JournalEntry
+        {
+            TimeMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+            Caller = caller,
+            DefaultBlockSizeBytes = (ulong)_options.DefaultBlockSizeBytes,
+        };
+        if (session is not null) entry.Session = session;
+        fill(entry);
+        var result = await _host.ProposeAsync(HostEntry.Encode(HostEntry.JournalTag, entry), cancellationToken).ConfigureAwait(false);
+        return ServerErrors.EnsureOk(result as CommandResult ?? throw new InvalidOperationException("the applied entry returned no result"));
+    }
+
+    /// <summary>Rejects an invalid path before it costs a Raft round trip.</summary>
+    public static void CheckPath(string path, string field = "path")
+    {
+        if (PathValidator.Validate(path) is { } problem) throw ServerErrors.InvalidPath(field, problem);
+    }
+
+    /// <summary>Linearizable reads wait for the ReadIndex barrier; stale reads are served as they are.</summary>
+    public async Task ReadBarrierAsync(Consistency consistency, CancellationToken cancellationToken)
+    {
+        if (consistency == Consistency.Stale) return;
+        try
+        {
+            await _host.ReadBarrierAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NotLeaderException e)
+        {
+            throw new GrpcException(StatusCode.Unavailable, e.Message);
+        }
+    }
+
+    public static T Unwrap<T>(MetadataResult<T> result)
+        where T : class
+    {
+        if (!result.IsOk) throw new GrpcException(ServerErrors.ToStatusCode(result.Status), result.Message);
+        return result.Value!;
+    }
+}
