@@ -9,7 +9,7 @@ log() { printf '[setup] %s\n' "$*"; }
 # Debian packages: the RocksDB runtime (our binding loads librocksdb.so.7.8 through the C API),
 # Python grpcio + protobuf + protoc for the interop tests, Node.js + npm for grpc-js interop.
 need=()
-for pkg in librocksdb7.8 python3-grpcio python3-protobuf protobuf-compiler; do
+for pkg in librocksdb7.8 python3-grpcio python3-protobuf python3-yaml protobuf-compiler; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 command -v node >/dev/null 2>&1 || need+=(nodejs)

@@ -7,6 +7,7 @@ using HaMaster.Raft;
 using HaMaster.Rocks;
 using HaMaster.Server.Configuration;
 using HaMaster.Server.Peers;
+using HaMaster.Server.Observability;
 using HaMaster.Server.Raft;
 using HaMaster.Server.Services;
 using HaMaster.Server.Workers;
@@ -23,6 +24,7 @@ internal sealed class MasterNode : IAsyncDisposable
 {
     private readonly List<IAsyncDisposable> _servers = [];
     private readonly ILoggerFactory _loggerFactory;
+    private readonly PrometheusCollector _collector = new(MasterMetrics.MeterName);
 
     private MasterNode(MasterOptions options, ILoggerFactory loggerFactory, RaftLog log, MetadataStateMachine machine, RaftHost host, PeerChannels channels, PeerTransport transport, WorkerLivenessTracker liveness)
     {
@@ -51,6 +53,8 @@ internal sealed class MasterNode : IAsyncDisposable
     public WorkerLivenessTracker Liveness { get; }
 
     public ClusterAdminService? Admin { get; private set; }
+
+    public MasterMetrics Metrics { get; } = new();
 
     public int ClientPort { get; private set; }
 
@@ -99,7 +103,7 @@ internal sealed class MasterNode : IAsyncDisposable
 
         var host = new RaftHost(options, loggerFactory.CreateLogger("HaMaster.Raft"), log, hardState, snapshots,
             new MetadataStateMachineHost(machine), new ClusterStateFile(data), bootstrapConfig, directory);
-        var channels = new PeerChannels(options.MaxMessageBytes, options.ClusterSecret);
+        var channels = new PeerChannels(options.MaxMessageBytes, options.ClusterSecret, options.NodeId, options.PeerAddress);
         var sender = new SnapshotSender(() => host, channels, loggerFactory.CreateLogger("HaMaster.Snapshots"));
         var transport = new PeerTransport(host, channels, sender, loggerFactory.CreateLogger("HaMaster.Transport"));
         host.Transport = transport;
@@ -117,7 +121,9 @@ internal sealed class MasterNode : IAsyncDisposable
         var serverOptions = new GrpcServerOptions { MaxReceiveMessageBytes = options.MaxMessageBytes, MaxSendMessageBytes = options.MaxMessageBytes };
         var bind = IPAddress.Parse(options.BindAddress);
 
+        RegisterGauges();
         var client = new GrpcServiceRegistry();
+        client.AddInterceptor(new RpcMetricsInterceptor(Metrics));
         client.AddInterceptor(new LeaderTrailerInterceptor(Host));
         if (options.ClusterSecret is { } secret)
         {
@@ -140,6 +146,7 @@ internal sealed class MasterNode : IAsyncDisposable
 
         new RaftPeerService(Host, forwarded).Register(peer);
 
+        Host.Metrics = Metrics;
         Host.Start();
         Liveness.Start();
         var peerHost = await GrpcServerHost.StartAsync(peer, new GrpcServerHostOptions { Address = bind, Port = options.PeerPort, Server = serverOptions }, cancellationToken).ConfigureAwait(false);
@@ -150,9 +157,50 @@ internal sealed class MasterNode : IAsyncDisposable
         ClientPort = clientHost.Port;
         if (options.WebPort >= 0)
         {
-            var web = await WebEndpoint.StartAsync(this, bind, options.WebPort, cancellationToken).ConfigureAwait(false);
+            var web = await WebEndpoint.StartAsync(this, _collector, bind, options.WebPort, cancellationToken).ConfigureAwait(false);
             _servers.Add(web);
             WebAddress = web.Address;
+        }
+    }
+
+    private void RegisterGauges()
+    {
+        var process = System.Diagnostics.Process.GetCurrentProcess();
+        var metastore = Path.Combine(Path.GetFullPath(Options.DataDirectory), "metastore");
+        Metrics.ObserveGauge("hamaster_raft_term", () => Host.Observed.Term, description: "Current Raft term.");
+        Metrics.ObserveGauge("hamaster_raft_commit_index", () => Host.Observed.CommitIndex, description: "Highest log index known committed.");
+        Metrics.ObserveGauge("hamaster_raft_applied_index", () => Host.Observed.AppliedIndex, description: "Highest log index applied to the state machine.");
+        Metrics.ObserveGauge("hamaster_raft_last_log_index", () => Host.Observed.LastLogIndex, description: "Last index in this master's log.");
+        Metrics.ObserveGauge("hamaster_raft_snapshot_index", () => Host.Observed.SnapshotIndex, description: "Index of the newest snapshot.");
+        Metrics.ObserveGauge("hamaster_raft_is_leader", () => Host.Observed.IsLeader ? 1 : 0, description: "1 if this master is the leader.");
+        Metrics.ObserveGauge("hamaster_snapshot_size", () => Host.Snapshots.Latest?.TotalBytes ?? 0, "By", "Size of the newest snapshot.");
+        Metrics.ObserveGauge("hamaster_inodes", () => Machine.Counts.Inodes, description: "Inodes in the namespace.");
+        Metrics.ObserveGauge("hamaster_blocks", () => Machine.Counts.Blocks, description: "Blocks known to the master.");
+        Metrics.ObserveGauge("hamaster_workers_live", () => Machine.ListWorkers().Count(w => w.State == WorkerState.Live), description: "Registered workers not declared lost.");
+        Metrics.ObserveGauge("hamaster_workers_lost", () => Machine.ListWorkers().Count(w => w.State == WorkerState.Lost), description: "Workers declared lost.");
+        Metrics.ObserveCounter("hamaster_inode_cache_hits", () => Machine.InodeCache.Hits, "Inode cache hits.");
+        Metrics.ObserveCounter("hamaster_inode_cache_misses", () => Machine.InodeCache.Misses, "Inode cache misses.");
+        Metrics.ObserveGauge("hamaster_inode_cache_entries", () => Machine.InodeCache.Entries, description: "Inodes in the cache.");
+        Metrics.ObserveGauge("hamaster_rocksdb_sst", () => DirectoryBytes(metastore, "*.sst"), "By", "Bytes of RocksDB SST files of the metastore.");
+        Metrics.ObserveGauge("hamaster_process_resident_memory", () =>
+        {
+            process.Refresh();
+            return process.WorkingSet64;
+        }, "By", "Resident set size of the master process.");
+        Metrics.ObserveGauge("hamaster_process_managed_heap", () => GC.GetTotalMemory(false), "By", "Managed heap in use.");
+    }
+
+    private static long DirectoryBytes(string directory, string pattern)
+    {
+        try
+        {
+            return Directory.Exists(directory)
+                ? new DirectoryInfo(directory).EnumerateFiles(pattern, SearchOption.AllDirectories).Sum(f => f.Length)
+                : 0;
+        }
+        catch (IOException)
+        {
+            return 0;
         }
     }
 
@@ -169,5 +217,7 @@ internal sealed class MasterNode : IAsyncDisposable
         Channels.Dispose();
         Machine.Dispose();
         Log.Dispose();
+        _collector.Dispose();
+        Metrics.Dispose();
     }
 }

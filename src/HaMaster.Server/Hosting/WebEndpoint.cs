@@ -1,20 +1,23 @@
 using System.Net;
 using System.Text.Json;
-using HaMaster.Raft;
+using HaMaster.Protos.V1;
+using HaMaster.Server.Observability;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace HaMaster.Server.Hosting;
 
 /// <summary>
-/// The master's plain HTTP port for operators and orchestrators: <c>/healthz</c> (process up),
-/// <c>/readyz</c> (knows a leader and has applied everything committed it knows of), and
-/// <c>/api/status</c> (this master's view as JSON).
+/// The master's plain HTTP port for operators and orchestrators: the live status page
+/// (<c>/</c>), <c>/api/cluster</c> (what the page shows, as JSON), <c>/api/status</c> (this
+/// master alone), <c>/metrics</c> (Prometheus text), <c>/healthz</c> (process up) and
+/// <c>/readyz</c> (knows a leader and has applied everything committed it knows of).
+/// Every master serves the same page: followers show the cluster as they see it.
 /// </summary>
 internal sealed class WebEndpoint : IAsyncDisposable
 {
@@ -28,46 +31,99 @@ internal sealed class WebEndpoint : IAsyncDisposable
 
     public string Address { get; }
 
-    public static async Task<WebEndpoint> StartAsync(MasterNode node, IPAddress bind, int port, CancellationToken cancellationToken)
+    public static async Task<WebEndpoint> StartAsync(MasterNode node, PrometheusCollector collector, IPAddress bind, int port, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(bind, port));
         var app = builder.Build();
+        app.MapGet("/", () => Results.Content(StatusPage.Html, "text/html; charset=utf-8"));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", () =>
         {
             var o = node.Host.Observed;
-            var ready = node.Host.Fatal is null && o.LeaderId != 0 && o.AppliedIndex >= o.CommitIndex;
-            return ready
-                ? Results.Text($"ready: leader {o.LeaderId}, applied {o.AppliedIndex}\n")
-                : Results.Text(node.Host.Fatal is { } f ? $"not ready: stopped on error: {f.Message}\n" : o.LeaderId == 0 ? "not ready: no leader\n" : $"not ready: applied {o.AppliedIndex} < commit {o.CommitIndex}\n", statusCode: 503);
+            if (node.Host.Fatal is { } fatal) return Results.Text($"not ready: stopped on error: {fatal.Message}\n", statusCode: 503);
+            if (o.LeaderId == 0) return Results.Text("not ready: no leader\n", statusCode: 503);
+            if (o.AppliedIndex < o.CommitIndex) return Results.Text($"not ready: applied {o.AppliedIndex} < commit {o.CommitIndex}\n", statusCode: 503);
+            return Results.Text($"ready: leader {o.LeaderId}, applied {o.AppliedIndex}\n");
         });
-        app.MapGet("/api/status", async (HttpContext http) =>
+        app.MapGet("/metrics", () => Results.Text(collector.Render(), "text/plain; version=0.0.4; charset=utf-8"));
+        app.MapGet("/api/status", (HttpContext http) => WriteJsonAsync(http, LocalStatus(node)));
+        app.MapGet("/api/cluster", async (HttpContext http) =>
         {
-            var o = node.Host.Observed;
-            var counts = node.Machine.Counts;
-            var status = new
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+            cts.CancelAfter(TimeSpan.FromSeconds(3));
+            GetClusterInfoResponse? cluster = null;
+            if (node.Admin is { } admin) cluster = await admin.GetClusterInfoAsync(cts.Token).ConfigureAwait(false);
+            var workers = node.Machine.ListWorkers();
+            var leader = node.Host.Observed.IsLeader;
+            var body = new
             {
-                id = o.NodeId,
-                role = o.Role.ToString(),
-                leaderId = o.LeaderId,
-                term = o.Term,
-                commitIndex = o.CommitIndex,
-                appliedIndex = o.AppliedIndex,
-                lastLogIndex = o.LastLogIndex,
-                snapshotIndex = o.SnapshotIndex,
-                inodes = counts.Inodes,
-                blocks = counts.Blocks,
-                workers = counts.Workers,
+                self = LocalStatus(node),
+                leaderId = cluster?.LeaderId ?? 0,
+                leaderAddress = cluster?.LeaderAddress ?? "",
+                term = cluster?.Term ?? 0,
+                members = cluster?.Members.Select(m => new
+                {
+                    id = m.Id,
+                    clientAddress = m.ClientAddress,
+                    peerAddress = m.PeerAddress,
+                    webAddress = m.WebAddress,
+                    role = m.Role.ToString().ToLowerInvariant(),
+                    voter = m.Voter,
+                    term = m.Term,
+                    lastLogIndex = m.LastLogIndex,
+                    commitIndex = m.CommitIndex,
+                    appliedIndex = m.AppliedIndex,
+                    snapshotIndex = m.SnapshotIndex,
+                    matchIndex = m.MatchIndex,
+                }).ToArray() ?? [],
+                workers = workers.Select(w => new
+                {
+                    id = w.Id,
+                    address = w.Address,
+                    state = w.State == WorkerState.Live ? "live" : "lost",
+                    capacityBytes = w.Tiers.Sum(t => (double)t.CapacityBytes),
+                    usedBytes = w.Tiers.Sum(t => (double)t.UsedBytes),
+                    blocks = w.BlockCount,
+                    lastHeartbeatMs = leader ? node.Liveness.LastHeartbeatMs(w.Id) : 0,
+                }).ToArray(),
+                leadershipChanges = node.Host.LeadershipHistory.Reverse().Select(e => new { at = e.At, leaderId = e.LeaderId, term = e.Term, role = e.Role }).ToArray(),
             };
-            http.Response.ContentType = "application/json";
-            await JsonSerializer.SerializeAsync(http.Response.Body, status, cancellationToken: http.RequestAborted).ConfigureAwait(false);
+            await WriteJsonAsync(http, body).ConfigureAwait(false);
         });
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? $"http://{bind}:{port}";
-        var uri = new Uri(bound);
-        return new WebEndpoint(app, $"{bind}:{uri.Port}");
+        return new WebEndpoint(app, $"{bind}:{new Uri(bound).Port}");
+    }
+
+    private static object LocalStatus(MasterNode node)
+    {
+        var o = node.Host.Observed;
+        var counts = node.Machine.Counts;
+        var snapshot = node.Host.Snapshots.Latest;
+        return new
+        {
+            id = o.NodeId,
+            role = o.Role.ToString().ToLowerInvariant(),
+            leaderId = o.LeaderId,
+            term = o.Term,
+            commitIndex = o.CommitIndex,
+            appliedIndex = o.AppliedIndex,
+            lastLogIndex = o.LastLogIndex,
+            snapshotIndex = o.SnapshotIndex,
+            snapshotAgeSeconds = snapshot is null ? (double?)null : Math.Round((DateTimeOffset.UtcNow - snapshot.CreatedAt).TotalSeconds, 1),
+            inodes = counts.Inodes,
+            blocks = counts.Blocks,
+            workers = counts.Workers,
+            metastore = node.Machine.Kind.ToString(),
+        };
+    }
+
+    private static Task WriteJsonAsync(HttpContext http, object body)
+    {
+        http.Response.ContentType = "application/json";
+        return JsonSerializer.SerializeAsync(http.Response.Body, body, cancellationToken: http.RequestAborted);
     }
 
     public async ValueTask DisposeAsync()

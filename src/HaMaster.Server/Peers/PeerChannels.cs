@@ -12,9 +12,13 @@ internal sealed class PeerChannels : IDisposable
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
     private readonly GrpcChannelOptions _options;
     private readonly string? _clusterSecret;
+    private readonly ulong _selfId;
+    private readonly string? _selfPeerAddress;
 
-    public PeerChannels(int maxMessageBytes, string? clusterSecret)
+    public PeerChannels(int maxMessageBytes, string? clusterSecret, ulong selfId = 0, string? selfPeerAddress = null)
     {
+        _selfId = selfId;
+        _selfPeerAddress = selfPeerAddress;
         _options = new GrpcChannelOptions
         {
             MaxReceiveMessageBytes = maxMessageBytes,
@@ -32,6 +36,13 @@ internal sealed class PeerChannels : IDisposable
     {
         var headers = new HaMaster.Grpc.Metadata();
         if (_clusterSecret is not null) headers.Add(PeerAuth.SecretHeader, _clusterSecret);
+        if (_selfId != 0 && _selfPeerAddress is not null)
+        {
+            // Lets a receiver that does not know us yet (a master that just joined) answer us.
+            headers.Add(PeerAuth.SenderIdHeader, _selfId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            headers.Add(PeerAuth.SenderAddressHeader, _selfPeerAddress);
+        }
+
         return new CallOptions { Timeout = timeout, Headers = headers, CancellationToken = cancellationToken };
     }
 
@@ -46,4 +57,6 @@ internal sealed class PeerChannels : IDisposable
 internal static class PeerAuth
 {
     public const string SecretHeader = "hamaster-cluster-secret";
+    public const string SenderIdHeader = "hamaster-peer-id";
+    public const string SenderAddressHeader = "hamaster-peer-address";
 }

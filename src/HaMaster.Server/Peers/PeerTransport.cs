@@ -104,15 +104,7 @@ internal sealed class PeerTransport : IRaftTransport, IDisposable
         }
     }
 
-    private string? PeerAddressOf(ulong peer)
-    {
-        foreach (var m in _host.Directory.Members)
-        {
-            if (m.Id == peer) return m.PeerAddress;
-        }
-
-        return null;
-    }
+    private string? PeerAddressOf(ulong peer) => _host.PeerAddressOf(peer);
 
     public void Dispose()
     {

@@ -43,6 +43,14 @@ internal sealed class RaftPeerService
             throw new GrpcException(StatusCode.InvalidArgument, $"malformed Raft message: {e.Message}");
         }
 
+        if (context.RequestHeaders.Get(PeerAuth.SenderIdHeader) is { } idText
+            && ulong.TryParse(idText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var senderId)
+            && context.RequestHeaders.Get(PeerAuth.SenderAddressHeader) is { } senderAddress
+            && Configuration.MasterEndpoint.IsHostPort(senderAddress))
+        {
+            _host.LearnPeerAddress(senderId, senderAddress);
+        }
+
         _host.Deliver(messages);
         return ValueTask.FromResult(new DeliverResponse());
     }

@@ -62,7 +62,7 @@ internal sealed class SnapshotSender
         var meta = message.Snapshot ?? throw new InvalidOperationException("snapshot message without metadata");
         var manifest = host.Snapshots.List().FirstOrDefault(m => m.Index == meta.Index && m.Term == meta.Term)
             ?? throw new InvalidOperationException($"snapshot {meta.Index}/{meta.Term} is no longer in the store");
-        var address = host.Directory.Members.FirstOrDefault(m => m.Id == message.To)?.PeerAddress
+        var address = host.PeerAddressOf(message.To)
             ?? throw new InvalidOperationException($"no address known for master {message.To}");
         var channel = _channels.Get(address);
         var manifestBytes = ByteString.CopyFrom(manifest.ToBytes());

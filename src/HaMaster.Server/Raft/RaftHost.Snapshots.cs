@@ -91,6 +91,7 @@ internal sealed partial class RaftHost
         _snapshots.CollectGarbage();
         var elapsed = _clock.Elapsed - started;
         LogMessages.SnapshotTaken(_logger, meta.Index, meta.Term, (long)elapsed.TotalMilliseconds);
+        Metrics?.SnapshotTaken(elapsed);
         SnapshotTaken?.Invoke(meta, elapsed);
         tcs.TrySetResult(meta);
     }

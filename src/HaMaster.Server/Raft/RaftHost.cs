@@ -130,6 +130,41 @@ internal sealed partial class RaftHost : IDisposable
     /// <summary>Addresses of every master, as last applied.</summary>
     public MemberDirectory Directory => _directory;
 
+    private readonly ConcurrentDictionary<ulong, string> _learnedAddresses = new();
+
+    /// <summary>
+    /// Peer address of a master: from the replicated directory, else as announced by the master
+    /// itself in its last peer call (a master that joined before this one applied its address).
+    /// </summary>
+    public string? PeerAddressOf(ulong id)
+    {
+        foreach (var m in _directory.Members)
+        {
+            if (m.Id == id && m.PeerAddress.Length > 0) return m.PeerAddress;
+        }
+
+        return _learnedAddresses.TryGetValue(id, out var learned) ? learned : null;
+    }
+
+    public void LearnPeerAddress(ulong id, string peerAddress)
+    {
+        if (id != _options.NodeId) _learnedAddresses[id] = peerAddress;
+    }
+
+    private readonly Queue<LeadershipEvent> _leaderHistory = new();
+
+    /// <summary>The last 20 role/leader changes seen by this master, oldest first.</summary>
+    public IReadOnlyList<LeadershipEvent> LeadershipHistory
+    {
+        get
+        {
+            lock (_leaderHistory) return _leaderHistory.ToArray();
+        }
+    }
+
+    /// <summary>Instruments to record into; set once before <see cref="Start"/>.</summary>
+    public Observability.MasterMetrics? Metrics { get; set; }
+
     /// <summary>The transport that sends the core's messages; set once before <see cref="Start"/>.</summary>
     public IRaftTransport? Transport { get; set; }
 
@@ -283,7 +318,9 @@ internal sealed partial class RaftHost : IDisposable
 
         if (rd.EntriesToPersist.Count > 0)
         {
+            var started = Stopwatch.GetTimestamp();
             _log.FlushAsync().AsTask().GetAwaiter().GetResult();
+            Metrics?.Fsync(Stopwatch.GetElapsedTime(started), rd.EntriesToPersist.Count);
         }
 
         if (rd.Messages.Count > 0) Transport?.Send(rd.Messages);
@@ -308,6 +345,7 @@ internal sealed partial class RaftHost : IDisposable
         }
 
         _stateMachine.Apply(entries, _appliedResults);
+        Metrics?.Applied(entries.Count);
         foreach (var r in _appliedResults) CompleteProposal(r);
 
         // Proposals at indexes now applied that got no result saw a different entry win their index.
@@ -351,16 +389,16 @@ internal sealed partial class RaftHost : IDisposable
     private void PublishObserved()
     {
         var prev = _observed;
-        var status = _node.Status;
+        var config = _node.Configuration;
         var next = prev with
         {
-            Term = status.Term,
-            CommitIndex = status.Commit,
+            Term = _node.Term,
+            CommitIndex = _node.CommitIndex,
             LastLogIndex = _storage.LastIndex,
             AppliedIndex = _stateMachine.AppliedIndex,
             SnapshotIndex = _lastSnapshotIndex,
-            IsVoter = status.Config.IsVoter(_options.NodeId),
-            IsLearner = status.Config.IsLearner(_options.NodeId),
+            IsVoter = config.IsVoter(_options.NodeId),
+            IsLearner = config.IsLearner(_options.NodeId),
         };
         if (next != prev) _observed = next;
     }
@@ -372,7 +410,14 @@ internal sealed partial class RaftHost : IDisposable
         _observed = next;
         if (prev.LeaderId != soft.Leader || prev.Role != soft.Role)
         {
-            LogMessages.LeadershipChanged(_logger, _options.NodeId, soft.Role.ToString(), soft.Leader, _node.Status.Term);
+            Metrics?.LeaderChanged();
+            lock (_leaderHistory)
+            {
+                _leaderHistory.Enqueue(new LeadershipEvent(DateTimeOffset.UtcNow, soft.Leader, _node.Term, soft.Role.ToString()));
+                while (_leaderHistory.Count > 20) _leaderHistory.Dequeue();
+            }
+
+            LogMessages.LeadershipChanged(_logger, _options.NodeId, soft.Role.ToString(), soft.Leader, _node.Term);
             var handler = LeadershipChanged;
             if (handler is not null) ThreadPool.QueueUserWorkItem(_ => handler(next));
         }

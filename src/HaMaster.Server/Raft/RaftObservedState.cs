@@ -21,3 +21,6 @@ internal sealed record RaftObservedState(
 
     public bool IsLeader => Role == RaftRole.Leader;
 }
+
+/// <summary>A change of role or leader as seen by one master.</summary>
+internal sealed record LeadershipEvent(DateTimeOffset At, ulong LeaderId, ulong Term, string Role);

@@ -79,7 +79,7 @@ internal sealed class ForwardedCalls
     {
         var leader = _host.Observed.LeaderId;
         if (leader == 0) throw new GrpcException(StatusCode.Unavailable, "no leader: an election is under way, retry shortly");
-        var address = _host.Directory.Members.FirstOrDefault(m => m.Id == leader)?.PeerAddress
+        var address = _host.PeerAddressOf(leader)
             ?? throw new GrpcException(StatusCode.Unavailable, $"the address of leader {leader} is not known yet; retry shortly");
 
         var remaining = context.Deadline is { } d ? d - DateTimeOffset.UtcNow : _defaultTimeout;

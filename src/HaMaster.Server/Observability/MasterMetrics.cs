@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using HaMaster.Grpc;
+
+namespace HaMaster.Server.Observability;
+
+/// <summary>
+/// The master's instruments (meter "HaMaster"), exported at <c>/metrics</c> by
+/// <see cref="PrometheusCollector"/>. Recording methods are thread-safe and allocation-light.
+/// </summary>
+internal sealed class MasterMetrics : IDisposable
+{
+    public const string MeterName = "HaMaster";
+    private readonly Meter _meter = new(MeterName, "1.0");
+    private readonly Counter<long> _rpcCalls;
+    private readonly Histogram<double> _rpcDuration;
+    private readonly Histogram<double> _fsyncDuration;
+    private readonly Histogram<long> _appendBatch;
+    private readonly Histogram<long> _applyBatch;
+    private readonly Histogram<double> _snapshotDuration;
+    private readonly Counter<long> _leaderChanges;
+    private readonly Counter<long> _workersDeclaredLost;
+
+    public MasterMetrics()
+    {
+        _rpcCalls = _meter.CreateCounter<long>("hamaster_rpc_calls", description: "gRPC calls served, by method and status code.");
+        _rpcDuration = _meter.CreateHistogram<double>("hamaster_rpc_duration", "s", "gRPC call latency by method.");
+        _fsyncDuration = _meter.CreateHistogram<double>("hamaster_raft_fsync_duration", "s", "Time to make a Raft log append durable (one fsync per group commit).");
+        _appendBatch = _meter.CreateHistogram<long>("hamaster_raft_append_batch_entries", description: "Entries persisted per Raft log append (group commit size).");
+        _applyBatch = _meter.CreateHistogram<long>("hamaster_raft_apply_batch_entries", description: "Committed entries applied per state-machine batch.");
+        _snapshotDuration = _meter.CreateHistogram<double>("hamaster_snapshot_duration", "s", "Time to take and publish a snapshot.");
+        _leaderChanges = _meter.CreateCounter<long>("hamaster_raft_leader_changes", description: "Times this master saw the leader change.");
+        _workersDeclaredLost = _meter.CreateCounter<long>("hamaster_workers_declared_lost", description: "Workers this master declared lost as leader.");
+    }
+
+    public Meter Meter => _meter;
+
+    /// <summary>Adds observable gauges read at scrape time.</summary>
+    public void ObserveGauge(string name, Func<double> read, string? unit = null, string? description = null) =>
+        _meter.CreateObservableGauge(name, read, unit, description);
+
+    public void ObserveCounter(string name, Func<long> read, string? description = null) =>
+        _meter.CreateObservableCounter(name, read, description: description);
+
+    public void RpcCompleted(string method, StatusCode code, TimeSpan elapsed)
+    {
+        var m = new KeyValuePair<string, object?>("method", method);
+        _rpcCalls.Add(1, m, new KeyValuePair<string, object?>("code", code.ToString()));
+        _rpcDuration.Record(elapsed.TotalSeconds, m);
+    }
+
+    public void Fsync(TimeSpan elapsed, int entries)
+    {
+        _fsyncDuration.Record(elapsed.TotalSeconds);
+        _appendBatch.Record(entries);
+    }
+
+    public void Applied(int entries) => _applyBatch.Record(entries);
+
+    public void SnapshotTaken(TimeSpan elapsed) => _snapshotDuration.Record(elapsed.TotalSeconds);
+
+    public void LeaderChanged() => _leaderChanges.Add(1);
+
+    public void WorkerDeclaredLost() => _workersDeclaredLost.Add(1);
+
+    public void Dispose() => _meter.Dispose();
+}
+
+/// <summary>Records every call's method, status code and latency.</summary>
+internal sealed class RpcMetricsInterceptor(MasterMetrics metrics) : IGrpcServerInterceptor
+{
+    public async ValueTask InterceptAsync(ServerCallContext context, GrpcCallContinuation continuation)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var code = StatusCode.OK;
+        try
+        {
+            await continuation(context).ConfigureAwait(false);
+        }
+        catch (GrpcException e)
+        {
+            code = e.Status;
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            code = context.IsDeadlineExceeded ? StatusCode.DeadlineExceeded : StatusCode.Cancelled;
+            throw;
+        }
+        catch
+        {
+            code = StatusCode.Internal;
+            throw;
+        }
+        finally
+        {
+            metrics.RpcCompleted(context.Method, code, Stopwatch.GetElapsedTime(started));
+        }
+    }
+}
