@@ -1,0 +1,36 @@
+using HaMaster.Rocks.Native;
+
+namespace HaMaster.Rocks.Tests;
+
+public class LeakTests
+{
+    [Fact]
+    public void Open_close_iterate_snapshot_and_batch_loops_free_every_native_object()
+    {
+        using var dir = new TempDir();
+        var baseline = RocksHandle.LiveCount;
+        for (var round = 0; round < 200; round++)
+        {
+            using var db = RocksDb.Open(dir.Sub("db"), B.Small, ["a", "b"]);
+            Assert.True(RocksHandle.LiveCount > baseline);
+            db.Put(B.U($"k{round}"), B.U("v"), db.GetColumnFamily("a"));
+            using var snapshot = db.CreateSnapshot();
+            for (var i = 0; i < 20; i++)
+            {
+                using var it = db.NewIterator(db.GetColumnFamily("a"), snapshot, B.U("k"), B.U("l"));
+                it.SeekToFirst();
+                Assert.Equal(round + 1, B.Keys(it).Count);
+                using var batch = new WriteBatch();
+                batch.Put(B.U("x"), B.U("y"), db.GetColumnFamily("b"));
+                db.Write(batch);
+                _ = db.Get(B.U("x"), db.GetColumnFamily("b"), snapshot);
+            }
+
+            // Not disposed by the caller: the database disposes it.
+            var leaked = db.NewIterator();
+            leaked.SeekToFirst();
+        }
+
+        Assert.Equal(baseline, RocksHandle.LiveCount);
+    }
+}
