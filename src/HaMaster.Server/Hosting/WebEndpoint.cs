@@ -49,6 +49,13 @@ internal sealed class WebEndpoint : IAsyncDisposable
         });
         app.MapGet("/metrics", () => Results.Text(collector.Render(), "text/plain; version=0.0.4; charset=utf-8"));
         app.MapGet("/api/status", (HttpContext http) => WriteJsonAsync(http, LocalStatus(node)));
+        // A hash of the whole replicated state at this master's applied index: equal digests at
+        // equal applied indexes mean the masters hold identical state (the chaos tests compare them).
+        app.MapGet("/api/digest", async (HttpContext http) =>
+        {
+            var digest = await node.Host.InvokeAsync(() => (node.Machine.AppliedIndex, node.Machine.Digest())).ConfigureAwait(false);
+            await WriteJsonAsync(http, new { appliedIndex = digest.AppliedIndex, digest = digest.Item2 }).ConfigureAwait(false);
+        });
         app.MapGet("/api/cluster", async (HttpContext http) =>
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
