@@ -31,6 +31,7 @@ public static class MasterConfiguration
         ["--worker-timeout-ms"] = "HaMaster:WorkerTimeoutMs",
         ["--inode-cache"] = "HaMaster:InodeCacheMaxEntries",
         ["--fsync"] = "HaMaster:Fsync",
+        ["--restore-from"] = "HaMaster:RestoreFrom",
     };
 
     public static MasterOptions Load(string[] args)
@@ -86,6 +87,7 @@ public static class MasterConfiguration
             MaxListPageSize = Int(Get("MaxListPageSize"), "MaxListPageSize") ?? d.MaxListPageSize,
             ClusterSecret = Get("ClusterSecret") is { Length: > 0 } s ? s : null,
             SuperUser = Get("SuperUser") ?? d.SuperUser,
+            RestoreFrom = Get("RestoreFrom") is { Length: > 0 } r ? r : null,
         };
     }
 

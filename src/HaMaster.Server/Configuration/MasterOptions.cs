@@ -85,6 +85,14 @@ public sealed record MasterOptions
     /// <summary>Start empty and wait to be added by the leader (ClusterAdmin.AddMaster), instead of bootstrapping.</summary>
     public bool Join { get; init; }
 
+    /// <summary>
+    /// A backup archive (<c>hamaster cluster backup</c>) to start a NEW cluster from: on first
+    /// start with an empty data directory, the archive's snapshot becomes this master's initial
+    /// state, with <see cref="InitialMembers"/> as the new membership. Ignored once the data
+    /// directory holds state.
+    /// </summary>
+    public string? RestoreFrom { get; init; }
+
     /// <summary>Interval of the Raft clock (default 100 ms, as etcd). Election and heartbeat timeouts are multiples of it.</summary>
     public TimeSpan TickInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
@@ -164,6 +172,8 @@ public sealed record MasterOptions
         if (WorkerTimeout <= TimeSpan.Zero) throw new ArgumentException("WorkerTimeout must be positive.");
         if (MaxMessageBytes < 1024) throw new ArgumentException("MaxMessageBytes must be at least 1024.");
         if (MaxListPageSize < 1) throw new ArgumentException("MaxListPageSize must be at least 1.");
+        if (RestoreFrom is not null && !File.Exists(RestoreFrom)) throw new ArgumentException($"RestoreFrom: backup archive '{RestoreFrom}' does not exist.");
+        if (RestoreFrom is not null && Join) throw new ArgumentException("RestoreFrom starts a new cluster: it cannot be combined with Join.");
         if (!Join)
         {
             if (InitialMembers.Count == 0) throw new ArgumentException("InitialMembers must list the cluster's masters (--members), or set --join to be added later.");

@@ -101,8 +101,14 @@ internal sealed class MasterNode : IAsyncDisposable
             directory.Members.Add(new MasterAddress { Id = options.NodeId, ClientAddress = options.ClientAddress, PeerAddress = options.PeerAddress });
         }
 
+        var clusterStateFile = new ClusterStateFile(data);
+        if (options.RestoreFrom is { } archive && !clusterStateFile.Exists && snapshots.Latest is null && log.LastIndex == 0)
+        {
+            BackupImport.Import(archive, snapshots, hardState, ClusterStateFile.Create(bootstrapConfig, directory), logger);
+        }
+
         var host = new RaftHost(options, loggerFactory.CreateLogger("HaMaster.Raft"), log, hardState, snapshots,
-            new MetadataStateMachineHost(machine), new ClusterStateFile(data), bootstrapConfig, directory);
+            new MetadataStateMachineHost(machine), clusterStateFile, bootstrapConfig, directory);
         var channels = new PeerChannels(options.MaxMessageBytes, options.ClusterSecret, options.NodeId, options.PeerAddress);
         var sender = new SnapshotSender(() => host, channels, loggerFactory.CreateLogger("HaMaster.Snapshots"));
         var transport = new PeerTransport(host, channels, sender, loggerFactory.CreateLogger("HaMaster.Transport"));

@@ -56,6 +56,8 @@ internal sealed class ClusterAdminService
         leaderCalls.Register(registry, ServiceName, "TransferLeadership", TransferLeadershipRequest.Parser, TransferLeadershipResponse.Parser, async (r, _, ct) =>
             new TransferLeadershipResponse { LeaderId = await _host.TransferLeadershipAsync(r.TargetId, ct).ConfigureAwait(false) });
 
+        registry.AddServerStreaming<BackupRequest, BackupChunk>(ServiceName, "Backup", BackupRequest.Parser, BackupAsync);
+
         registry.AddUnary<TakeSnapshotRequest, TakeSnapshotResponse>(ServiceName, "TakeSnapshot", TakeSnapshotRequest.Parser, async (_, ctx) =>
         {
             try
@@ -69,6 +71,33 @@ internal sealed class ClusterAdminService
                 throw ServerErrors.ToGrpc(e);
             }
         });
+    }
+
+    private async ValueTask BackupAsync(BackupRequest request, IServerStreamWriter<BackupChunk> stream, ServerCallContext context)
+    {
+        HaMaster.Raft.SnapshotMetadata meta;
+        try
+        {
+            meta = await _host.TakeSnapshotAsync(context.CancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not GrpcException && e is not OperationCanceledException)
+        {
+            throw ServerErrors.ToGrpc(e);
+        }
+
+        var manifest = _host.Snapshots.List().FirstOrDefault(m => m.Index == meta.Index && m.Term == meta.Term)
+            ?? throw new GrpcException(StatusCode.Unavailable, "the snapshot was collected before it could be sent; retry");
+        await stream.WriteAsync(new BackupChunk { Manifest = Google.Protobuf.ByteString.CopyFrom(manifest.ToBytes()) }, context.CancellationToken).ConfigureAwait(false);
+        using var reader = _host.Snapshots.OpenForStreaming(manifest, 1 << 20);
+        while (await reader.ReadNextAsync(context.CancellationToken).ConfigureAwait(false) is { } chunk)
+        {
+            await stream.WriteAsync(new BackupChunk
+            {
+                FileName = chunk.FileName,
+                Offset = (ulong)chunk.Offset,
+                Data = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(chunk.Data),
+            }, context.CancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Every member with its role and indexes; members that don't answer within 1 s are UNREACHABLE.</summary>
