@@ -32,6 +32,10 @@ public static class MasterConfiguration
         ["--inode-cache"] = "HaMaster:InodeCacheMaxEntries",
         ["--fsync"] = "HaMaster:Fsync",
         ["--restore-from"] = "HaMaster:RestoreFrom",
+        ["--rate-limit"] = "HaMaster:RateLimitPerClient",
+        ["--tls-cert"] = "HaMaster:TlsCertificatePath",
+        ["--tls-cert-password"] = "HaMaster:TlsCertificatePassword",
+        ["--tls-trusted-cert"] = "HaMaster:TlsTrustedCertificatePath",
     };
 
     public static MasterOptions Load(string[] args)
@@ -87,6 +91,12 @@ public static class MasterConfiguration
             MaxListPageSize = Int(Get("MaxListPageSize"), "MaxListPageSize") ?? d.MaxListPageSize,
             ClusterSecret = Get("ClusterSecret") is { Length: > 0 } s ? s : null,
             SuperUser = Get("SuperUser") ?? d.SuperUser,
+            RateLimitPerClient = Get("RateLimitPerClient") is { } rl
+                ? double.TryParse(rl, NumberStyles.Float, CultureInfo.InvariantCulture, out var rate) ? rate : throw new ArgumentException($"RateLimitPerClient '{rl}' is not a number")
+                : d.RateLimitPerClient,
+            TlsCertificatePath = Get("TlsCertificatePath") is { Length: > 0 } tc ? tc : null,
+            TlsCertificatePassword = Get("TlsCertificatePassword"),
+            TlsTrustedCertificatePath = Get("TlsTrustedCertificatePath") is { Length: > 0 } tt ? tt : null,
             RestoreFrom = Get("RestoreFrom") is { Length: > 0 } r ? r : null,
         };
     }

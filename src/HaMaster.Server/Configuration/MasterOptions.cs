@@ -147,6 +147,23 @@ public sealed record MasterOptions
     /// <summary>Shared secret required on peer and admin calls (header hamaster-cluster-secret); null = none.</summary>
     public string? ClusterSecret { get; init; }
 
+    /// <summary>PKCS#12 (.pfx) certificate for TLS on the client and peer ports; null = cleartext HTTP/2 (default).</summary>
+    public string? TlsCertificatePath { get; init; }
+
+    public string? TlsCertificatePassword { get; init; }
+
+    /// <summary>
+    /// Certificate (PEM or DER) of the authority that signed the other masters' certificates, for
+    /// peer calls over TLS; null = the system's trusted roots.
+    /// </summary>
+    public string? TlsTrustedCertificatePath { get; init; }
+
+    /// <summary>Requests per second allowed per client (user at an IP) on the client port; 0 = unlimited (default).</summary>
+    public double RateLimitPerClient { get; init; }
+
+    /// <summary>Burst size of the per-client rate limit (default 2 seconds' worth, at least 1).</summary>
+    public double? RateLimitBurst { get; init; }
+
     /// <summary>The user that bypasses permission checks (default "root").</summary>
     public string SuperUser { get; init; } = "root";
 
@@ -171,6 +188,9 @@ public sealed record MasterOptions
         if (InodeCacheMaxEntries < 0) throw new ArgumentException("InodeCacheMaxEntries must be >= 0.");
         if (WorkerTimeout <= TimeSpan.Zero) throw new ArgumentException("WorkerTimeout must be positive.");
         if (MaxMessageBytes < 1024) throw new ArgumentException("MaxMessageBytes must be at least 1024.");
+        if (TlsCertificatePath is not null && !File.Exists(TlsCertificatePath)) throw new ArgumentException($"TlsCertificatePath '{TlsCertificatePath}' does not exist.");
+        if (TlsTrustedCertificatePath is not null && !File.Exists(TlsTrustedCertificatePath)) throw new ArgumentException($"TlsTrustedCertificatePath '{TlsTrustedCertificatePath}' does not exist.");
+        if (RateLimitPerClient < 0) throw new ArgumentException("RateLimitPerClient must be >= 0 (0 = unlimited).");
         if (MaxListPageSize < 1) throw new ArgumentException("MaxListPageSize must be at least 1.");
         if (RestoreFrom is not null && !File.Exists(RestoreFrom)) throw new ArgumentException($"RestoreFrom: backup archive '{RestoreFrom}' does not exist.");
         if (RestoreFrom is not null && Join) throw new ArgumentException("RestoreFrom starts a new cluster: it cannot be combined with Join.");

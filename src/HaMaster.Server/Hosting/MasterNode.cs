@@ -109,7 +109,7 @@ internal sealed class MasterNode : IAsyncDisposable
 
         var host = new RaftHost(options, loggerFactory.CreateLogger("HaMaster.Raft"), log, hardState, snapshots,
             new MetadataStateMachineHost(machine), clusterStateFile, bootstrapConfig, directory);
-        var channels = new PeerChannels(options.MaxMessageBytes, options.ClusterSecret, options.NodeId, options.PeerAddress);
+        var channels = new PeerChannels(options.MaxMessageBytes, options.ClusterSecret, options.NodeId, options.PeerAddress, options.TlsCertificatePath is not null, options.TlsTrustedCertificatePath);
         var sender = new SnapshotSender(() => host, channels, loggerFactory.CreateLogger("HaMaster.Snapshots"));
         var transport = new PeerTransport(host, channels, sender, loggerFactory.CreateLogger("HaMaster.Transport"));
         host.Transport = transport;
@@ -131,6 +131,11 @@ internal sealed class MasterNode : IAsyncDisposable
         var client = new GrpcServiceRegistry();
         client.AddInterceptor(new RpcMetricsInterceptor(Metrics));
         client.AddInterceptor(new LeaderTrailerInterceptor(Host));
+        if (options.RateLimitPerClient > 0)
+        {
+            client.AddInterceptor(new RateLimitInterceptor(options.RateLimitPerClient, options.RateLimitBurst ?? Math.Max(1, options.RateLimitPerClient * 2)));
+        }
+
         if (options.ClusterSecret is { } secret)
         {
             // Membership and leadership changes need the cluster secret on the client port too.
@@ -155,10 +160,10 @@ internal sealed class MasterNode : IAsyncDisposable
         Host.Metrics = Metrics;
         Host.Start();
         Liveness.Start();
-        var peerHost = await GrpcServerHost.StartAsync(peer, new GrpcServerHostOptions { Address = bind, Port = options.PeerPort, Server = serverOptions }, cancellationToken).ConfigureAwait(false);
+        var peerHost = await GrpcServerHost.StartAsync(peer, new GrpcServerHostOptions { Address = bind, Port = options.PeerPort, Server = serverOptions, CertificatePath = options.TlsCertificatePath, CertificatePassword = options.TlsCertificatePassword }, cancellationToken).ConfigureAwait(false);
         _servers.Add(peerHost);
         PeerPort = peerHost.Port;
-        var clientHost = await GrpcServerHost.StartAsync(client, new GrpcServerHostOptions { Address = bind, Port = options.ClientPort, Server = serverOptions }, cancellationToken).ConfigureAwait(false);
+        var clientHost = await GrpcServerHost.StartAsync(client, new GrpcServerHostOptions { Address = bind, Port = options.ClientPort, Server = serverOptions, CertificatePath = options.TlsCertificatePath, CertificatePassword = options.TlsCertificatePassword }, cancellationToken).ConfigureAwait(false);
         _servers.Add(clientHost);
         ClientPort = clientHost.Port;
         if (options.WebPort >= 0)

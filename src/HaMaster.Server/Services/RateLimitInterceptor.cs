@@ -1,0 +1,71 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using HaMaster.Grpc;
+
+namespace HaMaster.Server.Services;
+
+/// <summary>
+/// Per-client request rate limit (token bucket): a client is the caller's user
+/// (<c>hamaster-user</c>) at its IP address. Calls beyond the rate get RESOURCE_EXHAUSTED with
+/// the limit in the message, so one runaway client cannot starve the others. Thread-safe.
+/// </summary>
+internal sealed class RateLimitInterceptor : IGrpcServerInterceptor
+{
+    private readonly double _ratePerSecond;
+    private readonly double _burst;
+    private readonly ConcurrentDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
+
+    private sealed class Bucket(double tokens, long stamp)
+    {
+        public double Tokens = tokens;
+        public long Stamp = stamp;
+    }
+
+    public RateLimitInterceptor(double ratePerSecond, double burst)
+    {
+        if (ratePerSecond <= 0) throw new ArgumentOutOfRangeException(nameof(ratePerSecond), "must be positive");
+        _ratePerSecond = ratePerSecond;
+        _burst = Math.Max(1, burst);
+    }
+
+    public ValueTask InterceptAsync(ServerCallContext context, GrpcCallContinuation continuation)
+    {
+        var key = ClientKey(context);
+        var now = Stopwatch.GetTimestamp();
+        var bucket = _buckets.GetOrAdd(key, _ => new Bucket(_burst, now));
+        bool allowed;
+        lock (bucket)
+        {
+            var elapsed = (now - bucket.Stamp) / (double)Stopwatch.Frequency;
+            bucket.Tokens = Math.Min(_burst, bucket.Tokens + elapsed * _ratePerSecond);
+            bucket.Stamp = now;
+            allowed = bucket.Tokens >= 1;
+            if (allowed) bucket.Tokens -= 1;
+        }
+
+        if (!allowed)
+        {
+            throw new GrpcException(StatusCode.ResourceExhausted, $"rate limit exceeded for client '{key}': at most {_ratePerSecond:0.#} requests/s (burst {_burst:0})");
+        }
+
+        if (_buckets.Count > 100_000) Trim(now);
+        return continuation(context);
+    }
+
+    private static string ClientKey(ServerCallContext context)
+    {
+        var user = context.RequestHeaders.Get(CallerIdentity.UserHeader) ?? CallerIdentity.DefaultUser;
+        var peer = context.Peer;
+        var colon = peer.LastIndexOf(':');
+        var host = colon > 0 ? peer[..colon] : peer;
+        return $"{user}@{host}";
+    }
+
+    private void Trim(long now)
+    {
+        foreach (var (key, bucket) in _buckets)
+        {
+            if ((now - bucket.Stamp) / (double)Stopwatch.Frequency > 60) _buckets.TryRemove(key, out _);
+        }
+    }
+}
