@@ -27,14 +27,25 @@ public sealed class HardStateFile : IDisposable
         Path = path;
         _io = io;
         _handle = handle;
-        Current = current;
+        _current = current;
         _seq = seq;
     }
 
     public string Path { get; }
 
-    /// <summary>The last state saved (zeros for a new file).</summary>
-    public HardStateRecord Current { get; private set; }
+    /// <summary>The last state saved (zeros for a new file). Read under the lock: a 24-byte struct is not read atomically.</summary>
+    public HardStateRecord Current
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _current;
+            }
+        }
+    }
+
+    private HardStateRecord _current;
 
     /// <summary>Opens or creates the file at <paramref name="path"/>; throws <see cref="JournalCorruptedException"/> if neither slot is valid.</summary>
     public static HardStateFile Open(string path, IStorageFaults? faults = null)
@@ -93,12 +104,12 @@ public sealed class HardStateFile : IDisposable
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 throw new JournalFailedException(
-                    $"Saving the Raft hard state to '{Path}' failed: {e.Message}. The previous state ({Current}) is still intact on disk; " +
+                    $"Saving the Raft hard state to '{Path}' failed: {e.Message}. The previous state ({_current}) is still intact on disk; " +
                     "do not acknowledge the vote or term change. Free disk space or fix permissions, then retry or restart the node.",
                     e);
             }
             _seq = seq;
-            Current = state;
+            _current = state;
         }
     }
 

@@ -6,7 +6,7 @@ public sealed record RaftLogOptions
     /// <summary>Directory holding the segment files and the log metadata; created if missing. Required.</summary>
     public required string Directory { get; init; }
 
-    /// <summary>Segment size in bytes (default 64 MiB, at least 64 KiB). A single record larger than this gets a segment of its own.</summary>
+    /// <summary>Segment size in bytes (default 64 MiB, within [64 KiB, 1 GiB]). A single record larger than this gets a segment of its own.</summary>
     public long SegmentBytes { get; init; } = 64L << 20;
 
     /// <summary>
@@ -14,6 +14,14 @@ public sealed record RaftLogOptions
     /// not grow the file and fdatasync rarely has to write file metadata.
     /// </summary>
     public bool PreallocateSegments { get; init; } = true;
+
+    /// <summary>
+    /// With <see cref="PreallocateSegments"/>: keep the next segment zero-filled and synced in the
+    /// background (default true), so fdatasync on it never has to commit block-allocation metadata
+    /// (fallocate alone leaves "unwritten" extents that each first write converts). Costs one extra
+    /// write of every segment and one spare segment of disk space.
+    /// </summary>
+    public bool ZeroFillSegments { get; init; } = true;
 
     /// <summary>Issue fdatasync (default true). False only for tests and benchmarks of the CPU path: nothing is durable then.</summary>
     public bool Fsync { get; init; } = true;
@@ -54,9 +62,9 @@ public sealed record RaftLogOptions
         {
             throw new ArgumentException("RaftLogOptions.Directory is required.");
         }
-        if (SegmentBytes < 64 << 10)
+        if (SegmentBytes is < 64 << 10 or > 1L << 30)
         {
-            throw new ArgumentException($"RaftLogOptions.SegmentBytes must be at least 64 KiB (was {SegmentBytes}).");
+            throw new ArgumentException($"RaftLogOptions.SegmentBytes must be within [64 KiB, 1 GiB] (was {SegmentBytes}).");
         }
         if (MaxGroupCommitDelay is { } d && (d < TimeSpan.Zero || d > TimeSpan.FromMilliseconds(100)))
         {

@@ -42,7 +42,14 @@ public sealed partial class RaftLog
             }
             round = _nextRound ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
-        _wake.Set();
+        try
+        {
+            _wake.Set();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed concurrently: Dispose fails the round, which the caller observes below.
+        }
         return new ValueTask(ct.CanBeCanceled ? round.Task.WaitAsync(ct) : round.Task);
     }
 
@@ -203,6 +210,7 @@ public sealed partial class RaftLog
                 flusher.Join();
             }
         }
+        _spare?.WaitIdle();
         lock (_lock)
         {
             _disposed = true;

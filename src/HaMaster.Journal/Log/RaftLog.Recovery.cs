@@ -30,6 +30,11 @@ public sealed partial class RaftLog
             log._wake.Dispose();
             throw;
         }
+        if (options.PreallocateSegments && options.ZeroFillSegments)
+        {
+            log._spare = new SpareSegment(log._directory, options.SegmentBytes, options.Fsync);
+            log._spare.StartPreparing();
+        }
         foreach (var flusher in log._flushers)
         {
             flusher.Start();

@@ -103,7 +103,10 @@ public sealed class SnapshotStore
             SnapshotManifest.ValidateName(file.Name);
         }
         var path = Path.Combine(Directory, $"recv-{header.Index:D20}-{header.Term:D20}");
-        Track(path, add: true);
+        if (!Track(path, add: true))
+        {
+            throw new InvalidOperationException($"{header} is already being received into '{path}'; dispose that receiver first.");
+        }
         try
         {
             return new SnapshotReceiver(this, path, header);
@@ -156,18 +159,12 @@ public sealed class SnapshotStore
         return removed;
     }
 
-    internal void Track(string path, bool add)
+    /// <summary>Marks a directory as owned by a live writer/receiver (skipped by GC); false if it already was.</summary>
+    internal bool Track(string path, bool add)
     {
         lock (_lock)
         {
-            if (add)
-            {
-                _inProgress.Add(path);
-            }
-            else
-            {
-                _inProgress.Remove(path);
-            }
+            return add ? _inProgress.Add(path) : _inProgress.Remove(path);
         }
     }
 

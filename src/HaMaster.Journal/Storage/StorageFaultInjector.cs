@@ -8,8 +8,10 @@ namespace HaMaster.Journal;
 public sealed class StorageFaultInjector : IStorageFaults
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, List<(long Offset, int Length)>> _unsynced = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<(long Offset, int Length, long Seq)>> _unsynced = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Path, int Thread), long> _syncMarks = [];
     private long _bytesWritten;
+    private long _writeSeq;
 
     /// <summary>Only paths accepted by this predicate are affected (default: all).</summary>
     public Func<string, bool> PathFilter { get; set; } = static _ => true;
@@ -112,13 +114,21 @@ public sealed class StorageFaultInjector : IStorageFaults
         {
             throw e;
         }
+        lock (_gate)
+        {
+            // A sync covers only writes that completed before it started (syncs may overlap).
+            _syncMarks[(path, Environment.CurrentManagedThreadId)] = _writeSeq;
+        }
     }
 
     public void AfterSync(string path)
     {
         lock (_gate)
         {
-            _unsynced.Remove(path);
+            if (_syncMarks.Remove((path, Environment.CurrentManagedThreadId), out var mark) && _unsynced.TryGetValue(path, out var list))
+            {
+                list.RemoveAll(r => r.Seq <= mark);
+            }
         }
     }
 
@@ -159,6 +169,7 @@ public sealed class StorageFaultInjector : IStorageFaults
         {
             regions = [.. _unsynced.SelectMany(kv => kv.Value.Select(r => (kv.Key, r.Offset, r.Length)))];
             _unsynced.Clear();
+            _syncMarks.Clear();
         }
         var zeros = new byte[64 << 10];
         foreach (var (path, offset, length) in regions)
@@ -183,7 +194,7 @@ public sealed class StorageFaultInjector : IStorageFaults
         {
             _unsynced[path] = list = [];
         }
-        list.Add((offset, length));
+        list.Add((offset, length, ++_writeSeq));
     }
 
     private void ThrowIfCrashed()
