@@ -9,33 +9,34 @@ namespace HaMaster.Server.Configuration;
 /// (section "HaMaster", in the working directory or next to the binary), environment variables
 /// (<c>HAMASTER_NodeId</c>, <c>HAMASTER_DataDirectory</c>, ...) and command-line flags
 /// (<c>--id 1 --data-dir d --members 1=h:p/h:p/h:p,...</c>, or any <c>--Key value</c>).
+/// Unknown keys are ignored.
 /// </summary>
 public static class MasterConfiguration
 {
     private static readonly Dictionary<string, string> Switches = new(StringComparer.Ordinal)
     {
-        ["--id"] = "HaMaster:NodeId",
-        ["--bind"] = "HaMaster:BindAddress",
-        ["--client-port"] = "HaMaster:ClientPort",
-        ["--peer-port"] = "HaMaster:PeerPort",
-        ["--web-port"] = "HaMaster:WebPort",
-        ["--data-dir"] = "HaMaster:DataDirectory",
-        ["--members"] = "HaMaster:InitialMembers",
-        ["--join"] = "HaMaster:Join",
-        ["--metastore"] = "HaMaster:Metastore",
-        ["--cluster-secret"] = "HaMaster:ClusterSecret",
-        ["--tick-ms"] = "HaMaster:TickIntervalMs",
-        ["--election-ticks"] = "HaMaster:ElectionTicks",
-        ["--snapshot-every"] = "HaMaster:SnapshotEveryEntries",
-        ["--log-keep"] = "HaMaster:LogEntriesKeptBehindSnapshot",
-        ["--worker-timeout-ms"] = "HaMaster:WorkerTimeoutMs",
-        ["--inode-cache"] = "HaMaster:InodeCacheMaxEntries",
-        ["--fsync"] = "HaMaster:Fsync",
-        ["--restore-from"] = "HaMaster:RestoreFrom",
-        ["--rate-limit"] = "HaMaster:RateLimitPerClient",
-        ["--tls-cert"] = "HaMaster:TlsCertificatePath",
-        ["--tls-cert-password"] = "HaMaster:TlsCertificatePassword",
-        ["--tls-trusted-cert"] = "HaMaster:TlsTrustedCertificatePath",
+        ["--id"] = "NodeId",
+        ["--bind"] = "BindAddress",
+        ["--client-port"] = "ClientPort",
+        ["--peer-port"] = "PeerPort",
+        ["--web-port"] = "WebPort",
+        ["--data-dir"] = "DataDirectory",
+        ["--members"] = "InitialMembers",
+        ["--join"] = "Join",
+        ["--metastore"] = "Metastore",
+        ["--cluster-secret"] = "ClusterSecret",
+        ["--tick-ms"] = "TickIntervalMs",
+        ["--election-ticks"] = "ElectionTicks",
+        ["--snapshot-every"] = "SnapshotEveryEntries",
+        ["--log-keep"] = "LogEntriesKeptBehindSnapshot",
+        ["--worker-timeout-ms"] = "WorkerTimeoutMs",
+        ["--inode-cache"] = "InodeCacheMaxEntries",
+        ["--fsync"] = "Fsync",
+        ["--restore-from"] = "RestoreFrom",
+        ["--rate-limit"] = "RateLimitPerClient",
+        ["--tls-cert"] = "TlsCertificatePath",
+        ["--tls-cert-password"] = "TlsCertificatePassword",
+        ["--tls-trusted-cert"] = "TlsTrustedCertificatePath",
     };
 
     public static MasterOptions Load(string[] args)
@@ -48,18 +49,24 @@ public static class MasterConfiguration
             if (args[i] == "--join" && (i + 1 == args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal))) normalized.Add("true");
         }
 
-        var config = new ConfigurationBuilder()
+        // Every source maps onto the same flat keys ("NodeId", ...) so that precedence is simply
+        // the order of the sources: appsettings.json < environment < command line.
+        var json = new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
             .AddJsonFile("appsettings.json", optional: true)
+            .Build()
+            .GetSection("HaMaster");
+        var config = new ConfigurationBuilder()
+            .AddInMemoryCollection(json.AsEnumerable(makePathsRelative: true).Where(kv => kv.Value is not null))
             .AddEnvironmentVariables("HAMASTER_")
             .AddCommandLine(normalized.ToArray(), Switches)
             .Build();
-        return From(config.GetSection("HaMaster").Exists() ? config.GetSection("HaMaster") : config, config);
+        return From(config);
     }
 
-    private static MasterOptions From(IConfiguration section, IConfiguration root)
+    private static MasterOptions From(IConfiguration config)
     {
-        string? Get(string key) => section[key] ?? root[key];
+        string? Get(string key) => config[key];
         var d = new MasterOptions();
         return new MasterOptions
         {
@@ -81,7 +88,7 @@ public static class MasterConfiguration
             SnapshotsKept = Int(Get("SnapshotsKept"), "SnapshotsKept") ?? d.SnapshotsKept,
             Fsync = Bool(Get("Fsync"), "Fsync") ?? d.Fsync,
             Metastore = Get("Metastore") is { } m
-                ? Enum.TryParse<MetastoreKind>(m, ignoreCase: true, out var kind) ? kind : throw new ArgumentException($"Metastore '{m}' must be Rocks or Heap")
+                ? !m.Any(char.IsDigit) && Enum.TryParse<MetastoreKind>(m, ignoreCase: true, out var kind) && Enum.IsDefined(kind) ? kind : throw new ArgumentException($"Metastore '{m}' must be Rocks or Heap")
                 : d.Metastore,
             InodeCacheMaxEntries = Int(Get("InodeCacheMaxEntries"), "InodeCacheMaxEntries") ?? d.InodeCacheMaxEntries,
             RocksBlockCacheBytes = Long(Get("RocksBlockCacheBytes"), "RocksBlockCacheBytes") ?? d.RocksBlockCacheBytes,

@@ -42,12 +42,12 @@ public sealed record MasterEndpoint(ulong Id, string ClientAddress, string PeerA
             && port is > 0 and < 65536;
     }
 
-    public override string ToString() => $"{Id}={ClientAddress}/{PeerAddress}/{WebAddress}";
+    public override string ToString() => WebAddress.Length == 0 ? $"{Id}={ClientAddress}/{PeerAddress}" : $"{Id}={ClientAddress}/{PeerAddress}/{WebAddress}";
 }
 
 /// <summary>
 /// Configuration of one master process. Bound from appsettings.json (section "HaMaster"),
-/// environment variables (HaMaster__NodeId, ...) and command-line flags (see <c>Program</c>).
+/// environment variables (HAMASTER_NodeId, ...) and command-line flags (see <c>Program</c>).
 /// Immutable; <see cref="Validate"/> throws with the first problem found.
 /// </summary>
 public sealed record MasterOptions

@@ -24,7 +24,7 @@ internal sealed class MasterNode : IAsyncDisposable
 {
     private readonly List<IAsyncDisposable> _servers = [];
     private readonly ILoggerFactory _loggerFactory;
-    private readonly PrometheusCollector _collector = new(MasterMetrics.MeterName);
+    private readonly PrometheusCollector _collector;
 
     private MasterNode(MasterOptions options, ILoggerFactory loggerFactory, RaftLog log, MetadataStateMachine machine, RaftHost host, PeerChannels channels, PeerTransport transport, WorkerLivenessTracker liveness)
     {
@@ -36,6 +36,7 @@ internal sealed class MasterNode : IAsyncDisposable
         Channels = channels;
         Transport = transport;
         Liveness = liveness;
+        _collector = new PrometheusCollector(Metrics.Meter);
     }
 
     public MasterOptions Options { get; }

@@ -17,7 +17,7 @@ internal sealed class PrometheusCollector : IDisposable
     private static readonly double[] CountBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384];
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<(Instrument Instrument, string Labels), Series> _series = new();
-    private readonly HashSet<string> _meters;
+    private readonly HashSet<Meter> _meters;
 
     private sealed class Series(double[]? buckets)
     {
@@ -29,12 +29,14 @@ internal sealed class PrometheusCollector : IDisposable
         public readonly double[]? Buckets = buckets;
     }
 
-    public PrometheusCollector(params string[] meterNames)
+    /// <summary>Collects the instruments of exactly these meter instances (not every meter of the same
+    /// name in the process: two masters in one process keep separate metrics).</summary>
+    public PrometheusCollector(params Meter[] meters)
     {
-        _meters = new HashSet<string>(meterNames, StringComparer.Ordinal);
+        _meters = new HashSet<Meter>(meters);
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (_meters.Contains(instrument.Meter.Name)) listener.EnableMeasurementEvents(instrument);
+            if (_meters.Contains(instrument.Meter)) listener.EnableMeasurementEvents(instrument);
         };
         _listener.SetMeasurementEventCallback<long>((i, v, tags, _) => Record(i, v, tags));
         _listener.SetMeasurementEventCallback<int>((i, v, tags, _) => Record(i, v, tags));
@@ -149,7 +151,7 @@ internal sealed class PrometheusCollector : IDisposable
         "{" + (labels.Length == 0 ? "" : labels + ",") + key + "=\"" + value + "\"}";
 
     private static string Format(double v) =>
-        double.IsPositiveInfinity(v) ? "+Inf" : v.ToString(CultureInfo.InvariantCulture);
+        double.IsPositiveInfinity(v) ? "+Inf" : double.IsNegativeInfinity(v) ? "-Inf" : double.IsNaN(v) ? "NaN" : v.ToString(CultureInfo.InvariantCulture);
 
     public void Dispose() => _listener.Dispose();
 }

@@ -1,0 +1,112 @@
+using HaMaster.Grpc;
+using HaMaster.Server.Observability;
+
+namespace HaMaster.Server.Tests.Observability;
+
+/// <summary>
+/// The master's own instruments (meter "HaMaster"). Every test of this class shares that meter
+/// name, and xunit runs a class's tests one at a time: no other class may create MasterMetrics.
+/// </summary>
+public sealed class MasterMetricsTests
+{
+    private static PrometheusSample Single(IReadOnlyList<PrometheusSample> samples, string name, params (string Key, string Value)[] labels)
+    {
+        var matches = samples.Where(s => s.Name == name && s.Labels.Count == labels.Length && labels.All(l => s.Label(l.Key) == l.Value)).ToList();
+        Assert.True(matches.Count == 1, $"expected one sample {name}{{{string.Join(",", labels)}}}, found {matches.Count}");
+        return matches[0];
+    }
+
+    [Fact]
+    public void Recording_methods_render_as_valid_prometheus_text()
+    {
+        using var metrics = new MasterMetrics();
+        using var collector = new PrometheusCollector(metrics.Meter);
+        metrics.RpcCompleted("/hamaster.v1.FileSystemMaster/GetStatus", StatusCode.OK, TimeSpan.FromMilliseconds(2));
+        metrics.RpcCompleted("/hamaster.v1.FileSystemMaster/GetStatus", StatusCode.OK, TimeSpan.FromMilliseconds(30));
+        metrics.RpcCompleted("/hamaster.v1.FileSystemMaster/GetStatus", StatusCode.NotFound, TimeSpan.FromSeconds(3));
+        metrics.Fsync(TimeSpan.FromMilliseconds(4), 12);
+        metrics.Applied(12);
+        metrics.SnapshotTaken(TimeSpan.FromSeconds(1.5));
+        metrics.LeaderChanged();
+        metrics.LeaderChanged();
+        metrics.WorkerDeclaredLost();
+        var text = collector.Render();
+        var samples = PrometheusText.Parse(text);
+
+        const string method = "/hamaster.v1.FileSystemMaster/GetStatus";
+        Assert.Equal(2, Single(samples, "hamaster_rpc_calls_total", ("code", "OK"), ("method", method)).Value);
+        Assert.Equal(1, Single(samples, "hamaster_rpc_calls_total", ("code", "NotFound"), ("method", method)).Value);
+        Assert.Equal(3, Single(samples, "hamaster_rpc_duration_seconds_count", ("method", method)).Value);
+        Assert.Equal(1, Single(samples, "hamaster_rpc_duration_seconds_bucket", ("method", method), ("le", "0.0025")).Value);
+        Assert.Equal(2, Single(samples, "hamaster_rpc_duration_seconds_bucket", ("method", method), ("le", "0.05")).Value);
+        Assert.Equal(3, Single(samples, "hamaster_rpc_duration_seconds_bucket", ("method", method), ("le", "5")).Value);
+        Assert.Equal(1, Single(samples, "hamaster_raft_fsync_duration_seconds_count").Value);
+        Assert.Equal(0.004, Single(samples, "hamaster_raft_fsync_duration_seconds_sum").Value, 9);
+        Assert.Equal(12, Single(samples, "hamaster_raft_append_batch_entries_sum").Value);
+        Assert.Equal(1, Single(samples, "hamaster_raft_append_batch_entries_bucket", ("le", "16")).Value);
+        Assert.Equal(0, Single(samples, "hamaster_raft_append_batch_entries_bucket", ("le", "8")).Value);
+        Assert.Equal(12, Single(samples, "hamaster_raft_apply_batch_entries_sum").Value);
+        Assert.Equal(1.5, Single(samples, "hamaster_snapshot_duration_seconds_sum").Value);
+        Assert.Equal(2, Single(samples, "hamaster_raft_leader_changes_total").Value);
+        Assert.Equal(1, Single(samples, "hamaster_workers_declared_lost_total").Value);
+        Assert.Contains("# HELP hamaster_rpc_calls_total gRPC calls served, by method and status code.\n", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE hamaster_rpc_duration_seconds histogram\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Observed_gauges_and_counters_are_read_at_scrape_time()
+    {
+        using var metrics = new MasterMetrics();
+        using var collector = new PrometheusCollector(metrics.Meter);
+        ulong term = 3;
+        long hits = 0;
+        metrics.ObserveGauge("hamaster_raft_term", () => term, description: "Current Raft term.");
+        metrics.ObserveGauge("hamaster_snapshot_size", () => 4096, "By", "Size of the newest snapshot.");
+        metrics.ObserveCounter("hamaster_inode_cache_hits", () => hits, "Inode cache hits.");
+
+        var samples = PrometheusText.Parse(collector.Render());
+        Assert.Equal(3, Single(samples, "hamaster_raft_term").Value);
+        Assert.Equal(4096, Single(samples, "hamaster_snapshot_size_bytes").Value);
+        Assert.Equal(0, Single(samples, "hamaster_inode_cache_hits_total").Value);
+
+        term = 4;
+        hits = 17;
+        var text = collector.Render();
+        samples = PrometheusText.Parse(text);
+        Assert.Equal(4, Single(samples, "hamaster_raft_term").Value);
+        Assert.Equal(17, Single(samples, "hamaster_inode_cache_hits_total").Value);
+        Assert.Contains("# TYPE hamaster_raft_term gauge\n", text, StringComparison.Ordinal);
+        Assert.Contains("# HELP hamaster_snapshot_size_bytes Size of the newest snapshot.\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Disposed_metrics_stop_reading_their_gauges()
+    {
+        var reads = 0;
+        var metrics = new MasterMetrics();
+        using var collector = new PrometheusCollector(metrics.Meter);
+        metrics.ObserveGauge("hamaster_probe", () =>
+        {
+            reads++;
+            return 1;
+        });
+        collector.Render();
+        Assert.Equal(1, reads);
+        metrics.Dispose();
+        collector.Render();
+        Assert.Equal(1, reads); // a stopped master's gauges (reading a closed store) are not called again
+    }
+
+    [Fact]
+    public void A_collector_renders_only_its_own_nodes_metrics()
+    {
+        using var mine = new MasterMetrics();
+        using var other = new MasterMetrics();
+        using var collector = new PrometheusCollector(mine.Meter);
+        mine.LeaderChanged();
+        other.LeaderChanged();
+        other.LeaderChanged();
+        var samples = PrometheusText.Parse(collector.Render());
+        Assert.Equal(1, Single(samples, "hamaster_raft_leader_changes_total").Value);
+    }
+}

@@ -1,0 +1,89 @@
+using HaMaster.Grpc;
+using HaMaster.Journal;
+using HaMaster.Protos.V1;
+using HaMaster.Server.Raft;
+using HaMaster.Server.Services;
+
+namespace HaMaster.Server.Tests.Services;
+
+public sealed class ServerErrorsTests
+{
+    public static TheoryData<Exception, StatusCode, string> Mappings => new()
+    {
+        { new NotLeaderException(2, "not the leader; leader is 2"), StatusCode.Unavailable, "not the leader; leader is 2" },
+        { new NotLeaderException(0, "election under way"), StatusCode.Unavailable, "election under way" },
+        { new ProposalLostException("leadership changed"), StatusCode.Unavailable, "leadership changed" },
+        { new ClusterPreconditionException("another membership change is still in progress"), StatusCode.FailedPrecondition, "another membership change is still in progress" },
+        { new JournalFailedException("disk full", null), StatusCode.Unavailable, "this master cannot write its journal (disk full); use another master" },
+        { new IOException("read error"), StatusCode.Unavailable, "storage error on this master: read error" },
+        { new FileNotFoundException("gone"), StatusCode.Unavailable, "storage error on this master: gone" },
+        { new ArgumentException("bad path"), StatusCode.InvalidArgument, "bad path" },
+        { new ArgumentOutOfRangeException("limit", "too big"), StatusCode.InvalidArgument, "too big (Parameter 'limit')" },
+        { new TimeoutException("too slow"), StatusCode.DeadlineExceeded, "too slow" },
+        { new InvalidOperationException("boom"), StatusCode.Internal, "internal error: InvalidOperationException: boom" },
+        { new NullReferenceException("npe"), StatusCode.Internal, "internal error: NullReferenceException: npe" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Mappings))]
+    public void Exception_maps_to_status_and_detail(Exception e, StatusCode code, string detail)
+    {
+        var g = ServerErrors.ToGrpc(e);
+        Assert.Equal(code, g.Status);
+        Assert.Equal(detail, g.Detail);
+    }
+
+    [Fact]
+    public void Grpc_exception_passes_through_unchanged()
+    {
+        var original = new GrpcException(StatusCode.PermissionDenied, "no");
+        Assert.Same(original, ServerErrors.ToGrpc(original));
+    }
+
+    [Fact]
+    public void Journal_failure_is_not_reported_as_a_plain_storage_error()
+    {
+        // JournalFailedException derives from IOException: its specific arm must come first.
+        Assert.True(typeof(IOException).IsAssignableFrom(typeof(JournalFailedException)));
+        Assert.StartsWith("this master cannot write its journal", ServerErrors.ToGrpc(new JournalFailedException("x", new IOException())).Detail, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(MetadataStatus.Ok, StatusCode.OK)]
+    [InlineData(MetadataStatus.InvalidArgument, StatusCode.InvalidArgument)]
+    [InlineData(MetadataStatus.NotFound, StatusCode.NotFound)]
+    [InlineData(MetadataStatus.AlreadyExists, StatusCode.AlreadyExists)]
+    [InlineData(MetadataStatus.FailedPrecondition, StatusCode.FailedPrecondition)]
+    [InlineData(MetadataStatus.PermissionDenied, StatusCode.PermissionDenied)]
+    [InlineData((MetadataStatus)999, StatusCode.Internal)]
+    public void Metadata_status_maps_to_status_code(MetadataStatus status, StatusCode code) =>
+        Assert.Equal(code, ServerErrors.ToStatusCode(status));
+
+    [Fact]
+    public void Every_defined_metadata_status_has_a_specific_mapping()
+    {
+        foreach (var status in Enum.GetValues<MetadataStatus>())
+        {
+            Assert.True(ServerErrors.ToStatusCode(status) != StatusCode.Internal, $"MetadataStatus.{status} falls through to Internal");
+        }
+    }
+
+    [Fact]
+    public void EnsureOk_returns_ok_results_and_throws_the_status_of_failed_ones()
+    {
+        var ok = new CommandResult { Status = MetadataStatus.Ok };
+        Assert.Same(ok, ServerErrors.EnsureOk(ok));
+        var failed = new CommandResult { Status = MetadataStatus.NotFound, Message = "/a/b does not exist" };
+        var e = Assert.Throws<GrpcException>(() => ServerErrors.EnsureOk(failed));
+        Assert.Equal(StatusCode.NotFound, e.Status);
+        Assert.Equal("/a/b does not exist", e.Detail);
+    }
+
+    [Fact]
+    public void InvalidPath_names_the_field_and_the_problem()
+    {
+        var e = ServerErrors.InvalidPath("path", "must be absolute");
+        Assert.Equal(StatusCode.InvalidArgument, e.Status);
+        Assert.Equal("invalid path: must be absolute", e.Detail);
+    }
+}
