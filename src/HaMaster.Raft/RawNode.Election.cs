@@ -114,6 +114,7 @@ public sealed partial class RawNode
         ResetProgress();
         _heartbeatRound = 0;
         _confirmedRound = 0;
+        _timeoutNowSent = false;
         // §5.4.2 / §6.4: a no-op of our term lets us commit (and know) everything committed by earlier leaders.
         AppendAsLeader(EntryType.Normal, ReadOnlyMemory<byte>.Empty);
     }

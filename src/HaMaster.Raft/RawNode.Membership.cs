@@ -31,14 +31,16 @@ public sealed partial class RawNode
     private void LoadConfigHistory(IRaftLogStorage storage)
     {
         _configs.Clear();
-        _configs.Add((storage.FirstIndex - 1, storage.InitialConfig));
+        // InitialConfig is the configuration as of the snapshot, which may be newer than entries kept behind it.
+        var baseIndex = Math.Max(storage.FirstIndex - 1, storage.Snapshot?.Index ?? 0);
+        _configs.Add((baseIndex, storage.InitialConfig));
         var last = storage.LastIndex;
         for (var lo = storage.FirstIndex; lo <= last;)
         {
             var batch = storage.Entries(lo, last + 1, 16L << 20);
             foreach (var e in batch)
             {
-                if (e.Type == EntryType.ConfigChange) _configs.Add((e.Index, ConfigTransition.Decode(e.Data.Span).Result));
+                if (e.Type == EntryType.ConfigChange && e.Index > baseIndex) _configs.Add((e.Index, ConfigTransition.Decode(e.Data.Span).Result));
             }
             lo += (ulong)batch.Count;
         }

@@ -116,7 +116,7 @@ public sealed partial class RawNode
     /// </summary>
     private bool LeaseValid()
     {
-        if (!_options.LeaseReads || !_options.CheckQuorum || _leadTransferee != 0) return false;
+        if (!_options.LeaseReads || !_options.CheckQuorum || _leadTransferee != 0 || _timeoutNowSent) return false;
         var voters = Config.Voters;
         Span<ulong> starts = voters.Count <= 32 ? stackalloc ulong[voters.Count] : new ulong[voters.Count];
         for (var i = 0; i < voters.Count; i++)

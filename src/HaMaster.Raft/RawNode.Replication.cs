@@ -253,14 +253,14 @@ public sealed partial class RawNode
         }
         if (_log.MatchTerm(s.Index, s.Term))
         {
-            // We already hold the snapshot's last entry: the snapshot only tells us that much is committed.
+            // We already hold the snapshot's last entry: the snapshot only tells us that much is committed. Entries
+            // after it may still conflict with the leader's, so acknowledge only the commit index, not our last index.
             _log.CommitTo(s.Index);
+            Send(new Message { Type = MessageType.AppendResponse, From = _id, To = m.From, Term = _term, Index = _log.Committed });
+            return;
         }
-        else
-        {
-            _log.Restore(s);
-            ResetConfigHistory(s.Index, s.Config);
-        }
+        _log.Restore(s);
+        ResetConfigHistory(s.Index, s.Config);
         Send(new Message { Type = MessageType.AppendResponse, From = _id, To = m.From, Term = _term, Index = _log.LastIndex });
     }
 }

@@ -20,6 +20,13 @@ public sealed partial class RawNode
             {
                 return; // We heard from a live leader recently: do not let this candidate disrupt it.
             }
+            if (_role == RaftRole.Follower && InLease && m.Type is MessageType.VoteResponse or MessageType.PreVoteResponse
+                    or MessageType.AppendResponse or MessageType.HeartbeatResponse or MessageType.ReadIndexResponse)
+            {
+                // A late response to one of our own earlier requests must not make us drop the current leader: that
+                // would revoke the lease we granted it (and leader leases back lease reads) without any election.
+                return;
+            }
             if (m.Type == MessageType.PreVote)
             {
                 // Never change term for a pre-vote.

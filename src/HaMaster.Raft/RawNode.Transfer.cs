@@ -21,8 +21,15 @@ public sealed partial class RawNode
         else SendAppend(target, sendIfEmpty: true);
     }
 
-    private void SendTimeoutNow(ulong to) =>
+    // Once a TimeoutNow is out, the target may win an election that bypasses followers' leases at any time (even after
+    // the transfer is abandoned, if the message was delayed): this leader must not serve lease reads for the rest of its term.
+    private bool _timeoutNowSent;
+
+    private void SendTimeoutNow(ulong to)
+    {
+        _timeoutNowSent = true;
         Send(new Message { Type = MessageType.TimeoutNow, From = _id, To = to, Term = _term });
+    }
 
     private void AbortLeaderTransfer() => _leadTransferee = 0;
 }

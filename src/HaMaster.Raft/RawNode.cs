@@ -71,6 +71,9 @@ public sealed partial class RawNode
     /// <summary>Known leader id, or 0.</summary>
     public ulong LeaderId => _lead;
 
+    /// <summary>Index of the last entry handed out for applying (the host applies before <see cref="Advance"/>).</summary>
+    public ulong AppliedIndex => _log.Applied;
+
     /// <summary>Commit index.</summary>
     public ulong CommitIndex => _log.Committed;
 
@@ -121,10 +124,10 @@ public sealed partial class RawNode
     public void ReportSnapshot(ulong id, bool success)
     {
         if (_role != RaftRole.Leader || !_progress.TryGetValue(id, out var pr) || pr.State != ProgressState.Snapshot) return;
+        if (!success) pr.AbortSnapshot();
         pr.BecomeProbe();
         // Wait for the follower's append response (success) or the next heartbeat response (failure) before probing.
         pr.ProbeSent = true;
-        _ = success;
     }
 
     /// <summary>True if <see cref="GetReady"/> would return work.</summary>

@@ -48,6 +48,9 @@ internal sealed class Progress
         Next = next;
     }
 
+    /// <summary>The snapshot was not installed: probe from the last known match instead of after the snapshot.</summary>
+    public void AbortSnapshot() => PendingSnapshot = 0;
+
     public void BecomeReplicate()
     {
         Reset(ProgressState.Replicate);
