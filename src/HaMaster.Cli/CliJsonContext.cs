@@ -7,4 +7,5 @@ namespace HaMaster.Cli;
 [JsonSerializable(typeof(HamasterCommandLine.JsonError))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(Bench.BenchReport))]
+[JsonSerializable(typeof(List<Bench.BenchReport>))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -13,11 +13,11 @@ public sealed partial class HamasterCommandLine
         target.AcceptOnlyFromAmong("hamaster", "etcd");
         var workload = new Option<string>("--workload") { Description = "write | read | read-stale | list | mixed (90% reads)", DefaultValueFactory = _ => "write" };
         workload.AcceptOnlyFromAmong("write", "read", "read-stale", "list", "mixed");
-        var concurrency = new Option<int>("--concurrency", "-c") { Description = "Requests in flight", DefaultValueFactory = _ => 16 };
+        var concurrency = new Option<string>("--concurrency", "-c") { Description = "Requests in flight; a comma list (1,16,64,256) runs one round per value", DefaultValueFactory = _ => "16" };
         var duration = new Option<string>("--duration", "-d") { Description = "Run length, e.g. 10s (ignored with --ops)", DefaultValueFactory = _ => "10s" };
         var ops = new Option<long?>("--ops", "-n") { Description = "Stop after this many requests instead of after --duration" };
         var dirs = new Option<int>("--dirs") { Description = "Directories the write workload spreads its creates over", DefaultValueFactory = _ => 16 };
-        var via = new Option<string>("--via") { Description = "all: round-robin over every endpoint; leader: only the leader (etcd: the first endpoint)", DefaultValueFactory = _ => "all" };
+        var via = new Option<string>("--via") { Description = "leader (default): every request to the leader (etcd: the first endpoint); all: round-robin over every member", DefaultValueFactory = _ => "leader" };
         via.AcceptOnlyFromAmong("all", "leader");
         var runId = new Option<string?>("--run-id") { Description = "8 hex digits naming this run's paths/keys (default random)" };
 
@@ -27,24 +27,27 @@ public sealed partial class HamasterCommandLine
         };
         bench.SetAction(async (r, cancellationToken) =>
         {
-            BenchOptions options;
+            List<BenchOptions> rounds;
             try
             {
                 _ = LoadGenerator.TryParseWorkload(r.GetValue(workload) ?? "write", out var parsedWorkload);
                 var client = ClientOptions(r);
-                options = new BenchOptions
+                var levels = ParseLevels(r.GetValue(concurrency) ?? "16");
+                var firstRun = r.GetValue(runId) ?? new BenchOptions().RunId;
+                // Each round gets its own run id so its writes never collide with an earlier round's.
+                rounds = levels.Select((level, i) => new BenchOptions
                 {
                     Endpoints = client.Seeds,
                     Target = r.GetValue(target) == "etcd" ? BenchTarget.Etcd : BenchTarget.HaMaster,
                     Workload = parsedWorkload,
-                    Concurrency = r.GetValue(concurrency),
+                    Concurrency = level,
                     Duration = Duration.Parse(r.GetValue(duration) ?? "10s"),
                     Operations = r.GetValue(ops),
                     Directories = r.GetValue(dirs),
                     Spread = r.GetValue(via) != "leader",
                     CallTimeout = client.CallTimeout,
-                    RunId = r.GetValue(runId) ?? new BenchOptions().RunId,
-                }.Validate();
+                    RunId = i == 0 ? firstRun : new BenchOptions().RunId,
+                }.Validate()).ToList();
             }
             catch (Exception ex) when (ex is ArgumentException or FormatException)
             {
@@ -54,10 +57,15 @@ public sealed partial class HamasterCommandLine
 
             try
             {
-                await using IBenchTarget system = options.Target == BenchTarget.Etcd ? new EtcdBenchTarget(options) : new HaMasterBenchTarget(options);
-                var report = await LoadGenerator.RunAsync(options, system, cancellationToken).ConfigureAwait(false);
-                WriteReport(r, report);
-                return report.Operations == 0 && report.Errors > 0 ? ExitCodes.Unavailable : ExitCodes.Ok;
+                var reports = new List<BenchReport>();
+                foreach (var options in rounds)
+                {
+                    await using IBenchTarget system = options.Target == BenchTarget.Etcd ? new EtcdBenchTarget(options) : new HaMasterBenchTarget(options);
+                    reports.Add(await LoadGenerator.RunAsync(options, system, cancellationToken).ConfigureAwait(false));
+                }
+
+                WriteReports(r, reports);
+                return reports.Any(report => report.Operations == 0 && report.Errors > 0) ? ExitCodes.Unavailable : ExitCodes.Ok;
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -67,22 +75,46 @@ public sealed partial class HamasterCommandLine
         return bench;
     }
 
-    private void WriteReport(ParseResult result, BenchReport report)
+    /// <summary>"1,16,64" -> [1, 16, 64]; each value 1..100000.</summary>
+    internal static IReadOnlyList<int> ParseLevels(string text)
+    {
+        var levels = new List<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var level) || level is < 1 or > 100_000)
+            {
+                throw new FormatException($"--concurrency: '{part}' is not a number between 1 and 100000.");
+            }
+
+            levels.Add(level);
+        }
+
+        return levels.Count > 0 ? levels : throw new FormatException("--concurrency needs at least one value.");
+    }
+
+    /// <summary>A table with one row per round, or JSON: one object for one round, an array for several.</summary>
+    private void WriteReports(ParseResult result, List<BenchReport> reports)
     {
         if (Json(result))
         {
-            _out.WriteLine(System.Text.Json.JsonSerializer.Serialize(report, CliJsonContext.Default.BenchReport));
+            _out.WriteLine(reports.Count == 1
+                ? System.Text.Json.JsonSerializer.Serialize(reports[0], CliJsonContext.Default.BenchReport)
+                : System.Text.Json.JsonSerializer.Serialize(reports, CliJsonContext.Default.ListBenchReport));
             return;
         }
 
         static string F(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
         var table = new TextTable("TARGET", "WORKLOAD", "INFLIGHT", "OPS", "ERRORS", "SECONDS", "OPS/S", "P50_MS", "P99_MS", "P99.9_MS", "MAX_MS");
-        table.AddRow(report.Target, report.Workload, report.Concurrency.ToString(CultureInfo.InvariantCulture), report.Operations.ToString(CultureInfo.InvariantCulture),
-            report.Errors.ToString(CultureInfo.InvariantCulture), F(report.Seconds), F(report.OpsPerSecond), F(report.P50Ms), F(report.P99Ms), F(report.P999Ms), F(report.MaxMs));
-        table.WriteTo(_out);
-        if (report.FirstError is not null)
+        foreach (var report in reports)
         {
-            _out.WriteLine($"first error: {report.FirstError}");
+            table.AddRow(report.Target, report.Workload, report.Concurrency.ToString(CultureInfo.InvariantCulture), report.Operations.ToString(CultureInfo.InvariantCulture),
+                report.Errors.ToString(CultureInfo.InvariantCulture), F(report.Seconds), F(report.OpsPerSecond), F(report.P50Ms), F(report.P99Ms), F(report.P999Ms), F(report.MaxMs));
+        }
+
+        table.WriteTo(_out);
+        foreach (var report in reports.Where(r => r.FirstError is not null))
+        {
+            _out.WriteLine($"first error at {report.Concurrency} in flight: {report.FirstError}");
         }
     }
 }

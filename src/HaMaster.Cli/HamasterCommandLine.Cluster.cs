@@ -12,12 +12,13 @@ public sealed partial class HamasterCommandLine
     {
         var cluster = new Command("cluster", "Cluster membership and operations");
 
-        var status = new Command("status", "Show every master: addresses, role, voter, term, log indexes (leader marked *)");
+        var status = new Command("status", "Show every master: addresses, role, voter, term, log indexes (leader marked *); exit 6 while there is no leader");
         status.SetAction(WithClient(async (r, client, ct) =>
         {
             var info = await client.GetClusterInfoAsync(ct).ConfigureAwait(false);
             await WriteClusterAsync(r, info).ConfigureAwait(false);
-            return ExitCodes.Ok;
+            // Scripts waiting for a usable cluster can loop on this exit code.
+            return info.LeaderId == 0 ? ExitCodes.Unavailable : ExitCodes.Ok;
         }));
 
         var addId = new Argument<ulong>("ID") { Description = "Node id of the new master" };

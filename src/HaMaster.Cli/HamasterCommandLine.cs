@@ -17,6 +17,9 @@ public sealed partial class HamasterCommandLine
     /// <summary>Environment variable naming the masters (comma-separated host:port).</summary>
     public const string MastersEnvironmentVariable = "HAMASTER_MASTERS";
 
+    /// <summary>Environment variable holding the cluster secret (used when --cluster-secret is absent).</summary>
+    public const string ClusterSecretEnvironmentVariable = "HAMASTER_CLUSTER_SECRET";
+
     private static readonly JsonFormatter ProtoJson = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true));
 
     private readonly TextWriter _out;
@@ -27,6 +30,7 @@ public sealed partial class HamasterCommandLine
     private readonly Option<string?> _groups;
     private readonly Option<string> _timeout;
     private readonly Option<string> _retryBudget;
+    private readonly Option<string?> _clusterSecret;
 
     public HamasterCommandLine(TextWriter output, TextWriter error)
     {
@@ -34,7 +38,7 @@ public sealed partial class HamasterCommandLine
         _err = error;
         _masters = new Option<string>("--masters")
         {
-            Description = $"Comma-separated master client addresses host:port (default: ${MastersEnvironmentVariable} or {DefaultMasters})",
+            Description = $"Comma-separated master client addresses host:port (${MastersEnvironmentVariable} overrides the default)",
             Recursive = true,
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable(MastersEnvironmentVariable) is { Length: > 0 } env ? env : DefaultMasters,
         };
@@ -55,6 +59,13 @@ public sealed partial class HamasterCommandLine
             DefaultValueFactory = _ => "30s",
         };
 
+        _clusterSecret = new Option<string?>("--cluster-secret")
+        {
+            Description = $"Cluster secret for cluster add/remove/transfer-leader/snapshot (default: ${ClusterSecretEnvironmentVariable})",
+            Recursive = true,
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable(ClusterSecretEnvironmentVariable) is { Length: > 0 } env ? env : null,
+        };
+
         Root = new RootCommand("hamaster: command line of the HaMaster highly available metadata master.\n" + ExitCodes.HelpText);
         Root.Add(_masters);
         Root.Add(_json);
@@ -62,6 +73,7 @@ public sealed partial class HamasterCommandLine
         Root.Add(_groups);
         Root.Add(_timeout);
         Root.Add(_retryBudget);
+        Root.Add(_clusterSecret);
         Root.Add(BuildFsCommand());
         Root.Add(BuildClusterCommand());
         Root.Add(BuildBenchCommand());
@@ -100,6 +112,7 @@ public sealed partial class HamasterCommandLine
         User = result.GetValue(_user),
         Groups = (result.GetValue(_groups) ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
         CallTimeout = Duration.Parse(result.GetValue(_timeout) ?? "10s"),
+        ClusterSecret = result.GetValue(_clusterSecret),
         TotalRetryBudget = Duration.Parse(result.GetValue(_retryBudget) ?? "30s"),
     }.Validate();
 

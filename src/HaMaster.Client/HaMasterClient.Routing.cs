@@ -36,7 +36,8 @@ public sealed partial class HaMasterClient
         }
 
         state.LastMaster = target;
-        var timeout = Options.CallTimeout < remaining || remaining <= TimeSpan.Zero ? Options.CallTimeout : remaining;
+        var callTimeout = state.Kind == CallKind.Admin ? Options.AdminCallTimeout : Options.CallTimeout;
+        var timeout = callTimeout < remaining || remaining <= TimeSpan.Zero ? callTimeout : remaining;
         try
         {
             var response = await CallAsync(target, method, request, parser, timeout, cancellationToken).ConfigureAwait(false);
@@ -56,7 +57,7 @@ public sealed partial class HaMasterClient
         where TReq : IMessage<TReq>
         where TResp : IMessage<TResp>
     {
-        var options = new CallOptions { Timeout = timeout, Headers = BuildHeaders(), CancellationToken = cancellationToken };
+        var options = new CallOptions { Timeout = timeout, Headers = BuildHeaders(method), CancellationToken = cancellationToken };
         try
         {
             return await _roster.Channel(target).UnaryAsync(method, request, parser, options).ConfigureAwait(false);
@@ -75,9 +76,14 @@ public sealed partial class HaMasterClient
         }
     }
 
-    private Metadata BuildHeaders()
+    private Metadata BuildHeaders(string method)
     {
         var headers = new Metadata();
+        if (Options.ClusterSecret is { } secret && method.StartsWith(AdminService, StringComparison.Ordinal))
+        {
+            headers.Add(ClusterSecretMetadataKey, secret);
+        }
+
         if (Options.User is { } user)
         {
             headers.Add(UserMetadataKey, user);
@@ -114,19 +120,55 @@ public sealed partial class HaMasterClient
         return _roster.Leader ?? state.LastMaster ?? _roster.NextCandidate();
     }
 
-    /// <summary>Asks each known master once, in round-robin order, until one answers GetClusterInfo.</summary>
+    /// <summary>
+    /// Finds the leader through the known masters. Concurrent callers share one discovery in
+    /// flight (after a leader crash hundreds of calls fail at once; they must not each probe every
+    /// master). The shared probe ignores any one caller's cancellation; each probe is bounded by
+    /// <see cref="HaMasterClientOptions.DiscoveryTimeout"/>, so it ends by itself.
+    /// </summary>
     private async ValueTask<GetClusterInfoResponse> DiscoverFromAnyAsync(CallState state, CancellationToken cancellationToken)
     {
+        var current = Volatile.Read(ref _discovery);
+        if (current is null || current.IsCompleted)
+        {
+            var fresh = new TaskCompletionSource<DiscoveryOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var seen = Interlocked.CompareExchange(ref _discovery, fresh.Task, current);
+            if (ReferenceEquals(seen, current))
+            {
+                _ = RunDiscoveryAsync(fresh);
+                current = fresh.Task;
+            }
+            else
+            {
+                current = seen!;
+            }
+        }
+
+        var outcome = await current.WaitAsync(cancellationToken).ConfigureAwait(false);
+        state.LastMaster = outcome.AnsweredBy;
+        if (outcome.Cluster is null)
+        {
+            // A fresh exception per caller: the shared one must not be rethrown concurrently.
+            var error = outcome.Error!;
+            throw new GrpcException(error.Status, error.Detail, error.Trailers, error);
+        }
+
+        return outcome.Cluster;
+    }
+
+    private async Task RunDiscoveryAsync(TaskCompletionSource<DiscoveryOutcome> completion)
+    {
         GrpcException? last = null;
+        string? lastCandidate = null;
         var count = _roster.Known.Count;
+        var timeout = Options.DiscoveryTimeout < Options.CallTimeout ? Options.DiscoveryTimeout : Options.CallTimeout;
         for (var i = 0; i < count; i++)
         {
             var candidate = _roster.NextCandidate();
-            state.LastMaster = candidate;
-            var timeout = Options.DiscoveryTimeout < Options.CallTimeout ? Options.DiscoveryTimeout : Options.CallTimeout;
+            lastCandidate = candidate;
             try
             {
-                var response = await CallAsync(candidate, GetClusterInfoMethod, new GetClusterInfoRequest(), GetClusterInfoResponse.Parser, timeout, cancellationToken).ConfigureAwait(false);
+                var response = await CallAsync(candidate, GetClusterInfoMethod, new GetClusterInfoRequest(), GetClusterInfoResponse.Parser, timeout, CancellationToken.None).ConfigureAwait(false);
                 ObserveAnswer(candidate, response.Trailers, response.Headers);
                 var cluster = response.Message;
                 _roster.Learn(cluster.Members.Select(m => m.ClientAddress));
@@ -135,16 +177,24 @@ public sealed partial class HaMasterClient
                     _roster.ObserveLeader(cluster.LeaderAddress);
                 }
 
-                return cluster;
+                completion.SetResult(new DiscoveryOutcome(cluster, null, candidate));
+                return;
             }
             catch (GrpcException ex)
             {
                 last = ex;
             }
+            catch (Exception ex)
+            {
+                last = new GrpcException(StatusCode.Unavailable, $"discovery through {candidate} failed: {ex.Message}", null, ex);
+            }
         }
 
-        throw last ?? new GrpcException(StatusCode.Unavailable, "no master address known");
+        completion.SetResult(new DiscoveryOutcome(null, last ?? new GrpcException(StatusCode.Unavailable, "no master address known"), lastCandidate));
     }
+
+    /// <summary>What one discovery round found: the cluster as a master described it, or the last failure.</summary>
+    private sealed record DiscoveryOutcome(GetClusterInfoResponse? Cluster, GrpcException? Error, string? AnsweredBy);
 
     private void ObserveAnswer(string target, Metadata trailers, Metadata headers)
     {

@@ -27,6 +27,9 @@ public sealed partial class HaMasterClient : IDisposable
     /// <summary>Request header carrying the caller's groups, comma-separated.</summary>
     public const string GroupsMetadataKey = "hamaster-groups";
 
+    /// <summary>Request header carrying the cluster secret on ClusterAdmin calls.</summary>
+    public const string ClusterSecretMetadataKey = "hamaster-cluster-secret";
+
     private static readonly ResiliencePropertyKey<CallState> StateKey = new("hamaster.call");
 
     private readonly MasterRoster _roster;
@@ -34,6 +37,7 @@ public sealed partial class HaMasterClient : IDisposable
     private readonly WriteSessionSequencer _sessions;
     private readonly ResiliencePipeline _pipeline;
     private readonly string? _pinned;
+    private Task<DiscoveryOutcome>? _discovery;
 
     /// <summary>Creates a client; validates <paramref name="options"/>. No connection is made until the first call.</summary>
     public HaMasterClient(HaMasterClientOptions options)
@@ -79,13 +83,21 @@ public sealed partial class HaMasterClient : IDisposable
     public HaMasterClient ForMaster(string address, bool raw = true) => new(this, address, raw);
 
     /// <summary>
-    /// Asks the known masters (in turn) for the cluster membership, caches the leader and
-    /// learns every member's address. Needed only to warm the cache: calls discover lazily.
+    /// Asks the known masters (in turn, one round, no backoff) for the cluster membership, caches
+    /// the leader and learns every member's address. Needed only to warm the cache: calls discover
+    /// lazily. Throws <see cref="HaMasterUnavailableException"/> when no master answers.
     /// </summary>
     public async ValueTask<GetClusterInfoResponse> DiscoverAsync(CancellationToken cancellationToken = default)
     {
         var state = new CallState(CallKind.Read, Stopwatch.GetTimestamp() + ToTicks(Options.TotalRetryBudget));
-        return await DiscoverFromAnyAsync(state, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await DiscoverFromAnyAsync(state, cancellationToken).ConfigureAwait(false);
+        }
+        catch (GrpcException ex)
+        {
+            throw HaMasterException.Create(ex.Status, ex.Detail, state.LastMaster, ex);
+        }
     }
 
     public void Dispose()
@@ -138,7 +150,8 @@ public sealed partial class HaMasterClient : IDisposable
         where TReq : IMessage<TReq>
         where TResp : IMessage<TResp>
     {
-        var state = new CallState(kind, Stopwatch.GetTimestamp() + ToTicks(Options.TotalRetryBudget));
+        var budget = kind == CallKind.Admin && Options.AdminCallTimeout > Options.TotalRetryBudget ? Options.AdminCallTimeout : Options.TotalRetryBudget;
+        var state = new CallState(kind, Stopwatch.GetTimestamp() + ToTicks(budget));
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(StateKey, state);
         try
@@ -176,7 +189,7 @@ public sealed partial class HaMasterClient : IDisposable
         }
         finally
         {
-            _sessions.Complete(session.Sequence);
+            _sessions.Complete(session);
         }
     }
 

@@ -16,6 +16,13 @@ public sealed record HaMasterClientOptions
     public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// Deadline of one attempt of a membership, leadership or snapshot call (AddMaster waits for
+    /// the new master to catch up and be promoted). Default 2 min; the retry budget of such a call
+    /// is at least this long.
+    /// </summary>
+    public TimeSpan AdminCallTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
     /// Wall-clock budget of one logical call including every retry and backoff delay. Once spent,
     /// the last failure is surfaced. Default 30 s; an attempt's deadline is clipped to what is
     /// left of the budget.
@@ -28,8 +35,11 @@ public sealed record HaMasterClientOptions
     /// <summary>First backoff delay; doubles per retry (with jitter) up to <see cref="MaxBackoff"/>. Default 50 ms.</summary>
     public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>Cap of one backoff delay. Default 2 s.</summary>
-    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// Cap of one backoff delay. Default 1 s: an election on default timeouts takes about a second,
+    /// so a longer cap would mostly add to the write-unavailability window after a leader crash.
+    /// </summary>
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Timeout of one leader-discovery probe (<c>GetClusterInfo</c> to one master). Default 3 s.</summary>
     public TimeSpan DiscoveryTimeout { get; init; } = TimeSpan.FromSeconds(3);
@@ -39,6 +49,13 @@ public sealed record HaMasterClientOptions
 
     /// <summary>Caller groups sent comma-separated as <c>hamaster-groups</c>; empty = none.</summary>
     public IReadOnlyList<string> Groups { get; init; } = [];
+
+    /// <summary>
+    /// The cluster's shared secret, sent as <c>hamaster-cluster-secret</c> on ClusterAdmin calls
+    /// (masters started with a secret refuse membership, leadership and snapshot calls without
+    /// it). Null (default) = none. Never sent on file-system or worker calls.
+    /// </summary>
+    public string? ClusterSecret { get; init; }
 
     /// <summary>
     /// Exactly-once session id. Null (default) = a random id per client instance. Give a fixed id
@@ -71,6 +88,7 @@ public sealed record HaMasterClientOptions
 
         RequirePositive(CallTimeout, nameof(CallTimeout));
         RequirePositive(TotalRetryBudget, nameof(TotalRetryBudget));
+        RequirePositive(AdminCallTimeout, nameof(AdminCallTimeout));
         RequirePositive(InitialBackoff, nameof(InitialBackoff));
         RequirePositive(DiscoveryTimeout, nameof(DiscoveryTimeout));
         if (MaxBackoff < InitialBackoff)
@@ -94,6 +112,11 @@ public sealed record HaMasterClientOptions
             {
                 throw new ArgumentException($"Group '{group}' must be non-empty printable ASCII without commas.", nameof(Groups));
             }
+        }
+
+        if (ClusterSecret is not null && (ClusterSecret.Length == 0 || !ClusterSecret.All(c => c is >= (char)0x20 and <= (char)0x7E)))
+        {
+            throw new ArgumentException("ClusterSecret must be non-empty printable ASCII.", nameof(ClusterSecret));
         }
 
         if (ClientId is not null && (ClientId.Length == 0 || ClientId.Length > 128))

@@ -3,19 +3,30 @@ using HaMaster.Protos.V1;
 namespace HaMaster.Client;
 
 /// <summary>
-/// Numbers this client's logical writes for exactly-once semantics (Raft thesis 6.3). Each write
-/// takes a fresh sequence once, before its first attempt, and every retry resends the same
-/// <see cref="ClientSession"/>; when the write is settled (answered, or given up) it is marked
-/// <see cref="Complete"/> so <c>acknowledged_through</c> can advance over it.
-/// Thread-safe: writes may run concurrently; the acknowledged watermark only ever grows.
+/// Numbers this client's logical writes for exactly-once semantics (Raft thesis 6.3).
+/// <para>
+/// The state machine treats a sequence at or below a session's latest applied one as a duplicate,
+/// so within one session writes must reach it in order. Concurrent writes therefore run on
+/// separate <em>lanes</em>: each lane is its own session (<c>client_id</c> = the client id for
+/// lane 0, <c>{client id}.{n}</c> for lane n) with at most one write outstanding, so a lane's
+/// sequences are applied in order and a retry of sequence N finds either N applied (its result is
+/// returned) or nothing newer. A sequential caller only ever uses lane 0; a caller with k writes in
+/// flight uses k lanes.
+/// </para>
+/// <para>
+/// Each write takes its session once, before its first attempt (<see cref="Next"/>); every retry
+/// resends that same session; when the write is settled (answered, or given up) it is handed back
+/// (<see cref="Complete"/>), which frees the lane. <c>acknowledged_through</c> is the lane's
+/// previous sequence: every earlier write of the lane is settled and will never be resent.
+/// </para>
+/// Thread-safe.
 /// </summary>
 public sealed class WriteSessionSequencer
 {
     private readonly Lock _gate = new();
-    // Completed sequences above the contiguous watermark (writes finishing out of order).
-    private readonly HashSet<ulong> _completedAhead = [];
-    private ulong _lastIssued;
-    private ulong _acknowledgedThrough;
+    private readonly Dictionary<string, Lane> _lanes = new(StringComparer.Ordinal);
+    // Free lanes, reused last-in-first-out so a sequential caller keeps lane 0.
+    private readonly Stack<Lane> _free = new();
 
     public WriteSessionSequencer(string clientId)
     {
@@ -23,69 +34,72 @@ public sealed class WriteSessionSequencer
         ClientId = clientId;
     }
 
-    /// <summary>The session id sent as <c>client_id</c>.</summary>
+    /// <summary>The client id (lane 0's session id; other lanes append ".n").</summary>
     public string ClientId { get; }
 
-    /// <summary>Highest sequence such that it and every lower one are settled.</summary>
-    public ulong AcknowledgedThrough
+    /// <summary>Lanes created so far (the most writes this client had in flight at once).</summary>
+    public int LaneCount
     {
         get
         {
             lock (_gate)
             {
-                return _acknowledgedThrough;
+                return _lanes.Count;
             }
         }
     }
 
-    /// <summary>Number of sequences issued so far.</summary>
-    public ulong LastIssued
+    /// <summary>Writes currently in flight.</summary>
+    public int Outstanding
     {
         get
         {
             lock (_gate)
             {
-                return _lastIssued;
+                return _lanes.Count - _free.Count;
             }
         }
     }
 
-    /// <summary>Issues the session of a new logical write (sequence = previous + 1).</summary>
+    /// <summary>Takes a free lane (or opens one) and issues the session of a new logical write on it.</summary>
     public ClientSession Next()
     {
         lock (_gate)
         {
-            _lastIssued++;
-            return new ClientSession
+            if (!_free.TryPop(out var lane))
             {
-                ClientId = ClientId,
-                Sequence = _lastIssued,
-                AcknowledgedThrough = _acknowledgedThrough,
-            };
+                var id = _lanes.Count == 0 ? ClientId : $"{ClientId}.{_lanes.Count}";
+                lane = new Lane(id);
+                _lanes.Add(id, lane);
+            }
+
+            lane.Busy = true;
+            lane.Sequence++;
+            return new ClientSession { ClientId = lane.Id, Sequence = lane.Sequence, AcknowledgedThrough = lane.Sequence - 1 };
         }
     }
 
-    /// <summary>Marks a write settled: no attempt with this sequence will be sent again.</summary>
-    public void Complete(ulong sequence)
+    /// <summary>Marks a write settled (no attempt with this session will be sent again) and frees its lane.</summary>
+    public void Complete(ClientSession session)
     {
+        ArgumentNullException.ThrowIfNull(session);
         lock (_gate)
         {
-            if (sequence <= _acknowledgedThrough || sequence > _lastIssued)
+            if (_lanes.TryGetValue(session.ClientId, out var lane) && lane.Busy && lane.Sequence == session.Sequence)
             {
-                return;
-            }
-
-            if (sequence != _acknowledgedThrough + 1)
-            {
-                _completedAhead.Add(sequence);
-                return;
-            }
-
-            _acknowledgedThrough = sequence;
-            while (_completedAhead.Remove(_acknowledgedThrough + 1))
-            {
-                _acknowledgedThrough++;
+                lane.Busy = false;
+                _free.Push(lane);
             }
         }
+    }
+
+    /// <summary>One session with at most one write outstanding. Guarded by the sequencer's lock.</summary>
+    private sealed class Lane(string id)
+    {
+        public string Id { get; } = id;
+
+        public ulong Sequence { get; set; }
+
+        public bool Busy { get; set; }
     }
 }

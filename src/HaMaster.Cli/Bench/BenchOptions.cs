@@ -54,8 +54,8 @@ public sealed record BenchOptions
     /// <summary>Entries of the listed directory / prefix. Default 100 (issue 8).</summary>
     public int ListSize { get; init; } = 100;
 
-    /// <summary>True: spread requests round-robin over every endpoint; false: all to the leader (HaMaster) or the first endpoint (etcd). Default true.</summary>
-    public bool Spread { get; init; } = true;
+    /// <summary>True: spread requests round-robin over every reachable member; false (default): all to the leader (HaMaster) or the first endpoint (etcd).</summary>
+    public bool Spread { get; init; }
 
     /// <summary>Deadline of one request. Default 10 s.</summary>
     public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(10);

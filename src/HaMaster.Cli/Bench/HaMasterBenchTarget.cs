@@ -33,7 +33,8 @@ public sealed class HaMasterBenchTarget : IBenchTarget
     {
         var cluster = await _client.DiscoverAsync(cancellationToken).ConfigureAwait(false);
         var leader = _client.CachedLeader ?? _client.KnownMasters[0];
-        var members = cluster.Members.Select(m => m.ClientAddress).Where(a => MasterEndpoint.TryNormalize(a, out _)).ToList();
+        // Members the answering master cannot reach would only add connection errors to the figures.
+        var members = cluster.Members.Where(m => m.Role != MasterRole.Unreachable).Select(m => m.ClientAddress).Where(a => MasterEndpoint.TryNormalize(a, out _)).ToList();
         if (members.Count == 0)
         {
             members = [.. _client.KnownMasters];

@@ -6,8 +6,9 @@ namespace HaMaster.Cli.Bench;
 /// A log-linear latency histogram in the spirit of HdrHistogram: values below 128 get one bucket
 /// each; above that, every power of two is split into 64 linear sub-buckets, so a bucket's width
 /// is at most 1/64 (1.6%) of its value. Covers 0 .. 2^63-1 in 3,712 buckets (29 KiB).
-/// Thread-safe and lock-free: <see cref="Record"/> is one Interlocked increment (plus a rarely
-/// contended CAS for the maximum); readers may run concurrently and see a slightly stale view.
+/// Thread-safe and lock-free: <see cref="Record"/> is two Interlocked operations (bucket count and
+/// sum), plus a CAS only when it sets a new minimum or maximum; readers (which sum the buckets) may
+/// run concurrently and see a slightly stale view.
 /// </summary>
 public sealed class LatencyHistogram
 {
@@ -17,13 +18,24 @@ public sealed class LatencyHistogram
     private const int BucketCount = ((63 - SubBucketBits) * SubBuckets) + SubBuckets;
 
     private readonly long[] _counts = new long[BucketCount];
-    private long _total;
     private long _max;
     private long _min = long.MaxValue;
     private long _sum;
 
     /// <summary>Number of recorded values.</summary>
-    public long Count => Volatile.Read(ref _total);
+    public long Count
+    {
+        get
+        {
+            long total = 0;
+            for (var i = 0; i < BucketCount; i++)
+            {
+                total += Volatile.Read(ref _counts[i]);
+            }
+
+            return total;
+        }
+    }
 
     /// <summary>Largest recorded value (0 when empty).</summary>
     public long Max => Volatile.Read(ref _max);
@@ -32,7 +44,7 @@ public sealed class LatencyHistogram
     public long Min => Count == 0 ? 0 : Volatile.Read(ref _min);
 
     /// <summary>Arithmetic mean of the recorded values (0 when empty).</summary>
-    public double Mean => Count == 0 ? 0 : (double)Volatile.Read(ref _sum) / Count;
+    public double Mean => Count is var n && n == 0 ? 0 : (double)Volatile.Read(ref _sum) / n;
 
     /// <summary>Records one value (e.g. nanoseconds); negative values count as 0.</summary>
     public void Record(long value)
@@ -43,10 +55,16 @@ public sealed class LatencyHistogram
         }
 
         Interlocked.Increment(ref _counts[BucketOf(value)]);
-        Interlocked.Increment(ref _total);
         Interlocked.Add(ref _sum, value);
-        UpdateExtreme(ref _max, value, static (candidate, current) => candidate > current);
-        UpdateExtreme(ref _min, value, static (candidate, current) => candidate < current);
+        if (value > Volatile.Read(ref _max))
+        {
+            RaiseMax(value);
+        }
+
+        if (value < Volatile.Read(ref _min))
+        {
+            LowerMin(value);
+        }
     }
 
     /// <summary>Adds every value of <paramref name="other"/> (e.g. per-worker histograms into a total).</summary>
@@ -61,12 +79,11 @@ public sealed class LatencyHistogram
             }
         }
 
-        Interlocked.Add(ref _total, other.Count);
         Interlocked.Add(ref _sum, Volatile.Read(ref other._sum));
         if (other.Count > 0)
         {
-            UpdateExtreme(ref _max, other.Max, static (candidate, current) => candidate > current);
-            UpdateExtreme(ref _min, other.Min, static (candidate, current) => candidate < current);
+            RaiseMax(other.Max);
+            LowerMin(other.Min);
         }
     }
 
@@ -139,12 +156,27 @@ public sealed class LatencyHistogram
         return next <= 0 ? long.MaxValue : next - 1;
     }
 
-    private static void UpdateExtreme(ref long location, long value, Func<long, long, bool> better)
+    private void RaiseMax(long value)
     {
-        var current = Volatile.Read(ref location);
-        while (better(value, current))
+        var current = Volatile.Read(ref _max);
+        while (value > current)
         {
-            var seen = Interlocked.CompareExchange(ref location, value, current);
+            var seen = Interlocked.CompareExchange(ref _max, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+
+    private void LowerMin(long value)
+    {
+        var current = Volatile.Read(ref _min);
+        while (value < current)
+        {
+            var seen = Interlocked.CompareExchange(ref _min, value, current);
             if (seen == current)
             {
                 return;

@@ -1,0 +1,200 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Google.Protobuf;
+using HaMaster.Cli;
+using HaMaster.Cli.Bench;
+using HaMaster.Cli.Etcd;
+using HaMaster.Grpc;
+
+namespace HaMaster.Client.Tests;
+
+public sealed class BenchTests : IAsyncLifetime
+{
+    private FakeCluster _cluster = null!;
+
+    public async Task InitializeAsync() => _cluster = await FakeCluster.StartAsync();
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    [Theory]
+    [InlineData(BenchWorkload.Write)]
+    [InlineData(BenchWorkload.Read)]
+    [InlineData(BenchWorkload.ReadStale)]
+    [InlineData(BenchWorkload.List)]
+    [InlineData(BenchWorkload.Mixed)]
+    public async Task HaMaster_workloads_run_the_requested_number_of_operations(BenchWorkload workload)
+    {
+        var options = new BenchOptions
+        {
+            Endpoints = [_cluster.Leader.Address],
+            Workload = workload,
+            Concurrency = 8,
+            Operations = 120,
+            Directories = 4,
+            Spread = false,
+        };
+        await using var target = new HaMasterBenchTarget(options);
+
+        var report = await LoadGenerator.RunAsync(options, target, CancellationToken.None);
+
+        Assert.Equal(0, report.Errors);
+        Assert.Equal(120, report.Operations);
+        Assert.True(report.P50Ms > 0 && report.P50Ms <= report.P99Ms && report.P99Ms <= report.P999Ms && report.P999Ms <= report.MaxMs);
+        Assert.Equal(LoadGenerator.WorkloadName(workload), report.Workload);
+        if (workload == BenchWorkload.Write)
+        {
+            Assert.Equal(120, _cluster.Leader.Calls("CreateFile"));
+            // Creates were spread over the 4 directories, 30 each.
+            Assert.All(Enumerable.Range(0, 4), d => Assert.Equal(30, _cluster.Namespace.List($"/bench/{options.RunId}/d{d}", 1000, "").Entries.Count));
+        }
+    }
+
+    [Fact]
+    public async Task Measured_requests_are_raw_so_failures_count_as_errors()
+    {
+        // Spread over the members: the redirecting follower answers UNAVAILABLE and is not retried.
+        var options = new BenchOptions { Endpoints = [_cluster.Leader.Address], Workload = BenchWorkload.Read, Concurrency = 2, Operations = 40, Spread = true };
+        await using var target = new HaMasterBenchTarget(options);
+
+        var report = await LoadGenerator.RunAsync(options, target, CancellationToken.None);
+
+        Assert.True(report.Errors > 0);
+        Assert.Equal(40, report.Operations + report.Errors);
+        Assert.Contains("not the leader", report.FirstError, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(BenchWorkload.Write)]
+    [InlineData(BenchWorkload.Read)]
+    [InlineData(BenchWorkload.ReadStale)]
+    [InlineData(BenchWorkload.List)]
+    public async Task Etcd_target_speaks_the_etcd_kv_wire_format(BenchWorkload workload)
+    {
+        await using var etcd = await FakeEtcd.StartAsync();
+        var options = new BenchOptions { Target = BenchTarget.Etcd, Endpoints = [etcd.Address], Workload = workload, Concurrency = 4, Operations = 60 };
+        await using var target = new EtcdBenchTarget(options);
+
+        var report = await LoadGenerator.RunAsync(options, target, CancellationToken.None);
+
+        Assert.Equal(0, report.Errors);
+        Assert.Equal(60, report.Operations);
+        Assert.All(etcd.Keys, k => Assert.Equal(16, k.Length));
+        Assert.All(etcd.Values, v => Assert.Equal(100, v.Length));
+        if (workload == BenchWorkload.ReadStale)
+        {
+            Assert.True(etcd.SerializableRanges >= 60);
+        }
+
+        if (workload == BenchWorkload.Write)
+        {
+            Assert.Equal(60, etcd.Keys.Count);
+        }
+    }
+
+    [Fact]
+    public void Concurrency_lists_parse_and_bad_ones_are_usage_errors()
+    {
+        Assert.Equal(new[] { 1, 16, 64, 256 }, HamasterCommandLine.ParseLevels("1,16, 64,256"));
+        Assert.Throws<FormatException>(() => HamasterCommandLine.ParseLevels("0"));
+        Assert.Throws<FormatException>(() => HamasterCommandLine.ParseLevels("4,x"));
+        Assert.Throws<FormatException>(() => HamasterCommandLine.ParseLevels(","));
+    }
+
+    [Fact]
+    public void Etcd_prefix_end_increments_the_last_byte()
+    {
+        var end = EtcdBenchTarget.PrefixEnd(ByteString.CopyFromUtf8("abc"));
+        Assert.Equal("abd", end.ToStringUtf8());
+    }
+
+    [Fact]
+    public async Task Bench_command_prints_a_table_or_json()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await HamasterCommandLine.RunAsync(
+            ["bench", "--masters", _cluster.Leader.Address, "--workload", "write", "-c", "4", "--ops", "50", "--via", "leader", "--json"], output, error);
+
+        Assert.Equal(ExitCodes.Ok, code);
+        using var doc = JsonDocument.Parse(output.ToString());
+        Assert.Equal(50, doc.RootElement.GetProperty("operations").GetInt64());
+        Assert.Equal("hamaster", doc.RootElement.GetProperty("target").GetString());
+        Assert.True(doc.RootElement.GetProperty("opsPerSecond").GetDouble() > 0);
+
+        using var table = new StringWriter();
+        code = await HamasterCommandLine.RunAsync(["bench", "--masters", _cluster.Leader.Address, "--workload", "list", "-n", "20", "--via", "leader"], table, error);
+        Assert.Equal(ExitCodes.Ok, code);
+        Assert.Contains("P99.9_MS", table.ToString(), StringComparison.Ordinal);
+        Assert.Contains("hamaster  list", table.ToString(), StringComparison.Ordinal);
+
+        using var sweep = new StringWriter();
+        code = await HamasterCommandLine.RunAsync(["bench", "--masters", _cluster.Leader.Address, "--workload", "write", "-c", "1,4", "-n", "20", "--json"], sweep, error);
+        Assert.Equal(ExitCodes.Ok, code);
+        using var rounds = JsonDocument.Parse(sweep.ToString());
+        Assert.Equal(new[] { 1, 4 }, rounds.RootElement.EnumerateArray().Select(e => e.GetProperty("concurrency").GetInt32()));
+        Assert.All(rounds.RootElement.EnumerateArray(), e => Assert.Equal(0, e.GetProperty("errors").GetInt64()));
+    }
+
+    [Fact]
+    public async Task Duration_bounded_run_stops_by_itself()
+    {
+        var options = new BenchOptions { Endpoints = [_cluster.Leader.Address], Workload = BenchWorkload.Read, Concurrency = 2, Duration = TimeSpan.FromMilliseconds(300), Spread = false };
+        await using var target = new HaMasterBenchTarget(options);
+
+        var report = await LoadGenerator.RunAsync(options, target, CancellationToken.None);
+
+        // It ends on its own shortly after the duration (requests in flight finish first).
+        Assert.InRange(report.Seconds, 0.0, 10.0);
+        Assert.Equal(0, report.Errors);
+    }
+
+    /// <summary>A fake etcd KV endpoint: Put and Range over a sorted in-memory map.</summary>
+    private sealed class FakeEtcd : IAsyncDisposable
+    {
+        private readonly ConcurrentDictionary<string, byte[]> _data = new(StringComparer.Ordinal);
+        private GrpcServerHost _host = null!;
+        private int _serializable;
+
+        public string Address => $"127.0.0.1:{_host.Port}";
+
+        public ICollection<string> Keys => _data.Keys;
+
+        public ICollection<byte[]> Values => _data.Values;
+
+        public int SerializableRanges => Volatile.Read(ref _serializable);
+
+        public static async Task<FakeEtcd> StartAsync()
+        {
+            var etcd = new FakeEtcd();
+            var registry = new GrpcServiceRegistry();
+            registry.AddUnary("etcdserverpb.KV", "Put", PutRequest.Parser, (PutRequest r, ServerCallContext _) =>
+            {
+                etcd._data[r.Key.ToStringUtf8()] = r.Value.ToByteArray();
+                return ValueTask.FromResult(new PutResponse { Header = new ResponseHeader { Revision = etcd._data.Count } });
+            });
+            registry.AddUnary("etcdserverpb.KV", "Range", RangeRequest.Parser, (RangeRequest r, ServerCallContext _) =>
+            {
+                if (r.Serializable)
+                {
+                    Interlocked.Increment(ref etcd._serializable);
+                }
+
+                var key = r.Key.ToStringUtf8();
+                var end = r.RangeEnd.IsEmpty ? null : r.RangeEnd.ToStringUtf8();
+                var matches = etcd._data
+                    .Where(kv => end is null ? kv.Key == key : string.CompareOrdinal(kv.Key, key) >= 0 && string.CompareOrdinal(kv.Key, end) < 0)
+                    .OrderBy(kv => kv.Key, StringComparer.Ordinal)
+                    .Take(r.Limit == 0 ? int.MaxValue : (int)r.Limit)
+                    .Select(kv => new KeyValue { Key = ByteString.CopyFromUtf8(kv.Key), Value = ByteString.CopyFrom(kv.Value) });
+                var response = new RangeResponse();
+                response.Kvs.AddRange(matches);
+                response.Count = response.Kvs.Count;
+                return ValueTask.FromResult(response);
+            });
+            etcd._host = await GrpcServerHost.StartAsync(registry);
+            return etcd;
+        }
+
+        public ValueTask DisposeAsync() => _host.DisposeAsync();
+    }
+}
