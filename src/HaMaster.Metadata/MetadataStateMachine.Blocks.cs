@@ -7,7 +7,7 @@ public sealed partial class MetadataStateMachine
 {
     private static CommandResult AllocateBlock(ApplyTransaction tx, JournalEntry entry, GetNewBlockIdForFileRequest request)
     {
-        if (!TryResolveFile(tx, request.Path, out var file, out var failure))
+        if (!TryResolveFile(tx, entry, request.Path, out var file, out var failure))
         {
             return failure;
         }

@@ -19,7 +19,7 @@ public sealed partial class MetadataStateMachine
         JournalEntry.CommandOneofCase.CompleteFile => CompleteFile(tx, entry, entry.CompleteFile),
         JournalEntry.CommandOneofCase.Delete => Delete(tx, entry, entry.Delete),
         JournalEntry.CommandOneofCase.Rename => Rename(tx, entry, entry.Rename),
-        JournalEntry.CommandOneofCase.SetAttribute => SetAttribute(tx, entry.SetAttribute),
+        JournalEntry.CommandOneofCase.SetAttribute => SetAttribute(tx, entry, entry.SetAttribute),
         JournalEntry.CommandOneofCase.AllocateBlock => AllocateBlock(tx, entry, entry.AllocateBlock),
         JournalEntry.CommandOneofCase.CommitBlock => CommitBlock(tx, entry.CommitBlock),
         JournalEntry.CommandOneofCase.RemoveBlockLocations => RemoveBlockLocations(tx, entry.RemoveBlockLocations),
@@ -56,6 +56,11 @@ public sealed partial class MetadataStateMachine
         if (walk.Depth < components.Length - 1 && !request.Recursive)
         {
             return Fail(MetadataStatus.NotFound, MissingParent(path, components));
+        }
+
+        if (CheckAccess(tx, entry, path, components, walk.Depth, Access.Write | Access.Execute) is { } denied)
+        {
+            return denied;
         }
 
         var parent = CreateMissingAncestors(tx, entry, components, walk);
@@ -97,6 +102,11 @@ public sealed partial class MetadataStateMachine
             return Fail(MetadataStatus.NotFound, MissingParent(path, components));
         }
 
+        if (CheckAccess(tx, entry, path, components, walk.Depth, Access.Write | Access.Execute) is { } denied)
+        {
+            return denied;
+        }
+
         var parent = CreateMissingAncestors(tx, entry, components, walk);
         var mode = request.Mode == 0 ? Metastore.DefaultFileMode : request.Mode;
         var file = AddChild(tx, entry, parent, components[^1], InodeKind.File, mode);
@@ -108,7 +118,7 @@ public sealed partial class MetadataStateMachine
 
     private static CommandResult CompleteFile(ApplyTransaction tx, JournalEntry entry, CompleteFileRequest request)
     {
-        if (!TryResolveFile(tx, request.Path, out var file, out var failure))
+        if (!TryResolveFile(tx, entry, request.Path, out var file, out var failure))
         {
             return failure;
         }
@@ -146,6 +156,11 @@ public sealed partial class MetadataStateMachine
         if (walk.Outcome != WalkOutcome.Found)
         {
             return Fail(walk.TargetFailure(path, components));
+        }
+
+        if (CheckAccess(tx, entry, path, components, components.Length - 1, Access.Write | Access.Execute) is { } denied)
+        {
+            return denied;
         }
 
         var target = walk.Last;
@@ -238,6 +253,12 @@ public sealed partial class MetadataStateMachine
             return Fail(MetadataStatus.NotFound, MissingParent(dst, dstComponents));
         }
 
+        if ((CheckAccess(tx, entry, src, srcComponents, srcComponents.Length - 1, Access.Write | Access.Execute)
+            ?? CheckAccess(tx, entry, dst, dstComponents, dstComponents.Length - 1, Access.Write | Access.Execute)) is { } denied)
+        {
+            return denied;
+        }
+
         var oldParent = tx.GetInodeForUpdate(inode.ParentId);
         oldParent.ChildCount--;
         oldParent.ModificationTimeMs = entry.TimeMs;
@@ -252,7 +273,7 @@ public sealed partial class MetadataStateMachine
         return Info(moved, dst);
     }
 
-    private static CommandResult SetAttribute(ApplyTransaction tx, SetAttributeRequest request)
+    private static CommandResult SetAttribute(ApplyTransaction tx, JournalEntry entry, SetAttributeRequest request)
     {
         if (PathValidator.Validate(request.Path) is { } invalid)
         {
@@ -284,6 +305,12 @@ public sealed partial class MetadataStateMachine
         if (walk.Outcome != WalkOutcome.Found)
         {
             return Fail(walk.TargetFailure(request.Path, components));
+        }
+
+        if ((CheckAccess(tx, entry, request.Path, components, components.Length - 1, Access.Execute)
+            ?? CheckOwnership(entry, walk.Last, request.Path, request.HasOwner)) is { } denied)
+        {
+            return denied;
         }
 
         var pending = new Stack<ulong>();
@@ -329,7 +356,7 @@ public sealed partial class MetadataStateMachine
     }
 
     /// <summary>Resolves a path that must name a file that is not complete yet.</summary>
-    private static bool TryResolveFile(ApplyTransaction tx, string path, out InodeRecord file, out CommandResult failure)
+    private static bool TryResolveFile(ApplyTransaction tx, JournalEntry entry, string path, out InodeRecord file, out CommandResult failure)
     {
         file = null!;
         if (PathValidator.Validate(path) is { } invalid)
@@ -343,6 +370,12 @@ public sealed partial class MetadataStateMachine
         if (walk.Outcome != WalkOutcome.Found)
         {
             failure = Fail(walk.TargetFailure(path, components));
+            return false;
+        }
+
+        if (CheckAccess(tx, entry, path, components, components.Length, Access.Write) is { } denied)
+        {
+            failure = denied;
             return false;
         }
 

@@ -67,10 +67,17 @@ public sealed partial class MetadataStateMachine
             var children = new List<KeyValuePair<string, ulong>>(Math.Min(pageSize + 1, 1024));
             store.Inodes.ListChildren(walk.Last.Id, string.IsNullOrEmpty(pageToken) ? null : pageToken, pageSize + 1, children);
             var count = Math.Min(children.Count, pageSize);
+            var ids = new ulong[count];
+            for (var i = 0; i < count; i++)
+            {
+                ids[i] = children[i].Value;
+            }
+
+            var inodes = store.Inodes.GetInodes(ids);
             for (var i = 0; i < count; i++)
             {
                 var (name, id) = children[i];
-                var child = store.Inodes.GetInode(id) ?? throw new InvalidOperationException($"edge {walk.Last.Id}/{name} points to missing inode {id}");
+                var child = inodes[i] ?? throw new InvalidOperationException($"edge {walk.Last.Id}/{name} points to missing inode {id}");
                 response.Entries.Add(ToFileInfo(child, PathValidator.Child(path, name)));
             }
 

@@ -43,6 +43,34 @@ internal static class Keys
         return key;
     }
 
+    /// <summary>Writes an edge key into <paramref name="scratch"/> when it fits (else allocates).</summary>
+    public static ReadOnlySpan<byte> Edge(ulong parentId, string name, byte[] scratch)
+    {
+        var length = 8 + Encoding.UTF8.GetMaxByteCount(name.Length);
+        if (length > scratch.Length)
+        {
+            return Edge(parentId, name);
+        }
+
+        BinaryPrimitives.WriteUInt64BigEndian(scratch, parentId);
+        var written = Encoding.UTF8.GetBytes(name, scratch.AsSpan(8));
+        return scratch.AsSpan(0, 8 + written);
+    }
+
+    /// <summary>Serializes a record into <paramref name="scratch"/> when it fits (else allocates).</summary>
+    public static ReadOnlySpan<byte> Value(IMessage message, byte[] scratch)
+    {
+        var size = message.CalculateSize();
+        if (size > scratch.Length)
+        {
+            return message.ToByteArray();
+        }
+
+        var span = scratch.AsSpan(0, size);
+        message.WriteTo(span);
+        return span;
+    }
+
     public static string EdgeName(ReadOnlySpan<byte> key) => Encoding.UTF8.GetString(key[8..]);
 
     public static byte[] Utf8(string value) => Encoding.UTF8.GetBytes(value);

@@ -28,6 +28,9 @@ internal interface IInodeStore : INamespaceView
     /// name sorts (UTF-8 byte order) strictly after <paramref name="startAfter"/> (null = from the first).</summary>
     void ListChildren(ulong parentId, string? startAfter, int limit, List<KeyValuePair<string, ulong>> into);
 
+    /// <summary>Point lookups of many inodes at once (one native call for RocksDB); null for absent ids.</summary>
+    InodeRecord?[] GetInodes(IReadOnlyList<ulong> ids);
+
     /// <summary>Every inode in id order.</summary>
     IEnumerable<InodeRecord> EnumerateInodes();
 

@@ -34,6 +34,7 @@ public static class MasterConfiguration
         ["--fsync"] = "Fsync",
         ["--restore-from"] = "RestoreFrom",
         ["--rate-limit"] = "RateLimitPerClient",
+        ["--enforce-permissions"] = "EnforcePermissions",
         ["--tls-cert"] = "TlsCertificatePath",
         ["--tls-cert-password"] = "TlsCertificatePassword",
         ["--tls-trusted-cert"] = "TlsTrustedCertificatePath",
@@ -46,7 +47,7 @@ public static class MasterConfiguration
         for (var i = 0; i < args.Length; i++)
         {
             normalized.Add(args[i]);
-            if (args[i] == "--join" && (i + 1 == args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal))) normalized.Add("true");
+            if ((args[i] == "--join" || args[i] == "--enforce-permissions") && (i + 1 == args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal))) normalized.Add("true");
         }
 
         // Every source maps onto the same flat keys ("NodeId", ...) so that precedence is simply
@@ -98,6 +99,8 @@ public static class MasterConfiguration
             MaxListPageSize = Int(Get("MaxListPageSize"), "MaxListPageSize") ?? d.MaxListPageSize,
             ClusterSecret = Get("ClusterSecret") is { Length: > 0 } s ? s : null,
             SuperUser = Get("SuperUser") ?? d.SuperUser,
+            SuperGroup = Get("SuperGroup") ?? d.SuperGroup,
+            EnforcePermissions = Bool(Get("EnforcePermissions"), "EnforcePermissions") ?? d.EnforcePermissions,
             RateLimitPerClient = Get("RateLimitPerClient") is { } rl
                 ? double.TryParse(rl, NumberStyles.Float, CultureInfo.InvariantCulture, out var rate) ? rate : throw new ArgumentException($"RateLimitPerClient '{rl}' is not a number")
                 : d.RateLimitPerClient,

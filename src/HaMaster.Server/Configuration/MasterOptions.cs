@@ -164,8 +164,18 @@ public sealed record MasterOptions
     /// <summary>Burst size of the per-client rate limit (default 2 seconds' worth, at least 1).</summary>
     public double? RateLimitBurst { get; init; }
 
+    /// <summary>
+    /// Check the caller (headers hamaster-user / hamaster-groups) against owner, group and mode on
+    /// every write, as POSIX does (default false: a cluster starts open; turn it on once clients
+    /// send their identity). The policy travels in each journal entry, so all replicas agree.
+    /// </summary>
+    public bool EnforcePermissions { get; init; }
+
     /// <summary>The user that bypasses permission checks (default "root").</summary>
     public string SuperUser { get; init; } = "root";
+
+    /// <summary>Members of this group bypass permission checks (default "supergroup").</summary>
+    public string SuperGroup { get; init; } = "supergroup";
 
     public string ClientAddress => AdvertisedClientAddress ?? $"{BindAddress}:{ClientPort}";
 

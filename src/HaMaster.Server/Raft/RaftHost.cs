@@ -183,8 +183,12 @@ internal sealed partial class RaftHost : IDisposable
     public void Post(Action work)
     {
         _inbox.Enqueue(work);
-        _wake.Release();
+
+        // Wake the loop only on the 0 -> 1 transition: a flood of posts costs one wake-up, not one each.
+        if (Interlocked.Exchange(ref _signaled, 1) == 0) _wake.Release();
     }
+
+    private int _signaled;
 
     /// <summary>Runs <paramref name="work"/> on the loop thread and returns its result.</summary>
     public Task<T> InvokeAsync<T>(Func<T> work)
@@ -241,6 +245,9 @@ internal sealed partial class RaftHost : IDisposable
                 var now = _clock.ElapsedTicks;
                 var waitMs = (int)Math.Max(0, (nextTick - now) * 1000 / Stopwatch.Frequency);
                 if (_inbox.IsEmpty) _wake.Wait(waitMs, _stopping.Token);
+
+                // Reset before draining: a post that lands after the drain sees 0 and wakes us again.
+                Interlocked.Exchange(ref _signaled, 0);
 
                 // Bounded drain so ticks and Ready processing are never starved by a flood of posts.
                 for (var i = 0; i < 4096 && _inbox.TryDequeue(out var work); i++)
@@ -390,6 +397,13 @@ internal sealed partial class RaftHost : IDisposable
     {
         var prev = _observed;
         var config = _node.Configuration;
+        if (prev.Term == _node.Term && prev.CommitIndex == _node.CommitIndex && prev.LastLogIndex == _storage.LastIndex
+            && prev.AppliedIndex == _stateMachine.AppliedIndex && prev.SnapshotIndex == _lastSnapshotIndex
+            && prev.IsVoter == config.IsVoter(_options.NodeId) && prev.IsLearner == config.IsLearner(_options.NodeId))
+        {
+            return;
+        }
+
         var next = prev with
         {
             Term = _node.Term,

@@ -31,6 +31,11 @@ internal sealed class JournalProposer
             DefaultBlockSizeBytes = (ulong)_options.DefaultBlockSizeBytes,
         };
         if (session is not null) entry.Session = session;
+        if (_options.EnforcePermissions)
+        {
+            entry.Permissions = new PermissionPolicy { Enforce = true, Superuser = _options.SuperUser, Supergroup = _options.SuperGroup };
+        }
+
         fill(entry);
         var result = await _host.ProposeAsync(HostEntry.Encode(HostEntry.JournalTag, entry), cancellationToken).ConfigureAwait(false);
         return ServerErrors.EnsureOk(result as CommandResult ?? throw new InvalidOperationException("the applied entry returned no result"));

@@ -9,7 +9,8 @@ namespace HaMaster.Metadata.Store.Caching;
 /// whatever the size of the namespace. Listings go to RocksDB (a sorted prefix scan).
 /// </summary>
 /// <remarks>
-/// Consistency: the cache is write-through. Publish updates it under the state machine's exclusive
+/// Consistency: the cache is write-through for cached keys (new keys are not inserted: entries nobody
+/// has read would only evict hot ones). Publish updates it under the state machine's exclusive
 /// lock right after the batch reached RocksDB; misses are filled by readers holding the shared lock
 /// (or by the apply loop, the only writer), so a filled value is never older than the store.
 /// Edge misses are cached as 0 (negative entries) because creates always probe a name that is absent.
@@ -64,6 +65,38 @@ internal sealed class CachingInodeStore : IInodeStore
     public void ListChildren(ulong parentId, string? startAfter, int limit, List<KeyValuePair<string, ulong>> into) =>
         _backing.ListChildren(parentId, startAfter, limit, into);
 
+    /// <summary>Cached inodes are served from memory, the rest with one batched read; misses are not
+    /// inserted, so a scan of a huge directory cannot flush the hot set.</summary>
+    public InodeRecord?[] GetInodes(IReadOnlyList<ulong> ids)
+    {
+        var result = new InodeRecord?[ids.Count];
+        List<ulong>? missing = null;
+        List<int>? positions = null;
+        for (var i = 0; i < result.Length; i++)
+        {
+            if (_inodes.TryGet(ids[i], out var inode))
+            {
+                result[i] = inode;
+            }
+            else
+            {
+                (missing ??= []).Add(ids[i]);
+                (positions ??= []).Add(i);
+            }
+        }
+
+        if (missing is not null)
+        {
+            var loaded = _backing.GetInodes(missing);
+            for (var i = 0; i < loaded.Length; i++)
+            {
+                result[positions![i]] = loaded[i];
+            }
+        }
+
+        return result;
+    }
+
     public IEnumerable<InodeRecord> EnumerateInodes() => _backing.EnumerateInodes();
 
     public void Stage(ApplyTransaction tx, WriteBatch? batch) => _backing.Stage(tx, batch);
@@ -79,7 +112,7 @@ internal sealed class CachingInodeStore : IInodeStore
             }
             else
             {
-                _inodes.Set(id, inode);
+                _inodes.Update(id, inode);
             }
         }
 
@@ -87,7 +120,7 @@ internal sealed class CachingInodeStore : IInodeStore
         {
             foreach (var (name, childId) in changes)
             {
-                _edges.Set((parentId, name), childId);
+                _edges.Update((parentId, name), childId);
             }
         }
     }

@@ -91,6 +91,19 @@ internal sealed class ClockCache<TKey, TValue>
         }
     }
 
+    /// <summary>Replaces the value only when the key is cached (write-through without polluting the
+    /// cache with entries nobody has read).</summary>
+    public void Update(TKey key, TValue value)
+    {
+        lock (_lock)
+        {
+            if (_index.TryGetValue(key, out var existing))
+            {
+                _slots[existing].Value = value;
+            }
+        }
+    }
+
     public void Remove(TKey key)
     {
         lock (_lock)

@@ -34,6 +34,17 @@ internal sealed class HeapInodeStore : IInodeStore
         }
     }
 
+    public InodeRecord?[] GetInodes(IReadOnlyList<ulong> ids)
+    {
+        var result = new InodeRecord?[ids.Count];
+        for (var i = 0; i < result.Length; i++)
+        {
+            result[i] = _inodes.GetValueOrDefault(ids[i]);
+        }
+
+        return result;
+    }
+
     public IEnumerable<InodeRecord> EnumerateInodes()
     {
         var ids = _inodes.Keys.ToArray();

@@ -18,7 +18,21 @@ internal sealed class RocksInodeStore(RocksDb db, ColumnFamily inodes, ColumnFam
 
     public ulong GetChild(ulong parentId, string name)
     {
-        var value = db.Get(Keys.Edge(parentId, name), edges);
+        // Names are validated components (<= 255 UTF-8 bytes), so the key fits the stack.
+        Span<byte> buffer = stackalloc byte[512];
+        var length = 8 + System.Text.Encoding.UTF8.GetMaxByteCount(name.Length);
+        byte[]? value;
+        if (length <= buffer.Length)
+        {
+            Keys.WriteId(buffer, parentId);
+            var written = System.Text.Encoding.UTF8.GetBytes(name, buffer[8..]);
+            value = db.Get(buffer[..(8 + written)], edges);
+        }
+        else
+        {
+            value = db.Get(Keys.Edge(parentId, name), edges);
+        }
+
         return value is null ? 0 : Keys.ReadId(value);
     }
 
@@ -35,6 +49,24 @@ internal sealed class RocksInodeStore(RocksDb db, ColumnFamily inodes, ColumnFam
         it.ThrowIfError();
     }
 
+    public InodeRecord?[] GetInodes(IReadOnlyList<ulong> ids)
+    {
+        var keys = new byte[ids.Count][];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keys[i] = Keys.Id(ids[i]);
+        }
+
+        var values = db.MultiGet(keys, inodes);
+        var result = new InodeRecord?[values.Length];
+        for (var i = 0; i < values.Length; i++)
+        {
+            result[i] = values[i] is { } value ? InodeRecord.Parser.ParseFrom(value) : null;
+        }
+
+        return result;
+    }
+
     public IEnumerable<InodeRecord> EnumerateInodes()
     {
         using var it = db.NewIterator(inodes);
@@ -49,15 +81,20 @@ internal sealed class RocksInodeStore(RocksDb db, ColumnFamily inodes, ColumnFam
     public void Stage(ApplyTransaction tx, WriteBatch? batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
+
+        // Keys and values are serialized into reused scratch buffers: WriteBatch copies them.
+        var key = new byte[1100];
+        var value = new byte[4096];
         foreach (var (id, inode) in tx.Inodes)
         {
+            Keys.WriteId(key, id);
             if (inode is null)
             {
-                batch.Delete(Keys.Id(id), inodes);
+                batch.Delete(key.AsSpan(0, 8), inodes);
             }
             else
             {
-                batch.Put(Keys.Id(id), inode.ToByteArray(), inodes);
+                batch.Put(key.AsSpan(0, 8), Keys.Value(inode, value), inodes);
             }
         }
 
@@ -67,11 +104,12 @@ internal sealed class RocksInodeStore(RocksDb db, ColumnFamily inodes, ColumnFam
             {
                 if (childId == 0)
                 {
-                    batch.Delete(Keys.Edge(parentId, name), edges);
+                    batch.Delete(Keys.Edge(parentId, name, key), edges);
                 }
                 else
                 {
-                    batch.Put(Keys.Edge(parentId, name), Keys.Id(childId), edges);
+                    Keys.WriteId(value, childId);
+                    batch.Put(Keys.Edge(parentId, name, key), value.AsSpan(0, 8), edges);
                 }
             }
         }

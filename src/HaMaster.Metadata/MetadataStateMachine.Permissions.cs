@@ -1,0 +1,109 @@
+using HaMaster.Metadata.Store;
+using HaMaster.Protos.V1;
+
+namespace HaMaster.Metadata;
+
+/// <summary>POSIX-style access rights checked against an inode's mode bits.</summary>
+[Flags]
+internal enum Access
+{
+    None = 0,
+    Execute = 1,
+    Write = 2,
+    Read = 4,
+}
+
+public sealed partial class MetadataStateMachine
+{
+    /// <summary>
+    /// Checks, when the entry's policy enforces permissions, that the caller may traverse every directory
+    /// above <paramref name="depth"/> (execute) and has <paramref name="need"/> on the inode at
+    /// <paramref name="depth"/> (0 = root, components.Length = the target). Returns null when allowed.
+    /// Deterministic: it uses only the entry's caller and policy and the replicated modes.
+    /// </summary>
+    private static CommandResult? CheckAccess(ApplyTransaction tx, JournalEntry entry, string path, string[] components, int depth, Access need)
+    {
+        var policy = entry.Permissions;
+        if (policy is null || !policy.Enforce || IsSuperuser(entry.Caller, policy))
+        {
+            return null;
+        }
+
+        var current = tx.GetInode(Metastore.RootId)!;
+        for (var level = 0; level <= depth; level++)
+        {
+            var required = level == depth ? need : Access.Execute;
+            if (!Allows(current, entry.Caller, required))
+            {
+                return Fail(
+                    MetadataStatus.PermissionDenied,
+                    $"{path}: permission denied: user {entry.Caller?.User ?? string.Empty} lacks {Describe(required)} on {PathValidator.Prefix(components, level)}");
+            }
+
+            if (level < depth)
+            {
+                var child = tx.GetChild(current.Id, components[level]);
+                if (child == 0 || tx.GetInode(child) is not { } next)
+                {
+                    return null; // the walk reports the missing component itself
+                }
+
+                current = next;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Only the owner (or the superuser) may change attributes; only the superuser may change the owner.</summary>
+    private static CommandResult? CheckOwnership(JournalEntry entry, InodeRecord inode, string path, bool changesOwner)
+    {
+        var policy = entry.Permissions;
+        if (policy is null || !policy.Enforce || IsSuperuser(entry.Caller, policy))
+        {
+            return null;
+        }
+
+        var user = entry.Caller?.User ?? string.Empty;
+        if (changesOwner)
+        {
+            return Fail(MetadataStatus.PermissionDenied, $"{path}: permission denied: only the superuser may change the owner");
+        }
+
+        return inode.Owner == user ? null : Fail(MetadataStatus.PermissionDenied, $"{path}: permission denied: user {user} is not the owner");
+    }
+
+    private static bool IsSuperuser(Caller? caller, PermissionPolicy policy) =>
+        caller is not null
+        && ((policy.Superuser.Length > 0 && caller.User == policy.Superuser)
+            || (policy.Supergroup.Length > 0 && caller.Groups.Contains(policy.Supergroup)));
+
+    private static bool Allows(InodeRecord inode, Caller? caller, Access need)
+    {
+        var user = caller?.User ?? string.Empty;
+        uint bits;
+        if (inode.Owner == user)
+        {
+            bits = (inode.Mode >> 6) & 7;
+        }
+        else if (caller is not null && caller.Groups.Contains(inode.Group))
+        {
+            bits = (inode.Mode >> 3) & 7;
+        }
+        else
+        {
+            bits = inode.Mode & 7;
+        }
+
+        return ((Access)bits & need) == need;
+    }
+
+    private static string Describe(Access access) => access switch
+    {
+        Access.Execute => "execute",
+        Access.Write => "write",
+        Access.Read => "read",
+        Access.Write | Access.Execute => "write+execute",
+        _ => access.ToString(),
+    };
+}

@@ -1,0 +1,85 @@
+using HaMaster.Protos.V1;
+
+namespace HaMaster.Metadata.Tests;
+
+public sealed class ExactlyOnceTests
+{
+    public static TheoryData<string> Kinds => StoreKinds.All;
+
+    private static ClientSession Session(ulong sequence, ulong acknowledged = 0, string client = "client-1") =>
+        new() { ClientId = client, Sequence = sequence, AcknowledgedThrough = acknowledged };
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void ARetriedSequenceHasOneEffectAndTheSameResult(string kind)
+    {
+        using var dir = new TempDir();
+        using var sm = MetadataStateMachine.Open(dir.Path, StoreKinds.Options(kind));
+        var f = new EntryFactory();
+        sm.Apply(f, f.Create("/f"));
+        var allocate = f.Entry(e => e.AllocateBlock = new() { Path = "/f" }, Session(1));
+        var first = sm.Apply(f, allocate);
+        var retry = sm.Apply(f, allocate.Clone());
+        Assert.Equal(1UL, first.BlockId);
+        Assert.Equal(first, retry);
+        Assert.Single(sm.GetStatus("/f").Value!.BlockIds);
+
+        // Retry inside the same batch as the original.
+        var mkdir = f.Entry(e => e.CreateDirectory = new() { Path = "/d" }, Session(2));
+        var results = sm.ApplyBatch([f.Indexed(mkdir), f.Indexed(mkdir.Clone())]);
+        Assert.Equal(MetadataStatus.Ok, results[0].Status);
+        Assert.Equal(results[0], results[1]);
+
+        // An error result is remembered too (not re-evaluated against the changed state).
+        var mkdirAgain = f.Entry(e => e.CreateDirectory = new() { Path = "/d" }, Session(3));
+        Assert.Equal(MetadataStatus.AlreadyExists, sm.Apply(f, mkdirAgain).Status);
+        sm.Apply(f, f.Delete("/d"));
+        Assert.Equal(MetadataStatus.AlreadyExists, sm.Apply(f, mkdirAgain.Clone()).Status);
+        Assert.Equal(MetadataStatus.NotFound, sm.GetStatus("/d").Status);
+
+        // Another client with the same sequence number is independent.
+        var other = sm.Apply(f, f.Entry(e => e.AllocateBlock = new() { Path = "/f" }, Session(1, client: "client-2")));
+        Assert.Equal(2UL, other.BlockId);
+    }
+
+    [Fact]
+    public void AcknowledgedAndOverflowingResultsAreForgottenWithAClearError()
+    {
+        using var dir = new TempDir();
+        using var sm = MetadataStateMachine.Open(dir.Path, new MetastoreOptions { Kind = MetastoreKind.Heap });
+        var f = new EntryFactory();
+        JournalEntry Mk(ulong seq, ulong ack) => f.Entry(e => e.CreateDirectory = new() { Path = "/d" + seq }, Session(seq, ack));
+        sm.Apply(f, Mk(1, 0));
+        sm.Apply(f, Mk(2, 1));
+        var stale = sm.Apply(f, Mk(1, 1));
+        Assert.Equal(MetadataStatus.FailedPrecondition, stale.Status);
+        Assert.Equal("session client-1: sequence 1 was already applied (latest 2) and its result is no longer retained", stale.Message);
+        Assert.Equal(MetadataStatus.Ok, sm.Apply(f, Mk(2, 1)).Status);
+
+        for (ulong seq = 3; seq < 3 + MetadataStateMachine.SessionResultsPerClient; seq++)
+        {
+            sm.Apply(f, Mk(seq, 0));
+        }
+
+        Assert.Equal(MetadataStatus.FailedPrecondition, sm.Apply(f, Mk(2, 0)).Status);
+        Assert.Equal(MetadataStatus.Ok, sm.Apply(f, Mk(3, 0)).Status);
+        Assert.Equal(MetadataStatus.InvalidArgument, sm.Apply(f, f.Entry(e => e.CreateDirectory = new() { Path = "/z" }, Session(0))).Status);
+    }
+
+    [Fact]
+    public void SilentSessionsExpireByEntryTime()
+    {
+        using var dir = new TempDir();
+        using var sm = MetadataStateMachine.Open(dir.Path, new MetastoreOptions { Kind = MetastoreKind.Heap });
+        var f = new EntryFactory();
+        var mkdir = f.Entry(e => e.CreateDirectory = new() { Path = "/d" }, Session(5));
+        sm.Apply(f, mkdir);
+        f.TimeMs += MetadataStateMachine.SessionExpiryMs + MetadataStateMachine.SessionSweepIntervalMs;
+        sm.Apply(f, f.Mkdir("/other"));
+
+        // The session is gone: the same (client, sequence) is now a new write.
+        var again = mkdir.Clone();
+        again.TimeMs = f.TimeMs;
+        Assert.Equal(MetadataStatus.AlreadyExists, sm.Apply(f, again).Status);
+    }
+}
