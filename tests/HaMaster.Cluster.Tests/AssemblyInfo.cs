@@ -1,0 +1,3 @@
+// Each test class starts real master processes; two clusters at once on a 2-core machine
+// would only make elections flap. Classes run one after another.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
