@@ -103,5 +103,9 @@ internal sealed class DelegateTarget(Func<long, ValueTask> operation) : IBenchTa
 
     public ValueTask ListAsync(long index, CancellationToken cancellationToken) => operation(index);
 
+    public int MemberCount => 1;
+
+    public ValueTask WriteToAsync(int member, long index, CancellationToken cancellationToken) => operation(index);
+
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
