@@ -7,11 +7,14 @@ cd "$(dirname "$0")/.."
 log() { printf '[setup] %s\n' "$*"; }
 
 # Debian packages: the RocksDB runtime (our binding loads librocksdb.so.7.8 through the C API),
-# Python grpcio + protobuf + protoc for the interop tests, Node.js + npm for grpc-js interop.
+# Python grpcio + protobuf + protoc for the interop tests, python3-yaml for the deployment
+# manifest tests, Node.js + npm for grpc-js interop and playwright-core.
 need=()
 for pkg in librocksdb7.8 python3-grpcio python3-protobuf python3-yaml protobuf-compiler; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
+# Debian's Chromium drives the status-page browser test (through npm playwright-core).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then

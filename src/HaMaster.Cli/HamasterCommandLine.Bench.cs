@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using HaMaster.Cli.Bench;
+using HaMaster.Client;
 
 namespace HaMaster.Cli;
 
@@ -25,6 +26,8 @@ public sealed partial class HamasterCommandLine
         {
             target, workload, concurrency, duration, ops, dirs, via, runId,
         };
+        bench.Add(BuildAvailabilityCommand());
+        bench.Add(BuildFleetCommand());
         bench.SetAction(async (r, cancellationToken) =>
         {
             List<BenchOptions> rounds;
@@ -73,6 +76,127 @@ public sealed partial class HamasterCommandLine
             }
         });
         return bench;
+    }
+
+    /// <summary>
+    /// <c>bench availability</c>: a steady write load over every member for --duration, printing the
+    /// gaps between successful writes (scripts/bench.sh kills the leader meanwhile).
+    /// </summary>
+    private Command BuildAvailabilityCommand()
+    {
+        var target = new Option<string>("--target") { Description = "hamaster or etcd", DefaultValueFactory = _ => "hamaster" };
+        target.AcceptOnlyFromAmong("hamaster", "etcd");
+        var writers = new Option<int>("--concurrency", "-c") { Description = "Writers, each with one write in flight", DefaultValueFactory = _ => 8 };
+        var duration = new Option<string>("--duration", "-d") { Description = "Run length, e.g. 60s", DefaultValueFactory = _ => "60s" };
+        var gap = new Option<string>("--gap") { Description = "Report intervals without a successful write at least this long", DefaultValueFactory = _ => "100ms" };
+        var stopFile = new Option<string?>("--stop-file") { Description = "End the run early as soon as this file exists (--duration stays the upper bound)" };
+        var command = new Command("availability", "Failover probe: steady writes to every member; prints each write-unavailability window")
+        {
+            target, writers, duration, gap, stopFile,
+        };
+        command.SetAction(async (r, cancellationToken) =>
+        {
+            BenchOptions options;
+            TimeSpan threshold;
+            try
+            {
+                var client = ClientOptions(r);
+                options = new BenchOptions
+                {
+                    Endpoints = client.Seeds,
+                    Target = r.GetValue(target) == "etcd" ? BenchTarget.Etcd : BenchTarget.HaMaster,
+                    Workload = BenchWorkload.Write,
+                    Concurrency = r.GetValue(writers),
+                    Duration = Duration.Parse(r.GetValue(duration) ?? "60s"),
+                    Spread = true,
+                    CallTimeout = client.CallTimeout,
+                }.Validate();
+                threshold = Duration.Parse(r.GetValue(gap) ?? "100ms");
+            }
+            catch (Exception ex) when (ex is ArgumentException or FormatException)
+            {
+                await _err.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+                return ExitCodes.Usage;
+            }
+
+            try
+            {
+                await using IBenchTarget system = options.Target == BenchTarget.Etcd ? new EtcdBenchTarget(options) : new HaMasterBenchTarget(options);
+                var report = await AvailabilityProbe.RunAsync(options, system, threshold, r.GetValue(stopFile), cancellationToken).ConfigureAwait(false);
+                if (Json(r))
+                {
+                    _out.WriteLine(System.Text.Json.JsonSerializer.Serialize(report, BenchJsonContext.Default.AvailabilityReport));
+                }
+                else
+                {
+                    _out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{report.Target}: {report.Operations} writes, {report.Errors} errors in {report.Seconds} s; longest gap {report.LongestGapMs} ms"));
+                    foreach (var g in report.Gaps)
+                    {
+                        _out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  gap {g.Milliseconds} ms from {DateTimeOffset.FromUnixTimeMilliseconds(g.StartUnixMs):HH:mm:ss.fff}"));
+                    }
+                }
+
+                return report.Operations == 0 ? ExitCodes.Unavailable : ExitCodes.Ok;
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                return await ReportFailureAsync(r, ex).ConfigureAwait(false);
+            }
+        });
+        return command;
+    }
+
+    /// <summary><c>bench fleet</c>: simulated workers heartbeating plus clients each on its own connection.</summary>
+    private Command BuildFleetCommand()
+    {
+        var workers = new Option<int>("--workers") { Description = "Simulated workers (registered, then heartbeating)", DefaultValueFactory = _ => 3000 };
+        var workerBase = new Option<int>("--worker-base") { Description = "Number of the first worker (split a fleet over processes)", DefaultValueFactory = _ => 0 };
+        var clients = new Option<int>("--clients") { Description = "Simulated clients, one HTTP/2 connection each", DefaultValueFactory = _ => 10_000 };
+        var heartbeat = new Option<string>("--heartbeat") { Description = "Heartbeat period", DefaultValueFactory = _ => "1s" };
+        var interval = new Option<string>("--interval") { Description = "Each client's GetStatus period", DefaultValueFactory = _ => "10s" };
+        var duration = new Option<string>("--duration", "-d") { Description = "Measured phase length", DefaultValueFactory = _ => "120s" };
+        var command = new Command("fleet", "Workers heartbeating and many connected clients issuing periodic GetStatus (issue 8)")
+        {
+            workers, workerBase, clients, heartbeat, interval, duration,
+        };
+        command.SetAction(async (r, cancellationToken) =>
+        {
+            FleetOptions options;
+            HaMasterClientOptions clientOptions;
+            try
+            {
+                clientOptions = ClientOptions(r);
+                options = new FleetOptions
+                {
+                    Endpoints = clientOptions.Seeds,
+                    Workers = r.GetValue(workers),
+                    WorkerBase = r.GetValue(workerBase),
+                    Clients = r.GetValue(clients),
+                    HeartbeatInterval = Duration.Parse(r.GetValue(heartbeat) ?? "1s"),
+                    ClientInterval = Duration.Parse(r.GetValue(interval) ?? "10s"),
+                    Duration = Duration.Parse(r.GetValue(duration) ?? "120s"),
+                    CallTimeout = clientOptions.CallTimeout,
+                }.Validate();
+            }
+            catch (Exception ex) when (ex is ArgumentException or FormatException)
+            {
+                await _err.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+                return ExitCodes.Usage;
+            }
+
+            try
+            {
+                using var client = new HaMasterClient(clientOptions);
+                var report = await FleetLoad.RunAsync(options, client, cancellationToken).ConfigureAwait(false);
+                _out.WriteLine(System.Text.Json.JsonSerializer.Serialize(report, BenchJsonContext.Default.FleetReport));
+                return ExitCodes.Ok;
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                return await ReportFailureAsync(r, ex).ConfigureAwait(false);
+            }
+        });
+        return command;
     }
 
     /// <summary>"1,16,64" -> [1, 16, 64]; each value 1..100000.</summary>

@@ -85,6 +85,8 @@ public sealed partial class HamasterCommandLine
         cluster.Add(remove);
         cluster.Add(transfer);
         cluster.Add(snapshot);
+        cluster.Add(BuildBackupCommand());
+        cluster.Add(BuildRestoreCommand());
         return cluster;
     }
 

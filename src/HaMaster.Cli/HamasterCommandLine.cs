@@ -31,6 +31,7 @@ public sealed partial class HamasterCommandLine
     private readonly Option<string> _timeout;
     private readonly Option<string> _retryBudget;
     private readonly Option<string?> _clusterSecret;
+    private readonly Option<string?> _tlsCa;
 
     public HamasterCommandLine(TextWriter output, TextWriter error)
     {
@@ -66,6 +67,12 @@ public sealed partial class HamasterCommandLine
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable(ClusterSecretEnvironmentVariable) is { Length: > 0 } env ? env : null,
         };
 
+        _tlsCa = new Option<string?>("--tls-ca")
+        {
+            Description = "Connect with TLS (https) and trust masters whose certificate chains to this CA (PEM), as given to the masters' --tls-trusted-cert",
+            Recursive = true,
+        };
+
         Root = new RootCommand("hamaster: command line of the HaMaster highly available metadata master.\n" + ExitCodes.HelpText);
         Root.Add(_masters);
         Root.Add(_json);
@@ -74,6 +81,7 @@ public sealed partial class HamasterCommandLine
         Root.Add(_timeout);
         Root.Add(_retryBudget);
         Root.Add(_clusterSecret);
+        Root.Add(_tlsCa);
         Root.Add(BuildFsCommand());
         Root.Add(BuildClusterCommand());
         Root.Add(BuildBenchCommand());
@@ -114,6 +122,7 @@ public sealed partial class HamasterCommandLine
         CallTimeout = Duration.Parse(result.GetValue(_timeout) ?? "10s"),
         ClusterSecret = result.GetValue(_clusterSecret),
         TotalRetryBudget = Duration.Parse(result.GetValue(_retryBudget) ?? "30s"),
+        Tls = result.GetValue(_tlsCa) is { Length: > 0 } ca ? ClientTls.TrustingAuthority(ca) : null,
     }.Validate();
 
     private bool Json(ParseResult result) => result.GetValue(_json);
@@ -130,7 +139,7 @@ public sealed partial class HamasterCommandLine
             {
                 client = new HaMasterClient(ClientOptions(result));
             }
-            catch (Exception ex) when (ex is ArgumentException or FormatException)
+            catch (Exception ex) when (ex is ArgumentException or FormatException or System.Security.Cryptography.CryptographicException)
             {
                 await _err.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
                 return ExitCodes.Usage;

@@ -44,7 +44,7 @@ public sealed partial class HaMasterClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         Options = options.Validate();
-        _roster = new MasterRoster(options.Seeds);
+        _roster = new MasterRoster(options.Seeds, options.Tls);
         _ownsRoster = true;
         _sessions = new WriteSessionSequencer(options.ClientId ?? Guid.NewGuid().ToString("N"));
         _pipeline = BuildPipeline(options);

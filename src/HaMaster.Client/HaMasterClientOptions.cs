@@ -1,3 +1,5 @@
+using System.Net.Security;
+
 namespace HaMaster.Client;
 
 /// <summary>
@@ -69,6 +71,13 @@ public sealed record HaMasterClientOptions
     /// measure one master. Default true.
     /// </summary>
     public bool FollowLeader { get; init; } = true;
+
+    /// <summary>
+    /// TLS for masters started with <c>--tls-cert</c>: non-null = connect with https:// using these
+    /// settings (e.g. <see cref="ClientTls.TrustingAuthority(string)"/>); null (default) = cleartext
+    /// HTTP/2. Applies to every master of the cluster.
+    /// </summary>
+    public SslClientAuthenticationOptions? Tls { get; init; }
 
     /// <summary>When false ("raw" mode), each call is made exactly once and any failure surfaces. Default true.</summary>
     public bool Retry { get; init; } = true;

@@ -1,6 +1,6 @@
 namespace HaMaster.Client;
 
-/// <summary>Parses and normalises master client addresses ("host:port", optionally with an http:// prefix).</summary>
+/// <summary>Parses and normalises master client addresses ("host:port", optionally with an http:// or https:// prefix).</summary>
 public static class MasterEndpoint
 {
     /// <summary>Returns "host:port" for a valid address; throws <see cref="ArgumentException"/> otherwise.</summary>
@@ -27,6 +27,10 @@ public static class MasterEndpoint
         if (text.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
         {
             text = text["http://".Length..];
+        }
+        else if (text.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            text = text["https://".Length..];
         }
 
         text = text.TrimEnd('/');
@@ -56,4 +60,7 @@ public static class MasterEndpoint
 
     /// <summary>The HTTP/2 cleartext URI a channel to <paramref name="address"/> connects to.</summary>
     public static Uri ToUri(string address) => new("http://" + Normalize(address));
+
+    /// <summary>The URI of <paramref name="address"/>: https:// when <paramref name="tls"/>, else http://.</summary>
+    public static Uri ToUri(string address, bool tls) => new((tls ? "https://" : "http://") + Normalize(address));
 }

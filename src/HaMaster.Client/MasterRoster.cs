@@ -15,11 +15,15 @@ internal sealed class MasterRoster : IDisposable
     private readonly Lock _gate = new();
     private volatile string[] _known;
     private volatile string? _leader;
+    private readonly GrpcChannelOptions? _channelOptions;
     private int _cursor;
     private bool _disposed;
 
-    public MasterRoster(IEnumerable<string> seeds)
+    /// <param name="seeds">Initial master addresses.</param>
+    /// <param name="tls">Non-null = channels use https:// with these TLS settings.</param>
+    public MasterRoster(IEnumerable<string> seeds, System.Net.Security.SslClientAuthenticationOptions? tls = null)
     {
+        _channelOptions = tls is null ? null : new GrpcChannelOptions { Tls = tls };
         _known = seeds.Select(MasterEndpoint.Normalize).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
     }
 
@@ -92,7 +96,9 @@ internal sealed class MasterRoster : IDisposable
     public GrpcChannel Channel(string address)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return _channels.GetOrAdd(address, static a => new GrpcChannel(MasterEndpoint.ToUri(a)));
+        return _channels.GetOrAdd(address, static (a, options) => options is null
+            ? new GrpcChannel(MasterEndpoint.ToUri(a))
+            : new GrpcChannel(MasterEndpoint.ToUri(a, tls: true), options), _channelOptions);
     }
 
     public void Dispose()

@@ -44,6 +44,11 @@ public sealed class EtcdBenchTarget : IBenchTarget
     public async ValueTask WriteAsync(long index, CancellationToken cancellationToken) =>
         _ = await Pick(index).UnaryAsync(PutMethod, new PutRequest { Key = Key('w', index), Value = _value }, PutResponse.Parser, CallOptions(cancellationToken)).ConfigureAwait(false);
 
+    public int MemberCount => _channels.Length;
+
+    public async ValueTask WriteToAsync(int member, long index, CancellationToken cancellationToken) =>
+        _ = await Pick(member).UnaryAsync(PutMethod, new PutRequest { Key = Key('w', index), Value = _value }, PutResponse.Parser, CallOptions(cancellationToken)).ConfigureAwait(false);
+
     public async ValueTask ReadAsync(long index, bool stale, CancellationToken cancellationToken)
     {
         var response = await Pick(index).UnaryAsync(RangeMethod, new RangeRequest { Key = Key('r', index % _options.ReadSetSize), Serializable = stale }, RangeResponse.Parser, CallOptions(cancellationToken)).ConfigureAwait(false);

@@ -69,6 +69,14 @@ public sealed class HaMasterBenchTarget : IBenchTarget
         _ = await Pick(index).CreateFileAsync(new CreateFileRequest { Path = path }, cancellationToken).ConfigureAwait(false);
     }
 
+    public int MemberCount => Math.Max(1, _direct.Length);
+
+    public async ValueTask WriteToAsync(int member, long index, CancellationToken cancellationToken)
+    {
+        var path = WriteDirectory((int)(index % _options.Directories)) + "/f" + index.ToString(CultureInfo.InvariantCulture);
+        _ = await Pick(member).CreateFileAsync(new CreateFileRequest { Path = path }, cancellationToken).ConfigureAwait(false);
+    }
+
     public async ValueTask ReadAsync(long index, bool stale, CancellationToken cancellationToken)
     {
         var path = ReadPath(Root + "/r", index % _options.ReadSetSize);

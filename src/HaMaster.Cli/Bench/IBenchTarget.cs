@@ -18,4 +18,10 @@ public interface IBenchTarget : IAsyncDisposable
 
     /// <summary>One listing of the prepared 100-entry directory / prefix.</summary>
     ValueTask ListAsync(long index, CancellationToken cancellationToken);
+
+    /// <summary>Members requests can be sent to (after <see cref="PrepareAsync"/>): 1 unless spreading over all members.</summary>
+    int MemberCount { get; }
+
+    /// <summary>One raw write of a new entry sent to member <paramref name="member"/> (0..MemberCount-1); used by the availability probe.</summary>
+    ValueTask WriteToAsync(int member, long index, CancellationToken cancellationToken);
 }
