@@ -8,9 +8,12 @@ public sealed partial class RocksDb
     /// <summary>
     /// Writes a consistent, openable copy of the database into <paramref name="directory"/>,
     /// which must not exist yet (RocksDB's rule); its parent is created when missing. SST files
-    /// are hard-linked when on the same file system; memtables are flushed first.
+    /// are hard-linked when on the same file system. Memtables are flushed first unless the
+    /// write-ahead log is smaller than <paramref name="walBytesWithoutFlush"/>: then the WAL is
+    /// copied into the checkpoint instead (replayed when it is opened), which avoids a flush that
+    /// can take a long time on a busy disk. 0 (default) always flushes.
     /// </summary>
-    public unsafe void CreateCheckpoint(string directory)
+    public unsafe void CreateCheckpoint(string directory, ulong walBytesWithoutFlush = 0)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         ThrowIfDisposed();
@@ -26,7 +29,7 @@ public sealed partial class RocksDb
         var pointer = RocksNative.rocksdb_checkpoint_object_create(_db, &error);
         RocksDbException.ThrowIfError(error, "checkpoint", Path);
         checkpoint.Attach(pointer, "checkpoint");
-        RocksNative.rocksdb_checkpoint_create(checkpoint, fullPath, 0, &error);
+        RocksNative.rocksdb_checkpoint_create(checkpoint, fullPath, walBytesWithoutFlush, &error);
         RocksDbException.ThrowIfError(error, "checkpoint", fullPath);
     }
 

@@ -37,6 +37,36 @@ public class CheckpointTests
     }
 
     [Fact]
+    public void Checkpoint_without_flush_carries_the_write_ahead_log()
+    {
+        using var dir = new TempDir();
+        var checkpoint = dir.Sub("cp-wal");
+        using (var db = RocksDb.Open(dir.Sub("db"), B.Small, ["inodes"]))
+        {
+            var inodes = db.GetColumnFamily("inodes");
+            for (var i = 0; i < 200; i++)
+            {
+                db.Put(B.U($"k{i:D4}"), B.U("in-wal"), inodes);
+            }
+
+            // Nothing flushed: with a WAL below the threshold the checkpoint copies the WAL
+            // instead of flushing, and must still hold every write.
+            db.CreateCheckpoint(checkpoint, walBytesWithoutFlush: 64UL << 20);
+            db.Put(B.U("later"), B.U("after"), inodes);
+        }
+
+        Assert.DoesNotContain(Directory.EnumerateFiles(checkpoint), f => f.EndsWith(".sst", StringComparison.Ordinal)); // not flushed
+        Assert.Contains(Directory.EnumerateFiles(checkpoint), f => f.EndsWith(".log", StringComparison.Ordinal));
+        using var restored = RocksDb.Open(checkpoint, B.Small with { CreateIfMissing = false });
+        var cf = restored.GetColumnFamily("inodes");
+        Assert.Equal("in-wal", B.S(restored.Get(B.U("k0199"), cf)));
+        Assert.Null(restored.Get(B.U("later"), cf));
+        using var it = restored.NewIterator(cf);
+        it.SeekToFirst();
+        Assert.Equal(200, B.Keys(it).Count);
+    }
+
+    [Fact]
     public void Checkpoint_into_an_existing_directory_is_refused()
     {
         using var dir = new TempDir();

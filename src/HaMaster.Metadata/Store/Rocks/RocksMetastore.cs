@@ -100,7 +100,9 @@ internal sealed class RocksMetastore : Metastore
         _state = tx.State;
     }
 
-    public override void WriteSnapshot(string directory) => _db.CreateCheckpoint(directory);
+    // Called on the Raft loop: skip the memtable flush while the WAL is small (it is copied into
+    // the checkpoint instead), so taking a snapshot does not stall the loop on disk I/O.
+    public override void WriteSnapshot(string directory) => _db.CreateCheckpoint(directory, walBytesWithoutFlush: 128UL << 20);
 
     /// <summary>Replaces this (freshly created) database's content with <paramref name="source"/>'s.</summary>
     public void Import(Metastore source)
