@@ -19,18 +19,21 @@ public sealed record ChaosSummary(
     /// <summary>
     /// Summarises <paramref name="history"/>: faults by kind, operations by outcome, and the longest
     /// stretch (from the start, between, or to the end of the run) without a completion for which
-    /// <paramref name="isSuccessfulWrite"/> holds.
+    /// <paramref name="isSuccessfulWrite"/> holds. <paramref name="endTime"/> (history ticks) ends the
+    /// run there, e.g. when the clients stopped, so checking time afterwards is not counted as a gap
+    /// (default: now).
     /// </summary>
     public static ChaosSummary From<TInput, TOutput>(
         EventHistory<TInput, TOutput> history,
         Func<TInput, TOutput, bool> isSuccessfulWrite,
         int seed,
         LinearizabilityResult? check = null,
-        string? historyPath = null)
+        string? historyPath = null,
+        long? endTime = null)
     {
         ArgumentNullException.ThrowIfNull(history);
         ArgumentNullException.ThrowIfNull(isSuccessfulWrite);
-        var end = history.Now;
+        var end = endTime ?? history.Now;
         var entries = history.Entries();
         var faults = history.Faults()
             .GroupBy(f => f.Kind, StringComparer.Ordinal)

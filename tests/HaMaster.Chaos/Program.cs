@@ -1,0 +1,62 @@
+using System.Globalization;
+
+namespace HaMaster.Chaos;
+
+/// <summary>
+/// <c>hamaster-chaos [--duration 30m] [--seed N] [--masters 3|5] [--clients N] [--raw-clients N] [--dir D] [--keep]</c>:
+/// one chaos run; prints progress and the summary; exit code 0 = pass, 1 = an invariant failed, 2 = bad arguments.
+/// <c>--stale-reads</c> is the negative control (raw clients read stale; the run should fail).
+/// </summary>
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        ChaosOptions options;
+        try
+        {
+            options = Parse(args);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or IndexOutOfRangeException)
+        {
+            await Console.Error.WriteLineAsync($"hamaster-chaos: {e.Message}");
+            await Console.Error.WriteLineAsync("usage: hamaster-chaos [--duration 30m] [--seed N] [--masters 3|5] [--clients N] [--raw-clients N] [--dir D] [--keep]");
+            return 2;
+        }
+
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+
+        var report = await ChaosRun.RunAsync(options, stop.Token);
+        Console.WriteLine(report.Format());
+        return report.Passed ? 0 : 1;
+    }
+
+    internal static ChaosOptions Parse(string[] args)
+    {
+        var options = new ChaosOptions { Seed = Environment.TickCount & 0x7fffffff };
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            int Int() => int.Parse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture);
+            options = args[i] switch
+            {
+                "--duration" => options with { Duration = ChaosOptions.ParseDuration(Value()) },
+                "--seed" => options with { Seed = Int() },
+                "--masters" => options with { Masters = Int() },
+                "--clients" => options with { LibraryClients = Int() },
+                "--raw-clients" => options with { RawClients = Int() },
+                "--dir" => options with { WorkDirectory = Value() },
+                "--keep" => options with { KeepData = true },
+                "--stale-reads" => options with { StaleRawReads = true },
+                "--server-dll" => options with { ServerDll = Value() },
+                _ => throw new ArgumentException($"unknown argument {args[i]}"),
+            };
+        }
+
+        return options;
+    }
+}

@@ -1,0 +1,135 @@
+using Google.Protobuf;
+using HaMaster.Chaos.Core.Models;
+using HaMaster.Client;
+using HaMaster.Grpc;
+using HaMaster.Protos.V1;
+
+namespace HaMaster.Chaos.Workload;
+
+/// <summary>Runs one model operation against the cluster and reports what became of it. Never throws for server or transport failures.</summary>
+public interface IFsExecutor
+{
+    /// <summary>Who this is in the history and the summary ("lib-2", "raw-0").</summary>
+    string Name { get; }
+
+    ValueTask<CallResult> RunAsync(FsInput input, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Through the client library: leader discovery, redirects, Polly retries and an exactly-once
+/// session, so a write retried across a failover is applied once. A call that ends in a
+/// transient status after the retry budget is "unknown" (some attempt may have been applied).
+/// </summary>
+public sealed class LibraryExecutor(string name, HaMasterClient client) : IFsExecutor
+{
+    public string Name { get; } = name;
+
+    public async ValueTask<CallResult> RunAsync(FsInput input, CancellationToken cancellationToken)
+    {
+        try
+        {
+            switch (input.Kind)
+            {
+                case FsOpKind.CreateFile:
+                    await client.CreateFileAsync(input.Path, mode: (uint)input.Mode, cancellationToken: cancellationToken);
+                    return CallResult.Answered(FsOutput.Ok);
+                case FsOpKind.Mkdir:
+                    await client.CreateDirectoryAsync(input.Path, mode: (uint)input.Mode, cancellationToken: cancellationToken);
+                    return CallResult.Answered(FsOutput.Ok);
+                case FsOpKind.Delete:
+                    await client.DeleteAsync(input.Path, cancellationToken: cancellationToken);
+                    return CallResult.Answered(FsOutput.Ok);
+                case FsOpKind.Rename:
+                    await client.RenameAsync(input.Path, input.Destination!, cancellationToken);
+                    return CallResult.Answered(FsOutput.Ok);
+                case FsOpKind.SetMode:
+                    await client.SetAttributeAsync(new SetAttributeRequest { Path = input.Path, Mode = (uint)input.Mode }, cancellationToken);
+                    return CallResult.Answered(FsOutput.Ok);
+                case FsOpKind.GetStatus:
+                    return CallResult.Answered(FsAnswers.FromInfo(await client.GetStatusAsync(input.Path, cancellationToken: cancellationToken)));
+                case FsOpKind.List:
+                    var page = await client.ListStatusAsync(input.Path, cancellationToken: cancellationToken);
+                    return page.NextPageToken.Length == 0
+                        ? CallResult.Answered(FsAnswers.FromListing(input.Path, page))
+                        : new CallResult(Core.History.OpOutcome.Failed, null, "listing spans several pages");
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(input), input.Kind, "unknown operation");
+            }
+        }
+        catch (HaMasterException e)
+        {
+            return FsAnswers.FromStatus(input, e.Status, e.Detail);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return FsAnswers.FromException(input, e);
+        }
+    }
+}
+
+/// <summary>
+/// Raw gRPC on the shared channel of one master: one attempt, no session, no redirect (a follower
+/// forwards writes to the leader over the peer port). <paramref name="pickMaster"/> chooses the
+/// master for each call, so the load moves around as masters die. <paramref name="reads"/> is the
+/// consistency of its reads: linearizable, or stale only as the harness's negative control.
+/// </summary>
+public sealed class RawExecutor(string name, Func<GrpcChannel> pickMaster, TimeSpan callTimeout, Consistency reads = Consistency.Linearizable) : IFsExecutor
+{
+    private const string Service = "/hamaster.v1.FileSystemMaster/";
+
+    public string Name { get; } = name;
+
+    public async ValueTask<CallResult> RunAsync(FsInput input, CancellationToken cancellationToken)
+    {
+        var channel = pickMaster();
+        var call = new CallOptions { Timeout = callTimeout, CancellationToken = cancellationToken };
+        try
+        {
+            switch (input.Kind)
+            {
+                case FsOpKind.CreateFile:
+                    await Unary(channel, "CreateFile", new CreateFileRequest { Path = input.Path, Mode = (uint)input.Mode }, CreateFileResponse.Parser, call);
+                    return CallResult.Answered(FsOutput.Ok);
+                case FsOpKind.Mkdir:
+                    await Unary(channel, "CreateDirectory", new CreateDirectoryRequest { Path = input.Path, Mode = (uint)input.Mode }, CreateDirectoryResponse.Parser, call);
+                    return CallResult.Answered(FsOutput.Ok);
+                case FsOpKind.Delete:
+                    await Unary(channel, "Delete", new DeleteRequest { Path = input.Path }, DeleteResponse.Parser, call);
+                    return CallResult.Answered(FsOutput.Ok);
+                case FsOpKind.Rename:
+                    await Unary(channel, "Rename", new RenameRequest { SrcPath = input.Path, DstPath = input.Destination! }, RenameResponse.Parser, call);
+                    return CallResult.Answered(FsOutput.Ok);
+                case FsOpKind.SetMode:
+                    await Unary(channel, "SetAttribute", new SetAttributeRequest { Path = input.Path, Mode = (uint)input.Mode }, SetAttributeResponse.Parser, call);
+                    return CallResult.Answered(FsOutput.Ok);
+                case FsOpKind.GetStatus:
+                    var status = await Unary(channel, "GetStatus", new GetStatusRequest { Path = input.Path, Consistency = reads }, GetStatusResponse.Parser, call);
+                    return CallResult.Answered(FsAnswers.FromInfo(status.Info));
+                case FsOpKind.List:
+                    var page = await Unary(channel, "ListStatus", new ListStatusRequest { Path = input.Path, Consistency = reads }, ListStatusResponse.Parser, call);
+                    return page.NextPageToken.Length == 0
+                        ? CallResult.Answered(FsAnswers.FromListing(input.Path, page))
+                        : new CallResult(Core.History.OpOutcome.Failed, null, "listing spans several pages");
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(input), input.Kind, "unknown operation");
+            }
+        }
+        catch (GrpcException e) when (FsAnswers.NeverSent(e))
+        {
+            return new CallResult(Core.History.OpOutcome.Failed, null, $"connection refused by {channel.Address.Authority}");
+        }
+        catch (GrpcException e)
+        {
+            return FsAnswers.FromStatus(input, e.Status, e.Detail);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return FsAnswers.FromException(input, e);
+        }
+    }
+
+    private static async ValueTask<TResp> Unary<TReq, TResp>(GrpcChannel channel, string method, TReq request, MessageParser<TResp> parser, CallOptions call)
+        where TReq : IMessage<TReq>
+        where TResp : IMessage<TResp>
+        => (await channel.UnaryAsync(Service + method, request, parser, call)).Message;
+}
