@@ -163,27 +163,6 @@ public sealed class ChaosMaster : IAsyncDisposable
         }
     }
 
-    /// <summary>Distinct free loopback ports (all listeners held until every port is read).</summary>
-    internal static int[] FreePorts(int count)
-    {
-        var listeners = new List<TcpListener>(count);
-        try
-        {
-            for (var i = 0; i < count; i++)
-            {
-                var listener = new TcpListener(IPAddress.Loopback, 0);
-                listener.Start();
-                listeners.Add(listener);
-            }
-
-            return listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        }
-        finally
-        {
-            foreach (var listener in listeners)
-            {
-                listener.Stop();
-            }
-        }
-    }
+    /// <summary>Distinct free loopback ports (see <see cref="HaMaster.Chaos.Core.Network.FreePorts"/>).</summary>
+    internal static int[] FreePorts(int count) => HaMaster.Chaos.Core.Network.FreePorts.Take(count);
 }

@@ -1,5 +1,7 @@
 using HaMaster.Chaos.Core.Processes;
 
+using HaMaster.Chaos.Core.Network;
+
 namespace HaMaster.Cluster.Tests.Infrastructure;
 
 /// <summary>

@@ -1,6 +1,8 @@
 using System.Globalization;
 using HaMaster.Chaos.Core.Processes;
 
+using HaMaster.Chaos.Core.Network;
+
 namespace HaMaster.Ops.Tests.Infrastructure;
 
 /// <summary>
