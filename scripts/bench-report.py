@@ -1,0 +1,320 @@
+#!/usr/bin/env python3
+"""Turns the raw results of scripts/bench.sh into docs/benchmarks/: results.json (everything),
+README.md (tables, the issue-8 goals and a plain verdict for each) and PNG charts via gnuplot.
+Usage: bench-report.py RESULTS_DIR OUT_DIR"""
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+
+results, out = sys.argv[1], sys.argv[2]
+os.makedirs(out, exist_ok=True)
+
+
+def load_json(name, default=None):
+    path = os.path.join(results, name)
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
+        return default
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except ValueError:
+        return default
+
+
+def load_lines(name):
+    path = os.path.join(results, name)
+    if not os.path.exists(path):
+        return []
+    rows = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                try:
+                    rows.append(json.loads(line))
+                except ValueError:
+                    pass
+    return rows
+
+
+def read_text(name):
+    path = os.path.join(results, name)
+    return open(path).read().strip() if os.path.exists(path) else ""
+
+
+def mib(b):
+    return None if b is None else b / (1 << 20)
+
+
+def f(v, digits=1):
+    if v is None:
+        return "n/a"
+    if isinstance(v, float):
+        return f"{v:,.{digits}f}"
+    return f"{v:,}"
+
+
+machine = load_json("machine.json", {})
+compare = load_lines("compare.jsonl")
+summary = {"machine": machine, "compare": compare}
+md = []
+verdicts = []
+md.append("# HaMaster benchmarks (issue 8)")
+md.append("")
+md.append("Produced by `scripts/bench.sh` (" + ("quick smoke run" if machine.get("quick") else "full run") + f") on {machine.get('date', '?')}, "
+          f"commit {machine.get('commit', '?')}, {machine.get('cores', '?')} cores, {machine.get('etcdVersion', 'etcd ?')}, .NET {machine.get('dotnet', '?')}.")
+md.append("Both systems run as three processes on 127.0.0.1 of the same machine, default durability (fsync on) and default "
+          "Raft timing (HaMaster 100 ms x 10 ticks, etcd 100 ms heartbeat / 1000 ms election), driven by the same generator "
+          "(`hamaster bench`, our own gRPC client, closed loop, every request raw to the leader).")
+md.append("")
+md.append(f"**Machine load**: other engineers build and test on this 2-core machine at the same time; `uptime` at the start: `{machine.get('uptimeAtStart', '?')}`. "
+          "Each row below records the load average when its round started. Absolute figures are depressed and noisy; the "
+          "ratios compare the two systems under the same conditions, round by round.")
+md.append("")
+
+header_len = len(md)
+
+# ------------------------------------------------------------------ compare
+by = {}
+for r in compare:
+    by[(r["workload"], r["target"], r["concurrency"])] = r
+workloads = [w for w in ["write", "read", "read-stale", "list", "mixed"] if any(k[0] == w for k in by)]
+ratios = {}
+if workloads:
+    md.append("## HaMaster vs etcd")
+    md.append("")
+    md.append("write: `CreateFile` (new files over 16 directories) vs `Put` (16-byte key, 100-byte value); read: linearizable `GetStatus` vs linearizable `Range`; "
+              "read-stale: stale `GetStatus` vs serializable `Range`; list: `ListStatus` of a 100-entry directory vs prefix `Range` limit 100; mixed: 90% read / 10% write. "
+              "Latencies in ms.")
+    md.append("")
+    md.append("| workload | in flight | HaMaster ops/s | p50 | p99 | p99.9 | errors | etcd ops/s | p50 | p99 | p99.9 | errors | ratio HaMaster/etcd | load avg |")
+    md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for w in workloads:
+        for c in sorted({k[2] for k in by if k[0] == w}):
+            h, e = by.get((w, "hamaster", c)), by.get((w, "etcd", c))
+            ratio = h["opsPerSecond"] / e["opsPerSecond"] if h and e and e["opsPerSecond"] > 0 else None
+            ratios[(w, c)] = ratio
+
+            def cells(r):
+                return [f(r["opsPerSecond"]), f(r["p50Ms"], 2), f(r["p99Ms"], 2), f(r["p999Ms"], 2), f(r["errors"])] if r else ["n/a"] * 5
+
+            load = (h or e or {}).get("load", "")
+            md.append("| " + " | ".join([w, str(c)] + cells(h) + cells(e) + [f(ratio, 2) + "x" if ratio else "n/a", load]) + " |")
+    md.append("")
+    md.append("![throughput vs concurrency](throughput.png)")
+    md.append("")
+
+    def goal_ratio(workload, levels, need, label):
+        got = {c: ratios.get((workload, c)) for c in levels}
+        if any(v is None for v in got.values()):
+            verdicts.append((label, "NOT MEASURED", "missing rounds: " + ", ".join(str(c) for c, v in got.items() if v is None)))
+            return
+        met = all(v >= need for v in got.values())
+        text = ", ".join(f"{v:.2f}x at {c}" for c, v in got.items())
+        verdicts.append((label, "MET" if met else "MISSED", text))
+
+    goal_ratio("write", [16, 64, 256], 1.0, "Writes: CreateFile >= 1.0x etcd Put at every concurrency >= 16")
+    goal_ratio("read", [64, 256], 1.5, "Reads: linearizable GetStatus >= 1.5x etcd linearizable Range at 64 and 256")
+
+    # Chart data: one block per (workload, target) series.
+    dat = os.path.join(out, "throughput.dat")
+    series = []
+    with open(dat, "w") as fh:
+        for w in ["write", "read", "read-stale", "list", "mixed"]:
+            for t in ["hamaster", "etcd"]:
+                rows = sorted((k[2], by[k]["opsPerSecond"]) for k in by if k[0] == w and k[1] == t)
+                if not rows:
+                    continue
+                fh.write(f"# {t} {w}\n")
+                for c, ops in rows:
+                    fh.write(f"{c} {ops}\n")
+                fh.write("\n\n")
+                series.append(f"{t} {w}")
+    summary["throughputSeries"] = series
+
+# ------------------------------------------------------------------ failover
+fail = {}
+for target in ["hamaster", "etcd"]:
+    probe = load_json(f"failover-{target}-probe.json")
+    kills = load_lines(f"failover-{target}-kills.jsonl")
+    if not probe or not kills:
+        continue
+    windows = []
+    for k in kills:
+        at = k["atUnixMs"]
+        # The window a kill caused: the longest gap that was still open at the kill and began no
+        # later than 5 s after it (a restart-related stall after the kill is charged to it too).
+        cands = [g["milliseconds"] for g in probe["gaps"] if g["startUnixMs"] <= at + 5000 and g["endUnixMs"] >= at] or [0.0]
+        windows.append(max(cands))
+    fail[target] = {"windowsMs": windows, "medianMs": statistics.median(windows), "maxMs": max(windows), "writes": probe["operations"], "errors": probe["errors"], "gaps": probe["gaps"], "kills": kills}
+summary["failover"] = fail
+if fail:
+    md.append("## Failover (SIGKILL the leader under steady writes)")
+    md.append("")
+    md.append("8 writers, each with one raw write in flight to its current member (1 s deadline; on failure it moves to the next member at once); "
+              "the leader is killed with SIGKILL, restarted once a new leader exists, and the next kill follows a few seconds later. "
+              "A window is the longest interval without any successful write that covers the kill (gaps under 100 ms are not recorded, so 0 means < 100 ms). "
+              f"Load average: `{read_text('failover-load.txt')}`.")
+    md.append("")
+    md.append("| system | window per kill (ms) | median (ms) | max (ms) | successful writes | failed attempts |")
+    md.append("|---|---|---:|---:|---:|---:|")
+    for t, v in fail.items():
+        md.append(f"| {t} | {', '.join(f(x, 0) for x in v['windowsMs'])} | {f(v['medianMs'], 0)} | {f(v['maxMs'], 0)} | {f(v['writes'])} | {f(v['errors'])} |")
+    md.append("")
+    if "hamaster" in fail:
+        hmed = fail["hamaster"]["medianMs"]
+        emed = fail.get("etcd", {}).get("medianMs")
+        met = hmed < 1000 and (emed is None or hmed <= emed)
+        verdicts.append(("Failover: median write-unavailability < 1 s and never worse than etcd's median",
+                         "MET" if met else "MISSED", f"HaMaster median {hmed:.0f} ms, etcd median {f(emed, 0)} ms"))
+
+# ------------------------------------------------------------------ scale
+samples = load_lines("scale-samples.jsonl")
+load_report = load_json("scale-load.json")
+times = load_json("scale-times.json")
+getstatus = load_json("scale-getstatus.json")
+if samples and times:
+    loaded = [s for s in samples if s["label"] == "loaded"]
+    summary["scale"] = {"samples": samples, "load": load_report, "times": times, "getStatus": getstatus}
+    n = times["inodesTarget"]
+    md.append(f"## Scale ({n:,} files through CreateFile)")
+    md.append("")
+    md.append("Loaded with the write workload (256 in flight, raw to the leader, 1,000 files per directory). Measured at rest after every master applied the load. "
+              f"Load average after the load: `{times.get('load', '?')}`.")
+    md.append("")
+    if load_report:
+        md.append(f"- create rate during the load: **{f(load_report['opsPerSecond'])} creates/s** ({f(load_report['operations'])} creates in {f(load_report['seconds'])} s, "
+                  f"{f(load_report['errors'])} errors; p50 {f(load_report['p50Ms'], 2)} ms, p99 {f(load_report['p99Ms'], 2)} ms)")
+    if getstatus:
+        md.append(f"- linearizable `GetStatus` at this size (16 in flight): p50 {f(getstatus['p50Ms'], 2)} ms, **p99 {f(getstatus['p99Ms'], 2)} ms**, {f(getstatus['opsPerSecond'])} ops/s")
+    md.append(f"- restart of a follower (SIGTERM, start again) to serving (`HAMASTER READY`): **{times['restartToServingMs'] / 1000:.2f} s**; to caught up (`/readyz`): {times['restartToCaughtUpMs'] / 1000:.2f} s")
+    md.append(f"- a fresh master (`--join`, then `hamaster cluster add`, returns once it is a voter, i.e. caught up by snapshot): **{times['joinToVoterMs'] / 1000:.2f} s** (ok: {times['joinOk']}; "
+              f"its applied index {times.get('joinedStatus', {}).get('appliedIndex', '?')}, inodes {times.get('joinedStatus', {}).get('inodes', '?')})")
+    md.append("")
+    md.append("Rows marked *after snapshot* were taken after `hamaster cluster snapshot`; the others right after the load. SST bytes count only flushed data "
+              "(recent writes may sit in memtables and the RocksDB WAL); the RocksDB directory (SST + WAL) is what the metadata occupies on disk. "
+              "The data directory also holds the Raft log segments (preallocated, compacted behind snapshots) and snapshot checkpoints (hard links).")
+    md.append("")
+    md.append("| master | inodes | RSS (MiB) | managed heap (MiB) | RocksDB SST bytes | SST bytes/inode | RocksDB dir bytes/inode | data dir bytes/inode (all) |")
+    md.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for s in loaded + [s for s in samples if s["label"] == "snapshotted"]:
+        per = s["sstBytes"] / s["inodes"] if s.get("sstBytes") and s["inodes"] else None
+        dper = s["dataDirBytes"] / s["inodes"] if s["inodes"] else None
+        mper = s["metastoreBytes"] / s["inodes"] if s.get("metastoreBytes") and s["inodes"] else None
+        md.append(f"| {s['master']}{' (after snapshot)' if s['label'] == 'snapshotted' else ''} | {f(s['inodes'])} | {f(mib(s['rssBytes']))} | {f(mib(s['heapBytes']))} | {f(s.get('sstBytes'))} | {f(per)} | {f(mper)} | {f(dper)} |")
+    md.append("")
+    md.append("![RSS vs inodes](rss.png)")
+    md.append("")
+    with open(os.path.join(out, "rss.dat"), "w") as fh:
+        for m in [1, 2, 3]:
+            fh.write(f"# master {m}\n")
+            for s in samples:
+                if s["master"] == m and s.get("rssBytes"):
+                    fh.write(f"{s['inodes']} {mib(s['rssBytes']):.1f}\n")
+            fh.write("\n\n")
+    max_rss = max((mib(s["rssBytes"]) or 0) for s in loaded) if loaded else None
+    snap = [s for s in samples if s["label"] == "snapshotted"]
+    # The disk goal counts the RocksDB directory (SST + WAL) when sampled, else the SST files alone.
+    per_inode = [s["metastoreBytes"] / s["inodes"] for s in (snap or loaded) if s.get("metastoreBytes") and s["inodes"]]
+    disk_what = "RocksDB directory (SST + WAL)"
+    if not per_inode:
+        per_inode = [s["sstBytes"] / s["inodes"] for s in (snap or loaded) if s.get("sstBytes") and s["inodes"]]
+        disk_what = "RocksDB SST"
+    at10m = n >= 10_000_000
+    scope = "" if at10m else f" (measured at {n:,} inodes, not at 10 million: the goal is not established by this run)"
+    verdicts.append(("Scale: RSS under 1 GiB per master at 10 million inodes",
+                     ("MET" if max_rss is not None and max_rss < 1024 else "MISSED") if at10m else "NOT MEASURED",
+                     f"largest RSS {f(max_rss)} MiB{scope}"))
+    verdicts.append(("Scale: restart to serving under 10 s at 10 million inodes",
+                     ("MET" if times["restartToServingMs"] < 10000 else "MISSED") if at10m else "NOT MEASURED",
+                     f"{times['restartToServingMs'] / 1000:.2f} s{scope}"))
+    verdicts.append(("Scale: disk under 200 bytes per inode",
+                     ("MET" if per_inode and max(per_inode) < 200 else "MISSED") if per_inode else "NOT MEASURED",
+                     (f"{disk_what} {max(per_inode):.0f} bytes/inode" if per_inode else "no disk figure") + scope))
+
+# ------------------------------------------------------------------ workers + clients
+procs = [load_json(f"workers-process-{p}.json") for p in (1, 2, 3)]
+procs = [p for p in procs if p]
+masters = load_lines("workers-masters.jsonl")
+wsamples = load_lines("workers-samples.jsonl")
+if procs:
+    summary["workers"] = {"processes": procs, "masters": masters, "samples": wsamples}
+    workers = sum(p["workers"] for p in procs)
+    clients = sum(p["clients"] for p in procs)
+    hb = sum(p["heartbeats"] for p in procs)
+    calls = sum(p["statusCalls"] for p in procs)
+    errors = sum(p["heartbeatErrors"] + p["statusErrors"] + p["connectErrors"] for p in procs)
+    # Percentiles cannot be merged exactly across processes: report the worst process's.
+    p99 = max(p["statusP99Ms"] for p in procs)
+    hb_p99 = max((p["heartbeatP99Ms"] for p in procs if p["workers"]), default=0)
+    md.append(f"## Workers and clients ({workers:,} workers heartbeating every 1 s + {clients:,} clients, one HTTP/2 connection each, GetStatus every 10 s)")
+    md.append("")
+    md.append(f"Three load processes (the machine caps open files at 20,000 per process), each with {procs[0]['clients']:,} client connections spread over the three masters; "
+              f"the first also runs the workers. Load average at the end: `{read_text('workers-load.txt')}`.")
+    md.append("")
+    md.append("| process | workers | clients connected | heartbeats | hb errors | hb p50 | hb p99 | GetStatus calls | errors | p50 | p99 | p99.9 | max | connect errors | first error |")
+    md.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for i, p in enumerate(procs, 1):
+        md.append(f"| {i} | {p['workers']} | {p['connectedClients']:,} / {p['clients']:,} | {f(p['heartbeats'])} | {f(p['heartbeatErrors'])} | {f(p['heartbeatP50Ms'], 2)} | {f(p['heartbeatP99Ms'], 2)} | "
+                  f"{f(p['statusCalls'])} | {f(p['statusErrors'])} | {f(p['statusP50Ms'], 2)} | {f(p['statusP99Ms'], 2)} | {f(p['statusP999Ms'], 2)} | {f(p['statusMaxMs'], 1)} | {f(p['connectErrors'])} | {(p.get('firstError') or '')[:80]} |")
+    md.append("")
+    md.append("| master | CPU seconds | CPU (% of one core) | peak RSS (MiB) | peak open fds |")
+    md.append("|---:|---:|---:|---:|---:|")
+    for m in masters:
+        ss = [s for s in wsamples if s["master"] == m["master"]]
+        peak = max((s["rssBytes"] or 0 for s in ss), default=None)
+        fds = max((s["openFds"] for s in ss), default=None)
+        md.append(f"| {m['master']} | {f(m['cpuSeconds'])} | {f(m['cpuPercentOfOneCore'])} | {f(mib(peak))} | {f(fds)} |")
+    md.append("")
+    loadgen = load_lines("workers-loadgen.jsonl")
+    if loadgen:
+        md.append("Load-generator processes' CPU seconds (all three share the same 2 cores with the masters and the other engineers' builds): "
+                  + ", ".join(f"process {g['process']}: {g['cpuSeconds']:.1f} s" for g in loadgen)
+                  + "; connection set-up (64 at a time, before the measured phase): "
+                  + ", ".join(f"{p.get('connectSeconds', 0):.1f} s" for p in procs) + ".")
+        md.append("")
+    verdicts.append(("Workers/clients: zero errors, p99 under 100 ms",
+                     "MET" if errors == 0 and p99 < 100 and hb_p99 < 100 else "MISSED",
+                     f"{errors} errors, GetStatus p99 {p99:.1f} ms (worst process), heartbeat p99 {hb_p99:.1f} ms; {hb:,} heartbeats, {calls:,} GetStatus"
+                     + ("" if workers >= 3000 and clients >= 30000 else f" (reduced fleet: {workers} workers, {clients} clients)")))
+
+# ------------------------------------------------------------------ goals
+goal_lines = ["## Goals (issue 8) and verdicts", "", "| goal | verdict | figures |", "|---|---|---|"]
+for label, verdict, text in verdicts:
+    goal_lines.append(f"| {label} | **{verdict}** | {text} |")
+goal_lines.append("")
+md[header_len:header_len] = goal_lines
+summary["verdicts"] = [{"goal": a, "verdict": b, "figures": c} for a, b, c in verdicts]
+
+notes = os.path.join(out, "ANALYSIS.md")
+if os.path.exists(notes):
+    md.append(open(notes).read().strip())
+    md.append("")
+
+with open(os.path.join(out, "README.md"), "w") as fh:
+    fh.write("\n".join(md) + "\n")
+with open(os.path.join(out, "results.json"), "w") as fh:
+    json.dump(summary, fh, indent=2)
+
+# ------------------------------------------------------------------ charts
+if shutil.which("gnuplot"):
+    if os.path.exists(os.path.join(out, "throughput.dat")) and summary.get("throughputSeries"):
+        plots = []
+        colors = {"write": "#d62728", "read": "#1f77b4", "read-stale": "#2ca02c", "list": "#9467bd", "mixed": "#ff7f0e"}
+        for i, name in enumerate(summary["throughputSeries"]):
+            target, workload = name.split(" ", 1)
+            style = "dt 1 pt 7" if target == "hamaster" else "dt 2 pt 6"
+            plots.append(f"'throughput.dat' index {i} with linespoints lw 2 {style} lc rgb '{colors.get(workload, 'black')}' title '{name}'")
+        script = ("set terminal pngcairo size 1000,600\nset output 'throughput.png'\nset logscale x 2\nset xlabel 'requests in flight'\n"
+                  "set ylabel 'ops/s (log scale)'\nset logscale y\nset key outside right\nset grid\nset title 'Throughput vs concurrency (HaMaster solid, etcd dashed; same colour = same workload)'\n"
+                  "plot " + ", ".join(plots) + "\n")
+        subprocess.run(["gnuplot"], input=script, text=True, cwd=out, check=False)
+    if os.path.exists(os.path.join(out, "rss.dat")):
+        script = ("set terminal pngcairo size 900,550\nset output 'rss.png'\nset xlabel 'inodes (millions)'\nset ylabel 'RSS (MiB)'\nset grid\nset key left top\n"
+                  "set title 'Master RSS vs number of inodes'\n"
+                  "plot 'rss.dat' index 0 using ($1/1e6):2 with linespoints title 'master 1', '' index 1 using ($1/1e6):2 with linespoints title 'master 2', '' index 2 using ($1/1e6):2 with linespoints title 'master 3'\n")
+        subprocess.run(["gnuplot"], input=script, text=True, cwd=out, check=False)
+print("\n".join(f"{b:12} {a}: {c}" for a, b, c in verdicts))

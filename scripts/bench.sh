@@ -1,0 +1,339 @@
+#!/usr/bin/env bash
+# Issue 8 benchmark: HaMaster vs etcd on the same machine, failover, scale, workers + clients.
+#   scripts/bench.sh [--quick] [--inodes 1m|10m|100m] [--sections compare,failover,scale,workers]
+#                    [--duration SECONDS] [--out DIR] [--results DIR]
+# --results keeps the raw results in DIR (default: a temp dir, removed at exit); rerun
+# `scripts/bench-report.py DIR docs/benchmarks` to regenerate the report from them.
+# Starts a 3-member etcd cluster (Debian etcd-server, installed when missing) and 3-master
+# HaMaster clusters on 127.0.0.1 (free ports, data under a temp dir, default durability: fsync on,
+# default Raft timing), drives both with `hamaster bench`, and writes JSON, README.md (tables,
+# goals, verdicts) and PNG charts (gnuplot) to docs/benchmarks/. Stops only the PIDs it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+quick=0; inodes=1m; sections=compare,failover,scale,workers; duration=""; out="$root/docs/benchmarks"; results=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1 ;;
+    --inodes) inodes=$2; shift ;;
+    --sections) sections=$2; shift ;;
+    --duration) duration=$2; shift ;;
+    --out) out=$2; shift ;;
+    --results) results=$2; shift ;;
+    -h|--help) sed -n 2,10p "$0"; exit 0 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+case "$inodes" in 1m) n_inodes=1000000 ;; 10m) n_inodes=10000000 ;; 100m) n_inodes=100000000 ;; *[0-9]) n_inodes=$inodes ;; *) echo "--inodes 1m|10m|100m" >&2; exit 2 ;; esac
+has() { [[ ",$sections," == *",$1,"* ]]; }
+
+if [ "$quick" = 1 ]; then
+  dur=${duration:-2}; kills=2; kill_spacing=3; [ "$inodes" = 1m ] && n_inodes=20000
+  fleet_workers=300; fleet_clients=600; fleet_secs=20
+else
+  dur=${duration:-6}; kills=5; kill_spacing=4
+  fleet_workers=3000; fleet_clients=10000; fleet_secs=120
+fi
+
+# 30,000 client connections (3 processes x 10,000) and 10,000+ per master: raise the soft limit
+# to the hard one (containers may cap it; the figures then say what was possible).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+need() { # need COMMAND PACKAGE
+  command -v "$1" >/dev/null 2>&1 && return 0
+  echo "[bench] installing $2"
+  (apt-get install -y "$2" >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && apt-get install -y "$2" >/dev/null 2>&1; }) || { echo "[bench] could not install $2" >&2; return 1; }
+}
+need etcd etcd-server
+need gnuplot gnuplot || true
+need jq jq
+need curl curl
+
+[ -f scripts/setup.sh ] && bash scripts/setup.sh >/dev/null 2>&1 || true
+echo "[bench] building (Release)"
+dotnet build src/HaMaster.Server -c Release --nologo -v quiet -clp:ErrorsOnly >/dev/null
+dotnet build src/HaMaster.Cli -c Release --nologo -v quiet -clp:ErrorsOnly >/dev/null
+server="$root/src/HaMaster.Server/bin/Release/net10.0/hamaster-server.dll"
+cli="$root/src/HaMaster.Cli/bin/Release/net10.0/hamaster.dll"
+
+work=$(mktemp -d /tmp/hamaster-bench.XXXXXX)
+results=${results:-$work/results}; mkdir -p "$results" "$out"
+echo "[bench] work dir $work"
+declare -A PID=()   # name -> pid of every process this script started
+
+stop_pid() { # stop_pid NAME [SIGNAL]
+  local name=$1 sig=${2:-TERM} pid=${PID[$1]:-}
+  [ -n "$pid" ] || return 0
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -"$sig" "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
+  unset "PID[$name]"
+}
+cleanup() {
+  for name in "${!PID[@]}"; do stop_pid "$name"; done
+  if [ "${BENCH_KEEP:-0}" != 1 ]; then rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_ports() { # free_ports N -> N free TCP ports on 127.0.0.1
+  python3 - "$1" <<'EOF'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+EOF
+}
+now_ms() { date +%s%3N; }
+load_note() { uptime | sed 's/.*load average: /load /'; }
+
+# ---------------------------------------------------------------- etcd
+read -r -a EP <<<"$(free_ports 6)"
+etcd_cluster=""
+for i in 1 2 3; do etcd_cluster+="${etcd_cluster:+,}e$i=http://127.0.0.1:${EP[$((i + 2))]}"; done
+etcd_endpoints="127.0.0.1:${EP[0]},127.0.0.1:${EP[1]},127.0.0.1:${EP[2]}"
+start_etcd() { # start_etcd I
+  local i=$1 cp=${EP[$(($1 - 1))]} pp=${EP[$(($1 + 2))]}
+  etcd --name "e$i" --data-dir "$work/etcd-$i" \
+    --listen-client-urls "http://127.0.0.1:$cp" --advertise-client-urls "http://127.0.0.1:$cp" \
+    --listen-peer-urls "http://127.0.0.1:$pp" --initial-advertise-peer-urls "http://127.0.0.1:$pp" \
+    --initial-cluster "$etcd_cluster" --initial-cluster-state new --initial-cluster-token hamaster-bench \
+    --logger zap --log-level error >>"$work/etcd-$i.log" 2>&1 &
+  PID[etcd$i]=$!
+}
+etcd_role() { # etcd_role I -> leader|follower|down
+  curl -s -m 1 -X POST "http://127.0.0.1:${EP[$(($1 - 1))]}/v3/maintenance/status" -d '{}' 2>/dev/null |
+    jq -r 'if .leader == null then "down" elif .leader == .header.member_id then "leader" else "follower" end' 2>/dev/null || echo down
+}
+etcd_leader() { for i in 1 2 3; do [ "$(etcd_role "$i")" = leader ] && { echo "$i"; return 0; }; done; return 1; }
+
+# ---------------------------------------------------------------- HaMaster
+declare -A HP=()   # "N client|peer|web" -> port
+hm_members=""; hm_endpoints=""
+setup_hamaster() { # setup_hamaster TAG (fresh ports and data dirs for a 3-master cluster)
+  hm_tag=$1
+  read -r -a ports <<<"$(free_ports 12)"
+  hm_members=""; hm_endpoints=""
+  for i in 1 2 3 4; do
+    HP["$i client"]=${ports[$((i - 1))]}; HP["$i peer"]=${ports[$((i + 3))]}; HP["$i web"]=${ports[$((i + 7))]}
+  done
+  for i in 1 2 3; do
+    hm_members+="${hm_members:+,}$i=127.0.0.1:${HP["$i client"]}/127.0.0.1:${HP["$i peer"]}/127.0.0.1:${HP["$i web"]}"
+    hm_endpoints+="${hm_endpoints:+,}127.0.0.1:${HP["$i client"]}"
+  done
+}
+start_master() { # start_master I [extra args...]
+  local i=$1; shift
+  local log="$work/$hm_tag-master-$i.log"
+  : >"$log"
+  dotnet "$server" --id "$i" --data-dir "$work/$hm_tag-master-$i" \
+    --client-port "${HP["$i client"]}" --peer-port "${HP["$i peer"]}" --web-port "${HP["$i web"]}" "$@" >>"$log" 2>&1 &
+  PID[hm$i]=$!
+}
+wait_ready_line() { # wait_ready_line I TIMEOUT_S -> 0 when the log says HAMASTER READY
+  local log="$work/$hm_tag-master-$1.log" deadline=$(( $(date +%s) + $2 ))
+  while [ "$(date +%s)" -lt "$deadline" ]; do grep -q "HAMASTER READY" "$log" 2>/dev/null && return 0; sleep 0.05; done
+  return 1
+}
+hm_status() { curl -s -m 2 "http://127.0.0.1:${HP["$1 web"]}/api/status" 2>/dev/null; }
+hm_ready() { curl -s -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:${HP["$1 web"]}/readyz" 2>/dev/null | grep -q 200; }
+hm_leader() { for i in 1 2 3; do [ "$(hm_status "$i" | jq -r .role 2>/dev/null)" = leader ] && { echo "$i"; return 0; }; done; return 1; }
+hm_metric() { # hm_metric I NAME -> value (first sample of that metric)
+  curl -s -m 3 "http://127.0.0.1:${HP["$1 web"]}/metrics" 2>/dev/null |
+    awk -v n="$2" 'index($1, n) == 1 && (length($1) == length(n) || substr($1, length(n) + 1, 1) == "{") {print $2; exit}'
+}
+wait_until() { # wait_until TIMEOUT_S COMMAND... (polls every 100 ms)
+  local deadline=$(( $(date +%s) + $1 )); shift
+  while [ "$(date +%s)" -lt "$deadline" ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  return 1
+}
+start_hamaster_cluster() {
+  for i in 1 2 3; do start_master "$i" --members "$hm_members"; done
+  for i in 1 2 3; do wait_ready_line "$i" 120 || { echo "[bench] master $i did not start" >&2; tail -n 20 "$work/$hm_tag-master-$i.log" >&2; exit 1; }; done
+  wait_until 60 hm_leader || { echo "[bench] no HaMaster leader" >&2; exit 1; }
+}
+stop_hamaster_cluster() { for i in 1 2 3 4; do stop_pid "hm$i"; done; }
+hm() { dotnet "$cli" --masters "$hm_endpoints" "$@"; }
+
+echo "[bench] machine: $(nproc) cores, $(load_note)"
+[ -s "$results/machine.json" ] || jq -n --arg date "$(date -u +%FT%TZ)" --arg cores "$(nproc)" --arg uptime "$(uptime)" --arg quick "$quick" \
+  --arg etcd "$(etcd --version 2>/dev/null | head -1)" --arg dotnet "$(dotnet --version)" --arg commit "$(git rev-parse --short HEAD 2>/dev/null || echo none)" \
+  '{date:$date, cores:($cores|tonumber), uptimeAtStart:$uptime, quick:($quick=="1"), etcdVersion:$etcd, dotnet:$dotnet, commit:$commit}' >"$results/machine.json"
+
+# ---------------------------------------------------------------- compare
+if has compare || has failover; then
+  for i in 1 2 3; do start_etcd "$i"; done
+  wait_until 60 etcd_leader || { echo "[bench] no etcd leader" >&2; tail -n 20 "$work"/etcd-*.log >&2; exit 1; }
+  setup_hamaster main
+  start_hamaster_cluster
+  echo "[bench] etcd at $etcd_endpoints, HaMaster at $hm_endpoints"
+fi
+
+if has compare; then
+  echo "[bench] compare: ${dur}s per round at 1,16,64,256 in flight"
+  : >"$results/compare.jsonl"
+  for workload in write read read-stale list mixed; do
+    for target in hamaster etcd; do
+      eps=$hm_endpoints; [ "$target" = etcd ] && eps=$etcd_endpoints
+      before=$(load_note)
+      if dotnet "$cli" --masters "$eps" --json bench --target "$target" --workload "$workload" -c 1,16,64,256 --duration "${dur}s" >"$work/round.json" 2>"$work/round.err"; then :; fi
+      if jq -e 'type=="array"' "$work/round.json" >/dev/null 2>&1; then
+        jq -c --arg load "$before" '.[] | . + {load:$load}' "$work/round.json" >>"$results/compare.jsonl"
+        jq -r '.[] | "  \(.target) \(.workload) c=\(.concurrency): \(.opsPerSecond) ops/s p50 \(.p50Ms) p99 \(.p99Ms) p99.9 \(.p999Ms) errors \(.errors)"' "$work/round.json"
+      else
+        echo "  $target $workload failed: $(head -c 300 "$work/round.err")"
+      fi
+    done
+  done
+fi
+
+# ---------------------------------------------------------------- failover
+failover_run() { # failover_run hamaster|etcd
+  local target=$1 eps leader kill_at stop="$work/probe-$1.stop"
+  eps=$hm_endpoints; [ "$target" = etcd ] && eps=$etcd_endpoints
+  : >"$results/failover-$target-kills.jsonl"; rm -f "$stop"
+  # --duration is only the upper bound: the probe ends when the stop file appears after the last kill.
+  dotnet "$cli" --masters "$eps" --timeout 1s --json bench availability --target "$target" -c 8 --duration "$(( kills * 90 + 30 ))s" --gap 100ms --stop-file "$stop" \
+    >"$results/failover-$target-probe.json" 2>"$work/probe-$target.err" &
+  PID[probe]=$!
+  sleep 5   # steady state first
+  for k in $(seq 1 "$kills"); do
+    if [ "$target" = etcd ]; then leader=$(etcd_leader) || { echo "  no etcd leader before kill $k"; continue; }
+    else leader=$(hm_leader) || { echo "  no HaMaster leader before kill $k"; continue; }; fi
+    kill_at=$(now_ms)
+    if [ "$target" = etcd ]; then kill -9 "${PID[etcd$leader]}"; wait "${PID[etcd$leader]}" 2>/dev/null || true
+    else kill -9 "${PID[hm$leader]}"; wait "${PID[hm$leader]}" 2>/dev/null || true; fi
+    # Restart the victim once the others elected a new leader (bounded), wait until it is back
+    # in the cluster, then let the load run steadily before the next kill.
+    if [ "$target" = etcd ]; then
+      wait_until 20 etcd_leader || true
+      start_etcd "$leader"
+      wait_until 60 bash -c "curl -s -m 1 -X POST http://127.0.0.1:${EP[$((leader - 1))]}/v3/maintenance/status -d '{}' | grep -q '\"leader\"'" || true
+    else
+      wait_until 20 hm_leader || true
+      start_master "$leader" --members "$hm_members"
+      wait_ready_line "$leader" 90 || true
+      wait_until 60 hm_ready "$leader" || true
+    fi
+    echo "  $target kill $k: leader $leader killed at $kill_at, back after $(( $(now_ms) - kill_at )) ms"
+    jq -nc --argjson k "$k" --argjson leader "$leader" --argjson at "$kill_at" '{kill:$k, leader:$leader, atUnixMs:$at}' >>"$results/failover-$target-kills.jsonl"
+    sleep "$kill_spacing"
+  done
+  touch "$stop"
+  wait "${PID[probe]}" || true; unset "PID[probe]"
+  jq -r '"  \(.target): \(.operations) writes, \(.errors) failed attempts, longest gap \(.longestGapMs) ms"' "$results/failover-$target-probe.json" || true
+}
+if has failover; then
+  echo "[bench] failover: SIGKILL the leader $kills times under steady writes (8 writers, 1 s call deadline)"
+  echo "$(load_note)" >"$results/failover-load.txt"
+  failover_run hamaster
+  failover_run etcd
+fi
+if has compare || has failover; then
+  for i in 1 2 3; do stop_pid "etcd$i"; done
+  stop_hamaster_cluster
+fi
+
+# ---------------------------------------------------------------- scale
+sample_masters() { # sample_masters LABEL -> one JSON line per master into scale-samples.jsonl
+  for i in 1 2 3; do
+    local st; st=$(hm_status "$i" || true); [ -n "$st" ] || continue
+    jq -nc --arg lbl "$1" --argjson m "$i" --argjson st "${st:-null}" \
+      --arg rss "$(hm_metric "$i" hamaster_process_resident_memory_bytes)" --arg heap "$(hm_metric "$i" hamaster_process_managed_heap_bytes)" \
+      --arg sst "$(hm_metric "$i" hamaster_rocksdb_sst_bytes)" --arg du "$(du -sb "$work/$hm_tag-master-$i" | cut -f1)" --argjson t "$(now_ms)" \
+      --arg meta "$(du -sb "$work/$hm_tag-master-$i/metastore" 2>/dev/null | cut -f1)" \
+      '{label:$lbl, master:$m, atUnixMs:$t, inodes:($st.inodes // 0), appliedIndex:($st.appliedIndex // 0), rssBytes:($rss|tonumber? // null), heapBytes:($heap|tonumber? // null), sstBytes:($sst|tonumber? // null), metastoreBytes:($meta|tonumber? // null), dataDirBytes:($du|tonumber)}' >>"$results/scale-samples.jsonl" || true
+  done
+}
+if has scale; then
+  setup_hamaster scale
+  start_hamaster_cluster
+  echo "[bench] scale: loading $n_inodes files (CreateFile, 256 in flight, 1000 files per directory) at $(load_note)"
+  : >"$results/scale-samples.jsonl"
+  sample_masters start
+  dirs=$(( n_inodes / 1000 )); [ "$dirs" -lt 1 ] && dirs=1
+  dotnet "$cli" --masters "$hm_endpoints" --json bench --workload write -c 256 --ops "$n_inodes" --dirs "$dirs" --run-id 5ca1e000 >"$results/scale-load.json" 2>"$work/scale-load.err" &
+  PID[load]=$!
+  while kill -0 "${PID[load]}" 2>/dev/null; do
+    for _ in $(seq 1 100); do kill -0 "${PID[load]}" 2>/dev/null || break; sleep 0.1; done
+    sample_masters load
+  done
+  wait "${PID[load]}" || echo "  load exited with errors: $(head -c 300 "$work/scale-load.err")"
+  unset "PID[load]"
+  jq -r '"  load: \(.operations) creates in \(.seconds) s = \(.opsPerSecond)/s, errors \(.errors)"' "$results/scale-load.json" || true
+  # Let every master apply everything, then measure at rest.
+  target_idx=$(hm_status "$(hm_leader)" | jq .commitIndex)
+  for i in 1 2 3; do wait_until 120 bash -c "[ \$(curl -s http://127.0.0.1:${HP["$i web"]}/api/status | jq .appliedIndex) -ge $target_idx ]" || true; done
+  sleep 2
+  sample_masters loaded
+  dotnet "$cli" --masters "$hm_endpoints" --json bench --workload read -c 16 --duration "${dur}s" >"$results/scale-getstatus.json" 2>/dev/null || true
+  jq -r '"  GetStatus at size: p50 \(.p50Ms) ms p99 \(.p99Ms) ms, \(.opsPerSecond) ops/s"' "$results/scale-getstatus.json" || true
+  # Restart to serving: SIGTERM a follower, start it again, time until /readyz says caught up.
+  follower=1; [ "$(hm_leader)" = 1 ] && follower=2
+  stop_pid "hm$follower"
+  r0=$(now_ms); start_master "$follower" --members "$hm_members"; wait_ready_line "$follower" 300 || true; r1=$(now_ms)
+  wait_until 300 hm_ready "$follower" || true; r2=$(now_ms)
+  # A freshly added master catching up by snapshot.
+  # Sampled again after a snapshot: the RocksDB directory (SST + WAL) is then the settled on-disk size.
+  hm cluster snapshot >/dev/null 2>&1 || true
+  sleep 2
+  sample_masters snapshotted
+  j0=$(now_ms); start_master 4 --join; wait_ready_line 4 120 || true
+  if hm --timeout 60s --retry-budget 600s cluster add 4 "127.0.0.1:${HP["4 client"]}" "127.0.0.1:${HP["4 peer"]}" --web "127.0.0.1:${HP["4 web"]}" >"$work/add.out" 2>&1; then add_ok=true; else add_ok=false; fi
+  j1=$(now_ms)
+  st4=$(hm_status 4 || true); [ -n "$st4" ] || st4='{}'
+  jq -n --argjson n "$n_inodes" --argjson rs "$((r1 - r0))" --argjson rr "$((r2 - r0))" --argjson join "$((j1 - j0))" --argjson ok "$add_ok" --argjson st4 "$st4" --arg load "$(load_note)" \
+    '{inodesTarget:$n, restartToServingMs:$rs, restartToCaughtUpMs:$rr, joinToVoterMs:$join, joinOk:$ok, joinedStatus:$st4, load:$load}' >"$results/scale-times.json"
+  echo "  restart to serving $((r1 - r0)) ms (caught up $((r2 - r0)) ms); fresh master added as voter after $((j1 - j0)) ms (ok=$add_ok)"
+  stop_hamaster_cluster
+fi
+
+# ---------------------------------------------------------------- workers + clients
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+if has workers; then
+  setup_hamaster fleet
+  start_hamaster_cluster
+  echo "[bench] workers/clients: $fleet_workers workers (1 s heartbeats) + $((3 * fleet_clients)) clients (own connection each, GetStatus every 10 s) for ${fleet_secs}s; fd limit $(ulimit -n)"
+  declare -A c0=() fleet_cpu=()
+  for i in 1 2 3; do c0[$i]=$(cpu_ticks "${PID[hm$i]}"); done
+  f0=$(date +%s%N)
+  : >"$results/workers-samples.jsonl"
+  for p in 1 2 3; do
+    w=0; [ "$p" = 1 ] && w=$fleet_workers
+    dotnet "$cli" --masters "$hm_endpoints" --timeout 10s bench fleet --workers "$w" --clients "$fleet_clients" --duration "${fleet_secs}s" \
+      >"$results/workers-process-$p.json" 2>"$work/fleet-$p.err" &
+    PID[fleet$p]=$!
+  done
+  while kill -0 "${PID[fleet1]}" 2>/dev/null || kill -0 "${PID[fleet2]}" 2>/dev/null || kill -0 "${PID[fleet3]}" 2>/dev/null; do
+    for _ in $(seq 1 50); do sleep 0.1; done
+    for p in 1 2 3; do t=$(cpu_ticks "${PID[fleet$p]}"); [ "$t" -gt 0 ] && fleet_cpu[$p]=$t; done
+    for i in 1 2 3; do
+      jq -nc --argjson m "$i" --argjson t "$(now_ms)" --arg rss "$(hm_metric "$i" hamaster_process_resident_memory_bytes)" \
+        --arg conns "$(ls "/proc/${PID[hm$i]}/fd" 2>/dev/null | wc -l)" '{master:$m, atUnixMs:$t, rssBytes:($rss|tonumber? // null), openFds:($conns|tonumber)}' >>"$results/workers-samples.jsonl"
+    done
+  done
+  for p in 1 2 3; do wait "${PID[fleet$p]}" || echo "  fleet process $p failed: $(head -c 300 "$work/fleet-$p.err")"; unset "PID[fleet$p]"; done
+  f1=$(date +%s%N)
+  hz=$(getconf CLK_TCK)
+  : >"$results/workers-masters.jsonl"; : >"$results/workers-loadgen.jsonl"
+  for i in 1 2 3; do
+    c1=$(cpu_ticks "${PID[hm$i]}")
+    jq -nc --argjson m "$i" --argjson ticks "$((c1 - c0[$i]))" --argjson hz "$hz" --argjson ns "$((f1 - f0))" \
+      '{master:$m, cpuSeconds:($ticks/$hz), cpuPercentOfOneCore:(($ticks/$hz) / ($ns/1e9) * 100 | . * 10 | round / 10)}' >>"$results/workers-masters.jsonl"
+  done
+  for p in 1 2 3; do
+    jq -nc --argjson p "$p" --argjson ticks "${fleet_cpu[$p]:-0}" --argjson hz "$hz" '{process:$p, cpuSeconds:($ticks/$hz)}' >>"$results/workers-loadgen.jsonl"
+  done
+  echo "$(load_note)" >"$results/workers-load.txt"
+  stop_hamaster_cluster
+fi
+
+echo "[bench] writing $out"
+python3 "$root/scripts/bench-report.py" "$results" "$out"
+echo "[bench] done: $out/README.md"
