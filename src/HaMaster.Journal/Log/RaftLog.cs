@@ -342,7 +342,7 @@ public sealed partial class RaftLog : IAsyncDisposable, IDisposable
         Microsoft.Win32.SafeHandles.SafeFileHandle handle;
         try
         {
-            if (_spare?.TryTakeAs(path) == true)
+            if (_spare?.TryTakeAs(path, TimeSpan.FromSeconds(10)) == true)
             {
                 handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
             }

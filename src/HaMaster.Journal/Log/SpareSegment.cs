@@ -41,9 +41,23 @@ internal sealed class SpareSegment
         _preparing = Task.Run(Prepare);
     }
 
-    /// <summary>Renames the ready spare to <paramref name="destination"/>; false if none is ready (the caller falls back to fallocate).</summary>
-    public bool TryTakeAs(string destination)
+    /// <summary>Renames the ready spare to <paramref name="destination"/>; false if none is ready (the caller falls back to fallocate).
+    /// A preparation under way is waited for up to <paramref name="wait"/>: a fallocated segment has "unwritten" extents and
+    /// makes every fdatasync until the next roll journal metadata (several ms each on this kind of disk).</summary>
+    public bool TryTakeAs(string destination, TimeSpan wait = default)
     {
+        if (!_ready && wait > TimeSpan.Zero && _preparing is { IsCompleted: false } preparing)
+        {
+            try
+            {
+                preparing.Wait(wait);
+            }
+            catch (AggregateException)
+            {
+                // preparation failed: fall back to fallocate
+            }
+        }
+
         if (!_ready)
         {
             return false;
