@@ -9,8 +9,8 @@ namespace HaMaster.Ops.Tests;
 /// Issue 9 file-system permissions (SIMPLE authentication: hamaster-user / hamaster-groups
 /// headers) on a master started with --enforce-permissions: alice's 0600 file and 0700
 /// directory cannot be modified by bob (PERMISSION_DENIED naming the path and the missing
-/// right); root, the superuser, can. The master checks writes only (see the report): reads are
-/// not asserted here.
+/// right); root, the superuser, can. Reads are checked too: bob cannot search alice's 0700
+/// directory (stat of a file inside, listing) nor list it, while alice and root can.
 /// </summary>
 public sealed class PermissionTests
 {
@@ -60,5 +60,18 @@ public sealed class PermissionTests
 
         // The owner keeps her rights.
         await alice.CreateFileAsync("/shared/alice/own");
+
+        // Reads: listing needs read on the directory, reaching a file needs execute on every ancestor.
+        var list = await Assert.ThrowsAsync<HaMasterPermissionDeniedException>(async () => await bob.ListStatusAsync("/shared/alice"));
+        Assert.Contains("/shared/alice: permission denied: user bob lacks read on /shared/alice", list.Detail, StringComparison.Ordinal);
+        var stat = await Assert.ThrowsAsync<HaMasterPermissionDeniedException>(async () => await bob.GetStatusAsync("/shared/alice/own"));
+        Assert.Contains("/shared/alice/own: permission denied: user bob lacks execute on /shared/alice", stat.Detail, StringComparison.Ordinal);
+        await alice.CreateFileAsync("/shared/secret", mode: Mode0600);
+        var blocks = await Assert.ThrowsAsync<HaMasterPermissionDeniedException>(async () => await bob.GetFileBlockInfoAsync("/shared/secret"));
+        Assert.Contains("lacks read on /shared/secret", blocks.Detail, StringComparison.Ordinal);
+        Assert.Equal("alice", (await alice.GetFileBlockInfoAsync("/shared/secret")).Info.Owner);
+        Assert.Equal("alice", (await bob.GetStatusAsync("/shared/alice")).Owner); // stat of the directory itself needs only search on its parent
+        Assert.Contains((await alice.ListStatusAsync("/shared/alice")).Entries, e => e.Name == "own");
+        Assert.Contains((await root.ListStatusAsync("/shared/alice")).Entries, e => e.Name == "own");
     }
 }

@@ -145,7 +145,8 @@ internal sealed class MasterNode : IAsyncDisposable
                 _loggerFactory.CreateLogger("HaMaster.Auth")));
         }
 
-        new FileSystemService(Machine, proposer, options.DefaultCallTimeout).Register(client, forwarded);
+        var readPermissions = options.EnforcePermissions ? new ReadPermissions(Machine, options.SuperUser, options.SuperGroup) : null;
+        new FileSystemService(Machine, proposer, options.DefaultCallTimeout, readPermissions).Register(client, forwarded);
         new BlockMasterService(Machine, proposer, Liveness, Host, options.DefaultCallTimeout).Register(client, forwarded);
         Admin = new ClusterAdminService(Host, Channels, options);
         Admin.Register(client, forwarded);

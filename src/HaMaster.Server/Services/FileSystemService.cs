@@ -15,12 +15,14 @@ internal sealed class FileSystemService
     private readonly MetadataStateMachine _machine;
     private readonly JournalProposer _proposer;
     private readonly TimeSpan _defaultTimeout;
+    private readonly ReadPermissions? _readPermissions;
 
-    public FileSystemService(MetadataStateMachine machine, JournalProposer proposer, TimeSpan defaultTimeout)
+    public FileSystemService(MetadataStateMachine machine, JournalProposer proposer, TimeSpan defaultTimeout, ReadPermissions? readPermissions = null)
     {
         _machine = machine;
         _proposer = proposer;
         _defaultTimeout = defaultTimeout;
+        _readPermissions = readPermissions;
     }
 
     public void Register(GrpcServiceRegistry registry, ForwardedCalls leaderCalls)
@@ -74,18 +76,19 @@ internal sealed class FileSystemService
         });
 
         registry.AddUnary<GetStatusRequest, GetStatusResponse>(ServiceName, "GetStatus", GetStatusRequest.Parser, (r, ctx) =>
-            ReadAsync(r.Path, r.Consistency, ctx, () => new GetStatusResponse { Info = JournalProposer.Unwrap(_machine.GetStatus(r.Path)) }));
+            ReadAsync(r.Path, r.Consistency, ctx, ReadPermissions.Target.None, () => new GetStatusResponse { Info = JournalProposer.Unwrap(_machine.GetStatus(r.Path)) }));
         registry.AddUnary<ListStatusRequest, ListStatusResponse>(ServiceName, "ListStatus", ListStatusRequest.Parser, (r, ctx) =>
-            ReadAsync(r.Path, r.Consistency, ctx, () => JournalProposer.Unwrap(_machine.ListStatus(r.Path, r.Limit, r.PageToken))));
+            ReadAsync(r.Path, r.Consistency, ctx, ReadPermissions.Target.Read, () => JournalProposer.Unwrap(_machine.ListStatus(r.Path, r.Limit, r.PageToken))));
         registry.AddUnary<GetFileBlockInfoRequest, GetFileBlockInfoResponse>(ServiceName, "GetFileBlockInfo", GetFileBlockInfoRequest.Parser, (r, ctx) =>
-            ReadAsync(r.Path, r.Consistency, ctx, () => JournalProposer.Unwrap(_machine.GetFileBlockInfo(r.Path))));
+            ReadAsync(r.Path, r.Consistency, ctx, ReadPermissions.Target.Read, () => JournalProposer.Unwrap(_machine.GetFileBlockInfo(r.Path))));
     }
 
-    private async ValueTask<T> ReadAsync<T>(string path, Consistency consistency, ServerCallContext context, Func<T> read)
+    private async ValueTask<T> ReadAsync<T>(string path, Consistency consistency, ServerCallContext context, ReadPermissions.Target target, Func<T> read)
     {
         JournalProposer.CheckPath(path);
         using var timeout = CallDeadline.Link(context, _defaultTimeout);
         await _proposer.ReadBarrierAsync(consistency, timeout.Token).ConfigureAwait(false);
+        _readPermissions?.Check(CallerIdentity.From(context), path, target);
         return read();
     }
 }
