@@ -169,6 +169,11 @@ public sealed partial class MetadataStateMachine
             return Fail(MetadataStatus.FailedPrecondition, $"{path}: directory not empty");
         }
 
+        if (target.Kind == InodeKind.Directory && target.ChildCount > 0 && CheckSubtreeDeletable(tx, entry, path, target) is { } subtreeDenied)
+        {
+            return subtreeDenied;
+        }
+
         var parent = tx.GetInodeForUpdate(target.ParentId);
         parent.ChildCount--;
         parent.ModificationTimeMs = entry.TimeMs;

@@ -55,6 +55,48 @@ public sealed partial class MetadataStateMachine
         return null;
     }
 
+    /// <summary>
+    /// A recursive delete removes entries from every directory of the subtree, so (as POSIX rm -r)
+    /// the caller needs write+execute on each non-empty directory below the target. Checked before
+    /// anything is changed; deterministic (children are visited in name order).
+    /// </summary>
+    private static CommandResult? CheckSubtreeDeletable(ApplyTransaction tx, JournalEntry entry, string path, InodeRecord root)
+    {
+        var policy = entry.Permissions;
+        if (policy is null || !policy.Enforce || IsSuperuser(entry.Caller, policy))
+        {
+            return null;
+        }
+
+        var pending = new Stack<(InodeRecord Inode, string Path)>();
+        pending.Push((root, path));
+        while (pending.Count > 0)
+        {
+            var (inode, inodePath) = pending.Pop();
+            if (inode.Kind != InodeKind.Directory || inode.ChildCount == 0)
+            {
+                continue;
+            }
+
+            if (!Allows(inode, entry.Caller, Access.Write | Access.Execute))
+            {
+                return Fail(
+                    MetadataStatus.PermissionDenied,
+                    $"{path}: permission denied: user {entry.Caller?.User ?? string.Empty} lacks write+execute on {inodePath}");
+            }
+
+            foreach (var (name, childId) in tx.ListAllChildren(inode.Id))
+            {
+                if (tx.GetInode(childId) is { } child)
+                {
+                    pending.Push((child, inodePath == "/" ? "/" + name : inodePath + "/" + name));
+                }
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Only the owner (or the superuser) may change attributes; only the superuser may change the owner.</summary>
     private static CommandResult? CheckOwnership(JournalEntry entry, InodeRecord inode, string path, bool changesOwner)
     {

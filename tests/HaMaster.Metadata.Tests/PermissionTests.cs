@@ -52,4 +52,35 @@ public sealed class PermissionTests
         Assert.Equal(MetadataStatus.Ok, As("bob", "ops", () => f.Create("/home/alice/e"), enforce: false).Status);
         Assert.Equal("dave", sm.GetStatus("/home/alice/d").Value!.Owner);
     }
+
+    [Fact]
+    public void RecursiveDeleteNeedsWriteOnEveryDirectoryOfTheSubtreeAndChangesNothingWhenRefused()
+    {
+        using var dir = new TempDir();
+        using var sm = MetadataStateMachine.Open(dir.Path, new MetastoreOptions { Kind = MetastoreKind.Heap });
+        var f = new EntryFactory();
+        CommandResult As(string user, Func<JournalEntry> make)
+        {
+            f.Caller = new Caller { User = user, Groups = { user } };
+            var entry = make();
+            entry.Permissions = Policy;
+            return sm.Apply(f, entry);
+        }
+
+        Assert.Equal(MetadataStatus.Ok, As("hdfs", () => f.Mkdir("/proj", mode: 0x1FF)).Status);
+        Assert.Equal(MetadataStatus.Ok, As("alice", () => f.Mkdir("/proj/tree", mode: 0x1FF)).Status);
+        Assert.Equal(MetadataStatus.Ok, As("bob", () => f.Mkdir("/proj/tree/bobs", mode: 0x1ED)).Status);   // 0755: others cannot remove entries
+        Assert.Equal(MetadataStatus.Ok, As("bob", () => f.Create("/proj/tree/bobs/data")).Status);
+        var inodes = sm.Counts.Inodes;
+
+        var refused = As("alice", () => f.Entry(e => e.Delete = new DeleteRequest { Path = "/proj/tree", Recursive = true }));
+        Assert.Equal(MetadataStatus.PermissionDenied, refused.Status);
+        Assert.Equal("/proj/tree: permission denied: user alice lacks write+execute on /proj/tree/bobs", refused.Message);
+        Assert.Equal(inodes, sm.Counts.Inodes);
+        Assert.True(sm.GetStatus("/proj/tree/bobs/data").IsOk);
+
+        Assert.Equal(MetadataStatus.Ok, As("bob", () => f.Delete("/proj/tree/bobs/data")).Status);
+        Assert.Equal(MetadataStatus.Ok, As("alice", () => f.Entry(e => e.Delete = new DeleteRequest { Path = "/proj/tree", Recursive = true })).Status);
+        Assert.Equal(MetadataStatus.NotFound, sm.GetStatus("/proj/tree").Status);
+    }
 }
