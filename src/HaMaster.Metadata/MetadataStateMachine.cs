@@ -165,6 +165,27 @@ public sealed partial class MetadataStateMachine : IDisposable
         }
     }
 
+    /// <summary>
+    /// RocksDB memory in bytes: memtables plus the block cache in use (0 for the Heap store or after
+    /// disposal). Safe from any thread; reads RocksDB properties only.
+    /// </summary>
+    public long RocksMemoryBytes
+    {
+        get
+        {
+            if (_disposed || Volatile.Read(ref _store) is not RocksMetastore rocks) return 0;
+            try
+            {
+                var db = rocks.Database;
+                return (db.GetLongProperty("rocksdb.cur-size-all-mem-tables") ?? 0) + db.BlockCacheUsage;
+            }
+            catch (ObjectDisposedException)
+            {
+                return 0; // a restore swapped the store meanwhile
+            }
+        }
+    }
+
     /// <summary>Flushes RocksDB memtables to SST files (e.g. before measuring disk usage or a backup);
     /// a no-op for the Heap store. Safe at any time.</summary>
     public void Flush()

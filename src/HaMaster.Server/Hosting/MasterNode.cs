@@ -194,6 +194,7 @@ internal sealed class MasterNode : IAsyncDisposable
         Metrics.ObserveCounter("hamaster_inode_cache_hits", () => Machine.InodeCache.Hits, "Inode cache hits.");
         Metrics.ObserveCounter("hamaster_inode_cache_misses", () => Machine.InodeCache.Misses, "Inode cache misses.");
         Metrics.ObserveGauge("hamaster_inode_cache_entries", () => Machine.InodeCache.Entries, description: "Inodes in the cache.");
+        Metrics.ObserveGauge("hamaster_rocksdb_memory", () => Machine.RocksMemoryBytes, "By", "RocksDB memtables plus block cache in use.");
         Metrics.ObserveGauge("hamaster_rocksdb_sst", () => DirectoryBytes(metastore, "*.sst"), "By", "Bytes of RocksDB SST files of the metastore.");
         Metrics.ObserveGauge("hamaster_process_resident_memory", () =>
         {
