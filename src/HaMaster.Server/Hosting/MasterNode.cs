@@ -26,8 +26,11 @@ internal sealed class MasterNode : IAsyncDisposable
     private readonly ILoggerFactory _loggerFactory;
     private readonly PrometheusCollector _collector;
 
-    private MasterNode(MasterOptions options, ILoggerFactory loggerFactory, RaftLog log, MetadataStateMachine machine, RaftHost host, PeerChannels channels, PeerTransport transport, WorkerLivenessTracker liveness)
+    private readonly JournalProposer _proposer;
+
+    private MasterNode(MasterOptions options, ILoggerFactory loggerFactory, RaftLog log, MetadataStateMachine machine, RaftHost host, PeerChannels channels, PeerTransport transport, JournalProposer proposer, WorkerLivenessTracker liveness)
     {
+        _proposer = proposer;
         Options = options;
         _loggerFactory = loggerFactory;
         Log = log;
@@ -116,14 +119,14 @@ internal sealed class MasterNode : IAsyncDisposable
         host.Transport = transport;
         var proposer = new JournalProposer(host, options);
         var liveness = new WorkerLivenessTracker(machine, proposer, host, options.WorkerTimeout, options.WorkerGracePeriod ?? options.WorkerTimeout, loggerFactory.CreateLogger("HaMaster.Workers"));
-        return new MasterNode(options, loggerFactory, log, machine, host, channels, transport, liveness);
+        return new MasterNode(options, loggerFactory, log, machine, host, channels, transport, proposer, liveness);
     }
 
     /// <summary>Starts the Raft loop and both gRPC ports.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var options = Options;
-        var proposer = new JournalProposer(Host, options);
+        var proposer = _proposer;
         var forwarded = new ForwardedCalls(Host, Channels, options.DefaultCallTimeout);
         var serverOptions = new GrpcServerOptions { MaxReceiveMessageBytes = options.MaxMessageBytes, MaxSendMessageBytes = options.MaxMessageBytes };
         var bind = IPAddress.Parse(options.BindAddress);

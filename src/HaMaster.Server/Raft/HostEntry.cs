@@ -17,11 +17,9 @@ internal static class HostEntry
 
     public static byte[] Encode(byte tag, Google.Protobuf.IMessage message)
     {
-        var size = message.CalculateSize();
-        var bytes = new byte[size + 1];
-        bytes[0] = tag;
+        var bytes = new byte[message.CalculateSize() + 1];
         var output = new Google.Protobuf.CodedOutputStream(bytes);
-        output.WriteRawTag(tag);
+        output.WriteRawTag(tag); // the tag byte, then the message: one buffer, no copy
         message.WriteTo(output);
         output.CheckNoSpaceLeft();
         return bytes;

@@ -84,13 +84,6 @@ internal sealed partial class RaftHost
         else p.Completion.TrySetException(new ProposalLostException($"leadership changed: entry {applied.Index} committed in term {applied.Term}, not {p.Term}; retry"));
     }
 
-    private void OnLostLeadership()
-    {
-        // Pending proposals stay: they may still commit under the new leader; a different
-        // entry at their index fails them when it applies. Reads waiting for this leader's
-        // confirmation are dropped by the core (DroppedReads).
-    }
-
     private static async Task<T> WithCancellation<T>(Task<T> task, CancellationToken cancellationToken)
     {
         if (!cancellationToken.CanBeCanceled || task.IsCompleted) return await task.ConfigureAwait(false);

@@ -10,13 +10,13 @@ internal sealed partial class RaftHost
 
     /// <summary>Takes a snapshot now (or joins the one in progress) and completes when it is durable.</summary>
     public Task<SnapshotMetadata> TakeSnapshotAsync(CancellationToken cancellationToken) =>
-        InvokeAsync(() => StartSnapshot(force: true)).Unwrap().WaitAsync(cancellationToken);
+        InvokeAsync(StartSnapshot).Unwrap().WaitAsync(cancellationToken);
 
     private void MaybeSnapshot(ulong applied)
     {
         if (!_snapshotInProgress && applied >= _lastSnapshotIndex + (ulong)_options.SnapshotEveryEntries)
         {
-            _ = StartSnapshot(force: false);
+            _ = StartSnapshot();
         }
     }
 
@@ -25,7 +25,7 @@ internal sealed partial class RaftHost
     /// exactly the applied index; checksumming the files and publishing the snapshot happen
     /// in the background, and the log is compacted behind it once it is durable.
     /// </summary>
-    private Task<SnapshotMetadata> StartSnapshot(bool force)
+    private Task<SnapshotMetadata> StartSnapshot()
     {
         if (_snapshotInProgress && _snapshotTask is not null) return _snapshotTask;
         var index = _stateMachine.AppliedIndex;
@@ -37,7 +37,6 @@ internal sealed partial class RaftHost
                 : Task.FromResult(_storage.Snapshot!);
         }
 
-        _ = force;
         var meta = new SnapshotMetadata(index, term, _appliedConfig);
         var state = ClusterStateFile.Create(_appliedConfig, _directory);
         var writer = _snapshots.BeginSnapshot(index, term, state.ToByteArray());

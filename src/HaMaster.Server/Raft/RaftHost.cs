@@ -436,7 +436,9 @@ internal sealed partial class RaftHost : IDisposable
             if (handler is not null) ThreadPool.QueueUserWorkItem(_ => handler(next));
         }
 
-        if (soft.Role != RaftRole.Leader && prev.Role == RaftRole.Leader) OnLostLeadership();
+        // On losing leadership, pending proposals stay: they may still commit under the new
+        // leader, and a different entry at their index fails them when it applies. Reads waiting
+        // for this leader's confirmation are dropped by the core (DroppedReads) or time out.
     }
 
     private void FailAllPending(Exception e)
