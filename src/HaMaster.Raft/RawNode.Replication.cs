@@ -36,8 +36,8 @@ public sealed partial class RawNode
         if (type == EntryType.ConfigChange) OnEntriesAppended([entry], 0);
         if (_progress.TryGetValue(_id, out var self)) self.MaybeUpdate(entry.Index);
         _broadcastPending = true;
-        // A single-voter cluster commits on its own append.
-        LeaderMaybeCommit();
+        // The leader's own copy counts toward commitment only once the host has made it durable
+        // (Advance): a single-voter cluster commits there, not here.
         return entry;
     }
 
@@ -164,6 +164,14 @@ public sealed partial class RawNode
         }
     }
 
+    /// <summary>
+    /// Last index of this node's own log that the host has made durable. The leader sends its appends before
+    /// persisting them (thesis §10.2.1, <see cref="Ready.MessagesBeforePersist"/>), so entries still unstable (not yet
+    /// acknowledged by <see cref="Advance"/>) must not count toward a quorum: a leader that crashes before its fsync
+    /// would otherwise have counted a copy that no longer exists.
+    /// </summary>
+    private ulong DurableLastIndex => _log.Unstable.Entries.Count > 0 ? _log.Unstable.Offset - 1 : _log.LastIndex;
+
     /// <summary>Advances the commit index to the highest index stored on a majority of voters, if it is of the current
     /// term (Figure 8: older-term entries commit only indirectly). Runs post-commit duties. True if it advanced.</summary>
     private bool LeaderMaybeCommit()
@@ -172,7 +180,7 @@ public sealed partial class RawNode
         Span<ulong> matches = voters.Count <= 32 ? stackalloc ulong[voters.Count] : new ulong[voters.Count];
         for (var i = 0; i < voters.Count; i++)
         {
-            matches[i] = voters[i] == _id ? _log.LastIndex : _progress.TryGetValue(voters[i], out var pr) ? pr.Match : 0;
+            matches[i] = voters[i] == _id ? DurableLastIndex : _progress.TryGetValue(voters[i], out var pr) ? pr.Match : 0;
         }
         var index = MajorityQuorum.CommittedIndex(matches);
         if (index == ulong.MaxValue) return false;

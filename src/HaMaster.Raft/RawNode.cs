@@ -156,6 +156,8 @@ public sealed partial class RawNode
         {
             for (var i = 0; i < committed.Count; i++) if (committed[i].Term == _term) committedOfTerm += committed[i].PayloadSize;
         }
+        var termOrVoteChanged = hard.Term != _prevHard.Term || hard.Vote != _prevHard.Vote;
+        var (early, late) = SplitMessages(termOrVoteChanged);
         var ready = new Ready
         {
             SoftState = soft != _prevSoft ? soft : null,
@@ -163,10 +165,11 @@ public sealed partial class RawNode
             Snapshot = snapshot,
             EntriesToPersist = entries,
             CommittedEntries = committed,
-            Messages = TakeAll(_messages),
+            MessagesBeforePersist = early,
+            Messages = late,
             ReadStates = TakeAll(_readStates),
             DroppedReads = TakeAll(_droppedReads),
-            MustSync = entries.Length > 0 || snapshot is not null || hard.Term != _prevHard.Term || hard.Vote != _prevHard.Vote,
+            MustSync = entries.Length > 0 || snapshot is not null || termOrVoteChanged,
         };
         _receipt = new ReadyReceipt(
             entries.Length > 0 ? entries[^1].Index : 0, entries.Length > 0 ? entries[^1].Term : 0,
@@ -175,6 +178,36 @@ public sealed partial class RawNode
         _readyOutstanding = true;
         return ready;
     }
+
+    /// <summary>
+    /// Splits the outgoing messages: a leader's appends, heartbeats and snapshots acknowledge nothing on its behalf,
+    /// so they may leave before this Ready is durable (the leader's own copy is counted only after
+    /// <see cref="Advance"/>). Votes, responses and TimeoutNow wait for persistence. If the term or vote changed in
+    /// this Ready, everything waits: no message may carry a term this node has not yet recorded durably.
+    /// </summary>
+    private (Message[] Early, Message[] Late) SplitMessages(bool termOrVoteChanged)
+    {
+        if (_messages.Count == 0) return ([], []);
+        var earlyCount = 0;
+        if (!termOrVoteChanged)
+        {
+            foreach (var m in _messages) if (IsLeaderReplication(m.Type)) earlyCount++;
+        }
+        if (earlyCount == 0) return ([], TakeAll(_messages));
+        if (earlyCount == _messages.Count) return (TakeAll(_messages), []);
+        var early = new Message[earlyCount];
+        var late = new Message[_messages.Count - earlyCount];
+        int e = 0, l = 0;
+        foreach (var m in _messages)
+        {
+            if (IsLeaderReplication(m.Type)) early[e++] = m;
+            else late[l++] = m;
+        }
+        _messages.Clear();
+        return (early, late);
+    }
+
+    private static bool IsLeaderReplication(MessageType type) => type is MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot;
 
     private static T[] TakeAll<T>(List<T> list)
     {
@@ -194,6 +227,8 @@ public sealed partial class RawNode
         if (r.SnapshotIndex != 0) _log.OnSnapshotInstalled(r.SnapshotIndex);
         if (r.LastEntryIndex != 0) _log.Unstable.StableTo(r.LastEntryIndex, r.LastEntryTerm);
         if (r.LastCommittedIndex != 0) _log.AppliedTo(r.LastCommittedIndex);
+        // The leader's own entries are now durable: they may complete a quorum (and commit alone in a one-voter cluster).
+        if (_role == RaftRole.Leader && r.LastEntryIndex != 0 && LeaderMaybeCommit()) _broadcastPending = true;
         if (r.Hard is { } h) _prevHard = h;
         if (r.Soft is { } s) _prevSoft = s;
         if (_role == RaftRole.Leader) _uncommittedBytes = Math.Max(0, _uncommittedBytes - r.CommittedBytesOfTerm);

@@ -13,10 +13,11 @@ public readonly record struct ReadState(ulong Index, ReadOnlyMemory<byte> Reques
 /// A batch of work produced by <see cref="RawNode.GetReady"/>. The host MUST process it in this order, then call
 /// <see cref="RawNode.Advance"/>:
 /// <list type="number">
+/// <item>Send <see cref="MessagesBeforePersist"/> (a leader's appends: thesis §10.2.1 lets the leader write its own
+/// disk in parallel with replication; the core counts the leader's copy only after <see cref="RawNode.Advance"/>).</item>
 /// <item>If <see cref="Snapshot"/> is set, install it in durable storage (replacing the log).</item>
 /// <item>Append <see cref="EntriesToPersist"/> (truncating any conflicting suffix) and write <see cref="HardState"/>; fsync once for both.</item>
-/// <item>Only then send <see cref="Messages"/>: a vote or an append must never be acknowledged before it is durable
-/// (we do not use thesis §10.2.1's parallel leader write, to keep one simple rule for every role).</item>
+/// <item>Only then send <see cref="Messages"/>: a vote or an append must never be acknowledged before it is durable.</item>
 /// <item>Restore the state machine from <see cref="Snapshot"/> if set, then apply <see cref="CommittedEntries"/> in order.</item>
 /// <item>Answer <see cref="ReadStates"/> once the applied index reaches their index; fail <see cref="DroppedReads"/>.</item>
 /// </list>
@@ -43,6 +44,10 @@ public sealed class Ready
     /// Skip Normal entries with empty data (leader no-ops); ConfigChange entries carry a <see cref="ConfigTransition"/>
     /// (the core has already acted on it: the host just records the configuration for its snapshots).</summary>
     public IReadOnlyList<Entry> CommittedEntries { get; init; } = [];
+
+    /// <summary>A leader's appends, heartbeats and snapshots: send them first, before (or while) persisting this Ready.
+    /// Sending them after persisting is also correct, only slower.</summary>
+    public IReadOnlyList<Message> MessagesBeforePersist { get; init; } = [];
 
     /// <summary>Messages to send after the above is durable.</summary>
     public IReadOnlyList<Message> Messages { get; init; } = [];

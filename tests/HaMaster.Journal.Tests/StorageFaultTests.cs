@@ -70,6 +70,79 @@ public class StorageFaultTests
     }
 
     [Fact]
+    public void Synchronous_flush_makes_appended_entries_survive_power_loss()
+    {
+        using var dir = new TempDirectory();
+        var faults = new StorageFaultInjector();
+        var log = RaftLog.Open(Records.Options(dir.Path), faults);
+        var syncsBefore = log.FsyncCount;
+        log.Append(Records.Range(1, 40, 1));
+        log.Flush(); // on this thread: durable when it returns
+        Assert.True(log.FsyncCount > syncsBefore);
+        log.Flush(); // nothing new appended: no round, no error
+        log.Append(Records.Range(41, 10, 1)); // never flushed
+        log.Read(41, 51, long.MaxValue);      // forces the write to the OS
+        faults.Crash();
+        log.Dispose();
+        faults.LoseUnsyncedWrites();
+        using var reopened = RaftLog.Open(Records.Options(dir.Path));
+        Assert.Equal(40UL, reopened.LastIndex);
+        Records.AssertSame(Records.Make(40, 1), reopened.Read(40, 41, 1000)[0]);
+    }
+
+    [Fact]
+    public async Task Synchronous_flush_reports_an_fsync_error_and_fails_the_log()
+    {
+        using var dir = new TempDirectory();
+        var faults = new StorageFaultInjector();
+        using var log = RaftLog.Open(Records.Options(dir.Path), faults);
+        log.Append(Records.Range(1, 5, 1));
+        log.Flush();
+        faults.SyncError = StorageFaultInjector.InputOutputError();
+        log.Append(Records.Range(6, 5, 1));
+        var e = Assert.Throws<JournalFailedException>(log.Flush);
+        Assert.Contains("Input/output error", e.Message);
+        // Waiters of the asynchronous path see the same failure.
+        await Assert.ThrowsAsync<JournalFailedException>(async () => await log.FlushAsync());
+    }
+
+    [Fact]
+    public async Task Synchronous_and_asynchronous_flushes_interleave_without_losing_acknowledgements()
+    {
+        using var dir = new TempDirectory();
+        var faults = new StorageFaultInjector();
+        var log = RaftLog.Open(Records.Options(dir.Path, 128 << 10) with { MaxConcurrentSyncs = 2 }, faults);
+        var acknowledged = new System.Collections.Concurrent.ConcurrentBag<ulong>();
+        // One thread keeps running rounds synchronously (taking rounds the flusher threads would
+        // otherwise take) while writers wait on group commit: every waiter must still complete,
+        // in order, and stay durable.
+        using var done = new CancellationTokenSource();
+        var syncFlusher = Task.Run(() =>
+        {
+            var rounds = 0;
+            while (!done.IsCancellationRequested && rounds < 100_000)
+            {
+                log.Flush();
+                rounds++;
+            }
+        });
+        var asyncWriters = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < 300; i++) acknowledged.Add(await log.AppendNextAndFlushAsync(1, 0, BitConverter.GetBytes(i)));
+        })).ToList();
+        await Task.WhenAll(asyncWriters);
+        await done.CancelAsync();
+        await syncFlusher;
+        faults.Crash();
+        log.Dispose();
+        faults.LoseUnsyncedWrites();
+        using var reopened = RaftLog.Open(Records.Options(dir.Path, 128 << 10));
+        Assert.Equal(1200, acknowledged.Count);
+        Assert.Equal(1200, acknowledged.Distinct().Count());
+        Assert.True(reopened.LastIndex >= acknowledged.Max(), "an acknowledged entry was lost");
+    }
+
+    [Fact]
     public async Task Power_loss_keeps_exactly_the_acknowledged_prefix()
     {
         using var dir = new TempDirectory();

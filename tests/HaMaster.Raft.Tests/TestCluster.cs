@@ -57,6 +57,8 @@ internal sealed class TestCluster
         while (node.HasReady())
         {
             var rd = node.GetReady();
+            Sent.AddRange(rd.MessagesBeforePersist);
+            Pending.AddRange(rd.MessagesBeforePersist);
             if (rd.Snapshot is { } s) storage.ApplySnapshot(s);
             storage.Append(rd.EntriesToPersist);
             if (rd.HardState is { } hs) storage.SetHardState(hs);

@@ -17,9 +17,10 @@ namespace HaMaster.Server.Raft;
 ///
 /// Each iteration: run posted work (peer messages, proposals, reads, admin calls), tick the
 /// core's clock, then process every <see cref="Ready"/> in the order its contract requires:
-/// install snapshot, append entries + hard state with ONE fsync (group commit: everything
-/// proposed since the last iteration shares it), send messages, apply committed entries in
-/// one state-machine batch, release reads, then <see cref="RawNode.Advance"/>.
+/// send a leader's appends, install snapshot, append entries + hard state with ONE fsync on
+/// this thread (group commit: everything proposed since the last iteration shares it), send
+/// the remaining messages, apply committed entries in one state-machine batch, release reads,
+/// then <see cref="RawNode.Advance"/>.
 /// </summary>
 internal sealed partial class RaftHost : IDisposable
 {
@@ -299,6 +300,9 @@ internal sealed partial class RaftHost : IDisposable
     {
         if (rd.SoftState is { } soft) OnSoftState(soft);
 
+        // A leader's appends go out first, so the followers write their disks while we write ours.
+        if (rd.MessagesBeforePersist.Count > 0) Transport?.Send(rd.MessagesBeforePersist);
+
         if (rd.Snapshot is { } snapshot)
         {
             // A snapshot from the leader, already received into the snapshot store: the log restarts after it.
@@ -326,7 +330,7 @@ internal sealed partial class RaftHost : IDisposable
         if (rd.EntriesToPersist.Count > 0)
         {
             var started = Stopwatch.GetTimestamp();
-            _log.FlushAsync().AsTask().GetAwaiter().GetResult();
+            _log.Flush();
             Metrics?.Fsync(Stopwatch.GetElapsedTime(started), rd.EntriesToPersist.Count);
         }
 

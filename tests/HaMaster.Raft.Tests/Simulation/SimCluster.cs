@@ -188,8 +188,11 @@ internal sealed partial class SimCluster
         for (var guard = 0; guard < 64 && raft.HasReady(); guard++)
         {
             var rd = raft.GetReady();
-            // Crash in the middle of the host loop: before the fsync (the whole Ready is lost) or after it but before
-            // the messages went out. Either way the restarted node must be consistent with what it acknowledged.
+            // A leader's appends leave before its own fsync (thesis §10.2.1).
+            foreach (var m in rd.MessagesBeforePersist) Send(m);
+            // Crash in the middle of the host loop: before the fsync (the whole Ready is lost, though a leader's
+            // appends may already be out) or after it but before the remaining messages went out. Either way the
+            // restarted node must be consistent with what it acknowledged.
             var crashPoint = Chance(_midReadyCrashRate) ? 1 + _rng.Next(2) : 0;
             if (crashPoint == 1) { Crash(node); return; }
             if (rd.Snapshot is { } snap) InstallSnapshot(node, snap);

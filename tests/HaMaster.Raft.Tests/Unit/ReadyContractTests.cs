@@ -35,6 +35,65 @@ public sealed class ReadyContractTests
     }
 
     [Fact]
+    public void A_leaders_appends_may_leave_before_its_fsync_but_a_followers_acknowledgement_may_not()
+    {
+        var c = new TestCluster(3);
+        c.Elect(1);
+        c.Stabilize();
+        Assert.Equal(ProposeStatus.Accepted, c[1].Propose(TestCluster.Data("x")).Status);
+        var rd = c[1].GetReady();
+        Assert.Single(rd.EntriesToPersist);
+        Assert.Equal(2, rd.MessagesBeforePersist.Count);
+        Assert.All(rd.MessagesBeforePersist, m => Assert.Equal(MessageType.Append, m.Type));
+        Assert.Empty(rd.Messages);
+        Assert.Empty(rd.CommittedEntries);
+        c.Storages[1].Append(rd.EntriesToPersist);
+        c[1].Advance(rd);
+
+        // The follower's acknowledgement is only in the after-persist list.
+        c[2].Step(rd.MessagesBeforePersist.Single(m => m.To == 2));
+        var followerReady = c[2].GetReady();
+        Assert.Empty(followerReady.MessagesBeforePersist);
+        Assert.Equal(MessageType.AppendResponse, Assert.Single(followerReady.Messages).Type);
+    }
+
+    [Fact]
+    public void A_single_voter_commits_its_entry_only_after_the_host_made_it_durable()
+    {
+        var c = new TestCluster(1);
+        c.Elect(1);
+        c.Stabilize();
+        var commitBefore = c[1].CommitIndex;
+        var index = c[1].Propose(TestCluster.Data("x")).Index;
+        var rd = c[1].GetReady();
+        Assert.Single(rd.EntriesToPersist);
+        Assert.Empty(rd.CommittedEntries); // not durable yet: not committed
+        Assert.Equal(commitBefore, c[1].CommitIndex);
+        c.Storages[1].Append(rd.EntriesToPersist);
+        c[1].Advance(rd);
+        Assert.Equal(index, c[1].CommitIndex);
+        var next = c[1].GetReady();
+        Assert.Equal(index, Assert.Single(next.CommittedEntries).Index);
+    }
+
+    [Fact]
+    public void Nothing_leaves_early_from_a_ready_that_changes_the_term()
+    {
+        var storage = new MemoryRaftLogStorage(new ClusterConfig([1UL, 2, 3]));
+        var node = new RawNode(new RaftOptions { Id = 1, PreVote = false }, storage);
+        node.Campaign();
+        // Both grants arrive before the host took the candidate's Ready: the term, the vote and
+        // the new leader's first appends are all in one Ready.
+        node.Step(new Message { Type = MessageType.VoteResponse, From = 2, To = 1, Term = 1 });
+        node.Step(new Message { Type = MessageType.VoteResponse, From = 3, To = 1, Term = 1 });
+        Assert.Equal(RaftRole.Leader, node.Role);
+        var rd = node.GetReady();
+        Assert.Equal(1UL, rd.HardState!.Value.Term);
+        Assert.Empty(rd.MessagesBeforePersist);
+        Assert.Contains(rd.Messages, m => m.Type == MessageType.Append);
+    }
+
+    [Fact]
     public void Report_unreachable_moves_a_replicating_follower_to_probe()
     {
         var c = new TestCluster(3);
