@@ -182,7 +182,7 @@ if has compare; then
     for target in hamaster etcd; do
       eps=$hm_endpoints; [ "$target" = etcd ] && eps=$etcd_endpoints
       before=$(load_note)
-      if dotnet "$cli" --masters "$eps" --json bench --target "$target" --workload "$workload" -c 1,16,64,256 --duration "${dur}s" >"$work/round.json" 2>"$work/round.err"; then :; fi
+      if dotnet "$cli" --masters "$eps" --json bench --target "$target" --workload "$workload" -c 1,16,64,256 --duration "${dur}s" --warmup 2s >"$work/round.json" 2>"$work/round.err"; then :; fi
       if jq -e 'type=="array"' "$work/round.json" >/dev/null 2>&1; then
         jq -c --arg load "$before" '.[] | . + {load:$load}' "$work/round.json" >>"$results/compare.jsonl"
         jq -r '.[] | "  \(.target) \(.workload) c=\(.concurrency): \(.opsPerSecond) ops/s p50 \(.p50Ms) p99 \(.p99Ms) p99.9 \(.p999Ms) errors \(.errors)"' "$work/round.json"

@@ -17,6 +17,7 @@ public sealed partial class HamasterCommandLine
         var concurrency = new Option<string>("--concurrency", "-c") { Description = "Requests in flight; a comma list (1,16,64,256) runs one round per value", DefaultValueFactory = _ => "16" };
         var duration = new Option<string>("--duration", "-d") { Description = "Run length, e.g. 10s (ignored with --ops)", DefaultValueFactory = _ => "10s" };
         var ops = new Option<long?>("--ops", "-n") { Description = "Stop after this many requests instead of after --duration" };
+        var warmup = new Option<string>("--warmup") { Description = "Unmeasured load before each measured round, e.g. 2s (ignored with --ops)", DefaultValueFactory = _ => "1s" };
         var dirs = new Option<int>("--dirs") { Description = "Directories the write workload spreads its creates over", DefaultValueFactory = _ => 16 };
         var via = new Option<string>("--via") { Description = "leader (default): every request to the leader (etcd: the first endpoint); all: round-robin over every member", DefaultValueFactory = _ => "leader" };
         via.AcceptOnlyFromAmong("all", "leader");
@@ -24,7 +25,7 @@ public sealed partial class HamasterCommandLine
 
         var bench = new Command("bench", "Load generator: prints ops/s and p50/p99/p99.9 latency (issue 8)")
         {
-            target, workload, concurrency, duration, ops, dirs, via, runId,
+            target, workload, concurrency, duration, warmup, ops, dirs, via, runId,
         };
         bench.Add(BuildAvailabilityCommand());
         bench.Add(BuildFleetCommand());
@@ -45,6 +46,7 @@ public sealed partial class HamasterCommandLine
                     Workload = parsedWorkload,
                     Concurrency = level,
                     Duration = Duration.Parse(r.GetValue(duration) ?? "10s"),
+                    Warmup = Duration.Parse(r.GetValue(warmup) ?? "1s"),
                     Operations = r.GetValue(ops),
                     Directories = r.GetValue(dirs),
                     Spread = r.GetValue(via) != "leader",

@@ -92,6 +92,49 @@ public sealed class BenchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Etcd_target_sends_to_the_leader_unless_spreading()
+    {
+        await using var follower = await FakeEtcd.StartAsync(memberId: 11, leaderId: 22);
+        await using var leader = await FakeEtcd.StartAsync(memberId: 22, leaderId: 22);
+        var options = new BenchOptions { Target = BenchTarget.Etcd, Endpoints = [follower.Address, leader.Address], Workload = BenchWorkload.Write, Concurrency = 4, Operations = 40 };
+        await using (var target = new EtcdBenchTarget(options))
+        {
+            var report = await LoadGenerator.RunAsync(options, target, CancellationToken.None);
+            Assert.Equal(0, report.Errors);
+        }
+
+        Assert.Equal(40, leader.Keys.Count);
+        Assert.Empty(follower.Keys);
+
+        var spread = options with { Spread = true, RunId = "0000beef" };
+        await using (var target = new EtcdBenchTarget(spread))
+        {
+            _ = await LoadGenerator.RunAsync(spread, target, CancellationToken.None);
+        }
+
+        Assert.Equal(20, follower.Keys.Count);
+    }
+
+    [Fact]
+    public async Task Requests_during_the_warmup_reach_the_server_but_are_not_measured()
+    {
+        await using var etcd = await FakeEtcd.StartAsync();
+        var options = new BenchOptions
+        {
+            Target = BenchTarget.Etcd, Endpoints = [etcd.Address], Workload = BenchWorkload.Write, Concurrency = 2,
+            Warmup = TimeSpan.FromMilliseconds(500), Duration = TimeSpan.FromMilliseconds(300),
+        };
+        await using var target = new EtcdBenchTarget(options);
+
+        var report = await LoadGenerator.RunAsync(options, target, CancellationToken.None);
+
+        Assert.Equal(0, report.Errors);
+        Assert.True(etcd.Keys.Count > report.Operations, $"{etcd.Keys.Count} puts reached the server, {report.Operations} measured");
+        // The rate is over the measured window only, not over warm-up + window.
+        Assert.InRange(report.Seconds, 0.3, 30.0);
+    }
+
+    [Fact]
     public void Concurrency_lists_parse_and_bad_ones_are_usage_errors()
     {
         Assert.Equal(new[] { 1, 16, 64, 256 }, HamasterCommandLine.ParseLevels("1,16, 64,256"));
@@ -163,10 +206,12 @@ public sealed class BenchTests : IAsyncLifetime
 
         public int SerializableRanges => Volatile.Read(ref _serializable);
 
-        public static async Task<FakeEtcd> StartAsync()
+        public static async Task<FakeEtcd> StartAsync(ulong memberId = 1, ulong leaderId = 1)
         {
             var etcd = new FakeEtcd();
             var registry = new GrpcServiceRegistry();
+            registry.AddUnary("etcdserverpb.Maintenance", "Status", StatusRequest.Parser, (StatusRequest _, ServerCallContext _) =>
+                ValueTask.FromResult(new StatusResponse { Header = new ResponseHeader { MemberId = memberId }, Leader = leaderId }));
             registry.AddUnary("etcdserverpb.KV", "Put", PutRequest.Parser, (PutRequest r, ServerCallContext _) =>
             {
                 etcd._data[r.Key.ToStringUtf8()] = r.Value.ToByteArray();

@@ -42,6 +42,13 @@ public sealed record BenchOptions
     /// <summary>Run length when <see cref="Operations"/> is not set. Default 10 s.</summary>
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Unmeasured load before the measured <see cref="Duration"/>: lets both sides reach steady state
+    /// (.NET's tiered JIT, connection pools, caches) so the figures describe the system, not its first
+    /// seconds. Ignored with <see cref="Operations"/>. Default 1 s.
+    /// </summary>
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Stop after this many operations (successful or failed) instead of after <see cref="Duration"/>.</summary>
     public long? Operations { get; init; }
 
@@ -76,6 +83,7 @@ public sealed record BenchOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(Concurrency, 1, nameof(Concurrency));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(Concurrency, 100_000, nameof(Concurrency));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(Duration, TimeSpan.Zero, nameof(Duration));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Warmup, TimeSpan.Zero, nameof(Warmup));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CallTimeout, TimeSpan.Zero, nameof(CallTimeout));
         if (Operations is { } ops)
         {

@@ -16,20 +16,28 @@ public sealed class EtcdBenchTarget : IBenchTarget
 {
     private const string PutMethod = "/etcdserverpb.KV/Put";
     private const string RangeMethod = "/etcdserverpb.KV/Range";
+    private const string StatusMethod = "/etcdserverpb.Maintenance/Status";
 
     private readonly BenchOptions _options;
-    private readonly GrpcChannel[] _channels;
+    private readonly GrpcChannel[] _all;
+    private GrpcChannel[] _channels;
     private readonly ByteString _value = ByteString.CopyFrom(new byte[100]);
 
     public EtcdBenchTarget(BenchOptions options)
     {
         _options = options.Validate();
-        var endpoints = options.Spread ? options.Endpoints : [options.Endpoints[0]];
-        _channels = endpoints.Select(e => new GrpcChannel(MasterEndpoint.ToUri(e))).ToArray();
+        _all = options.Endpoints.Select(e => new GrpcChannel(MasterEndpoint.ToUri(e))).ToArray();
+        _channels = options.Spread ? _all : [_all[0]];
     }
 
     public async ValueTask PrepareAsync(BenchWorkload workload, CancellationToken cancellationToken)
     {
+        if (!_options.Spread)
+        {
+            // Like HaMaster's --via leader: talk to the leader, so neither system pays a forwarding hop.
+            _channels = [await FindLeaderAsync(cancellationToken).ConfigureAwait(false) ?? _all[0]];
+        }
+
         if (workload is BenchWorkload.Read or BenchWorkload.ReadStale or BenchWorkload.Mixed)
         {
             await FillAsync('r', _options.ReadSetSize, cancellationToken).ConfigureAwait(false);
@@ -69,9 +77,30 @@ public sealed class EtcdBenchTarget : IBenchTarget
         }
     }
 
+    private async ValueTask<GrpcChannel?> FindLeaderAsync(CancellationToken cancellationToken)
+    {
+        foreach (var channel in _all)
+        {
+            try
+            {
+                var status = await channel.UnaryAsync(StatusMethod, new StatusRequest(), StatusResponse.Parser, CallOptions(cancellationToken)).ConfigureAwait(false);
+                if (status.Message.Leader != 0 && status.Message.Leader == status.Message.Header?.MemberId)
+                {
+                    return channel;
+                }
+            }
+            catch (GrpcException)
+            {
+                // A member that does not answer is not the leader we want.
+            }
+        }
+
+        return null;
+    }
+
     public ValueTask DisposeAsync()
     {
-        foreach (var channel in _channels)
+        foreach (var channel in _all)
         {
             channel.Dispose();
         }

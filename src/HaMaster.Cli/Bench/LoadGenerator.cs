@@ -6,8 +6,9 @@ namespace HaMaster.Cli.Bench;
 /// Closed-loop load generator: <see cref="BenchOptions.Concurrency"/> async workers each keep one
 /// request in flight against an <see cref="IBenchTarget"/>, timing every request into a shared
 /// lock-free <see cref="LatencyHistogram"/> (nanoseconds). The run stops issuing after
-/// <see cref="BenchOptions.Operations"/> requests or once <see cref="BenchOptions.Duration"/> has
-/// passed; requests already in flight finish (each is bounded by its own deadline).
+/// <see cref="BenchOptions.Operations"/> requests or once <see cref="BenchOptions.Warmup"/> plus
+/// <see cref="BenchOptions.Duration"/> have passed; only requests issued after the warm-up are
+/// measured; requests already in flight finish (each is bounded by its own deadline).
 /// </summary>
 public static class LoadGenerator
 {
@@ -18,8 +19,9 @@ public static class LoadGenerator
 
         var histogram = new LatencyHistogram();
         var run = new RunState();
-        var started = Stopwatch.GetTimestamp();
-        var stopAt = options.Operations is null ? started + (long)(options.Duration.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
+        var warmup = options.Operations is null ? options.Warmup : TimeSpan.Zero;
+        run.MeasureFrom = Stopwatch.GetTimestamp() + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
+        var stopAt = options.Operations is null ? run.MeasureFrom + (long)(options.Duration.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
         var workers = new Task[options.Concurrency];
         for (var w = 0; w < workers.Length; w++)
         {
@@ -28,7 +30,7 @@ public static class LoadGenerator
         }
 
         await Task.WhenAll(workers).ConfigureAwait(false);
-        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var seconds = Stopwatch.GetElapsedTime(run.MeasureFrom).TotalSeconds;
         static double Ms(long ns) => ns / 1e6;
         return new BenchReport(
             options.Target == BenchTarget.Etcd ? "etcd" : "hamaster",
@@ -80,14 +82,17 @@ public static class LoadGenerator
             }
 
             var begin = Stopwatch.GetTimestamp();
+            // Requests issued during the warm-up are not measured (neither latency nor errors).
+            var measured = begin >= run.MeasureFrom;
             try
             {
                 await IssueAsync(options, target, random, index, cancellationToken).ConfigureAwait(false);
                 var elapsed = Stopwatch.GetTimestamp() - begin;
-                histogram.Record((long)(elapsed * (1e9 / Stopwatch.Frequency)));
+                if (measured) histogram.Record((long)(elapsed * (1e9 / Stopwatch.Frequency)));
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
+                if (!measured) continue;
                 Interlocked.Increment(ref run.Errors);
                 Interlocked.CompareExchange(ref run.FirstError, ex.Message, null);
             }
@@ -110,6 +115,7 @@ public static class LoadGenerator
     {
         public long Issued;
         public long Errors;
+        public long MeasureFrom;
         public string? FirstError;
     }
 }
