@@ -45,6 +45,35 @@ public sealed partial class RawNode
         }
     }
 
+    /// <summary>
+    /// Ticks since this follower last heard from its leader (0 when it follows no one or is not a follower). The
+    /// host uses it to decide when to look for out-of-band evidence that the leader is gone.
+    /// </summary>
+    public int LeaderSilenceTicks => _role == RaftRole.Follower && _lead != 0 ? _electionElapsed : 0;
+
+    /// <summary>
+    /// The host has strong out-of-band evidence that <paramref name="leader"/> is gone (for example, its peer port
+    /// refuses connections: no process listens there). The follower forgets it, which ends the lease it granted, so it
+    /// grants pre-votes at once, and campaigns after <c>1 + rank</c> ticks, where rank orders the remaining voters by
+    /// id: two followers that noticed together do not split the vote, and the second one still campaigns if the first
+    /// cannot win (its log is behind). Safety does not depend on the hint: a candidate still needs a majority of
+    /// pre-votes and votes, and a wrong hint costs at most one election, like a lost heartbeat. Stale hints (no longer
+    /// a follower of <paramref name="leader"/>) are ignored. Returns whether the leader was forgotten.
+    /// </summary>
+    public bool ForgetLeader(ulong leader)
+    {
+        if (_role != RaftRole.Follower || leader == 0 || _lead != leader) return false;
+        _lead = 0;
+        if (!Promotable) return true;
+        var rank = 0;
+        foreach (var v in Config.Voters)
+        {
+            if (v != leader && v < _id) rank++;
+        }
+        _electionElapsed = Math.Max(_electionElapsed, _randomizedElectionTimeout - 1 - rank);
+        return true;
+    }
+
     private bool QuorumRecentlyActive()
     {
         var voters = Config.Voters;

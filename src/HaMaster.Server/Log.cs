@@ -47,4 +47,7 @@ internal static partial class LogMessages
 
     [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "rejected a call to {Method} from {Peer}: {Reason}")]
     public static partial void Rejected(ILogger logger, string method, string peer, string reason);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "leader {Leader} (peer {Address}) of term {Term} refuses connections: forgetting it to elect a successor now")]
+    public static partial void LeaderGone(ILogger logger, ulong leader, string address, ulong term);
 }

@@ -29,10 +29,16 @@ public sealed class FailoverTests(FailoverClusterFixture fixture) : IClassFixtur
         await using (writers)
         {
             await writers.WaitForCountAsync(40, Wait, Cluster.Diagnostics);
+            var term = (await Cluster.WebStatusAsync(old)).GetProperty("term").GetUInt64();
             await Cluster.KillAsync(old);
             var atKill = writers.Count;
             var next = await Cluster.WaitForLeaderAsync(id => id != old);
             Assert.NotEqual(old, next);
+
+            // The survivors found the dead leader's peer port refusing connections and elected a successor
+            // without waiting out the election timeout (RawNode.ForgetLeader).
+            await Eventually.TrueAsync($"a surviving master to report leader {old} of term {term} gone", () => Task.FromResult(
+                Cluster.Masters.Where(m => m.Id != old).Any(m => ReportsLeaderGone(m.RecentOutput(400), old, term))), Wait, Cluster.Diagnostics);
             await writers.WaitForCountAsync(atKill + 60, Wait, Cluster.Diagnostics);
             await writers.StopAsync(Wait);
         }
@@ -157,10 +163,13 @@ public sealed class FailoverTests(FailoverClusterFixture fixture) : IClassFixtur
         await client.CreateDirectoryAsync("/paused", recursive: true);
 
         // SIGSTOP: the process freezes with its sockets open (no connection errors, only silence).
+        var term = (await Cluster.WebStatusAsync(old)).GetProperty("term").GetUInt64();
         await Cluster.PauseAsync(old);
         try
         {
             var next = await Cluster.WaitForLeaderAsync(id => id != old);
+            // A paused leader still accepts connections: no one took it for dead, the election timeout decided.
+            Assert.DoesNotContain(Cluster.Masters.Where(m => m.Id != old), m => ReportsLeaderGone(m.RecentOutput(400), old, term));
             var during = await client.CreateFileAsync("/paused/during");
             Assert.Equal(Cluster.Master(next).ClientAddress, client.CachedLeader);
             Cluster.Resume(old);
@@ -230,4 +239,7 @@ public sealed class FailoverTests(FailoverClusterFixture fixture) : IClassFixtur
             }
         }
     }
+
+    private static bool ReportsLeaderGone(string output, ulong leader, ulong term) =>
+        output.Split('\n').Any(l => l.Contains($"leader {leader} (peer ", StringComparison.Ordinal) && l.Contains($"of term {term} refuses connections", StringComparison.Ordinal));
 }

@@ -99,6 +99,7 @@ internal sealed partial class RaftHost
     private void OnTick()
     {
         _ticks++;
+        MaybeProbeSilentLeader();
         if (_transfers.Count > 0)
         {
             var leader = _observed.LeaderId;

@@ -53,6 +53,21 @@ internal sealed partial class SimCluster
             ProcessReady(leader);
         }
         if (Chance(0.01) && RandomAlive() is { } snapper) TakeSnapshot(snapper);
+        if (Chance(0.02) && RandomAlive() is { } follower) HintLeaderGone(follower);
+    }
+
+    /// <summary>
+    /// A failure detector's hint (<see cref="RawNode.ForgetLeader"/>): usually right (the followed leader is down),
+    /// sometimes wrong (it is alive, e.g. a refused connection during a restart). Either way safety must hold.
+    /// </summary>
+    private void HintLeaderGone(SimNode follower)
+    {
+        var lead = follower.Raft!.LeaderId;
+        if (lead == 0) return;
+        var leaderAlive = _nodes.TryGetValue(lead, out var l) && l.Alive;
+        if (leaderAlive && !Chance(0.2)) return;
+        if (follower.Raft.ForgetLeader(lead)) Stats.LeaderHints++;
+        ProcessReady(follower);
     }
 
     private void Partition()

@@ -52,6 +52,7 @@ internal sealed class SimStats
     public int ConfigChanges;
     public int SnapshotsInstalled;
     public int TimeoutNows;
+    public int LeaderHints;
 
     public void Add(SimStats other)
     {
@@ -59,8 +60,9 @@ internal sealed class SimStats
         Interlocked.Add(ref ConfigChanges, other.ConfigChanges);
         Interlocked.Add(ref SnapshotsInstalled, other.SnapshotsInstalled);
         Interlocked.Add(ref TimeoutNows, other.TimeoutNows);
+        Interlocked.Add(ref LeaderHints, other.LeaderHints);
     }
 
     public override string ToString() =>
-        $"crashes={Crashes} configChanges={ConfigChanges} snapshotsInstalled={SnapshotsInstalled} timeoutNowDelivered={TimeoutNows}";
+        $"crashes={Crashes} configChanges={ConfigChanges} snapshotsInstalled={SnapshotsInstalled} timeoutNowDelivered={TimeoutNows} leaderHints={LeaderHints}";
 }
