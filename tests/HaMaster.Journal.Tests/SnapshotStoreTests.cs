@@ -52,6 +52,51 @@ public class SnapshotStoreTests
         Assert.True(SnapshotManifest.FromBytes(manifest.ToBytes()).SameContentAs(manifest));
     }
 
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "link", SetLastError = true)]
+    private static extern int HardLink(string existing, string newPath);
+
+    [Fact]
+    public void A_hard_linked_sst_keeps_its_checksum_and_a_rewritten_one_is_checksummed_anew()
+    {
+        using var dir = new TempDirectory();
+        var store = new SnapshotStore(dir.Path);
+        var first = MakeSnapshot(store, 100, 3);
+        var firstSst = Path.Combine(store.PathOf(first), "000012.sst");
+
+        // Like a RocksDB checkpoint: the unchanged SST is a hard link to the previous snapshot's file.
+        SnapshotManifest second;
+        using (var writer = store.BeginSnapshot(200, 3, Config))
+        {
+            Directory.CreateDirectory(writer.Directory);
+            Assert.Equal(0, HardLink(firstSst, Path.Combine(writer.Directory, "000012.sst")));
+            var fresh = new byte[1000];
+            new Random(7).NextBytes(fresh);
+            File.WriteAllBytes(Path.Combine(writer.Directory, "000013.sst"), fresh);
+            File.WriteAllText(Path.Combine(writer.Directory, "CURRENT"), "MANIFEST-000006\n");
+            second = writer.Commit();
+        }
+
+        Assert.Equal(first.Files.Single(f => f.Name == "000012.sst"), second.Files.Single(f => f.Name == "000012.sst"));
+        Assert.Equal(Crc32C.Compute(File.ReadAllBytes(Path.Combine(store.PathOf(second), "000013.sst"))), second.Files.Single(f => f.Name == "000013.sst").Crc32C);
+
+        // Same name and length but different content (a different file, so a different write time): never reused.
+        SnapshotManifest third;
+        using (var writer = store.BeginSnapshot(300, 3, Config))
+        {
+            Directory.CreateDirectory(writer.Directory);
+            var other = File.ReadAllBytes(firstSst);
+            other[0] ^= 0xFF;
+            var path = Path.Combine(writer.Directory, "000012.sst");
+            File.WriteAllBytes(path, other);
+            File.SetLastWriteTimeUtc(path, File.GetLastWriteTimeUtc(firstSst).AddSeconds(1));
+            third = writer.Commit();
+        }
+
+        var rewritten = third.Files.Single(f => f.Name == "000012.sst");
+        Assert.Equal(Crc32C.Compute(File.ReadAllBytes(Path.Combine(store.PathOf(third), "000012.sst"))), rewritten.Crc32C);
+        Assert.NotEqual(first.Files.Single(f => f.Name == "000012.sst").Crc32C, rewritten.Crc32C);
+    }
+
     [Fact]
     public void Abort_and_a_crash_before_rename_leave_no_snapshot()
     {

@@ -40,11 +40,11 @@ public sealed class SnapshotWriter : IDisposable
         {
             _store.Io.CreateDirectory(Directory);
             var files = new List<SnapshotFileEntry>();
+            var previous = PreviousChecksums();
             foreach (var file in System.IO.Directory.EnumerateFiles(Directory, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
             {
                 var name = Path.GetRelativePath(Directory, file).Replace(Path.DirectorySeparatorChar, '/');
-                var (length, crc) = SnapshotStore.Checksum(file);
-                files.Add(new SnapshotFileEntry(name, length, crc));
+                files.Add(previous.TryReuse(name, file, out var known) ? known : Checksummed(name, file));
             }
             _store.SyncTree(TempDirectory);
             var manifest = new SnapshotManifest(Index, Term, _config, files, DateTimeOffset.UtcNow);
@@ -57,6 +57,47 @@ public sealed class SnapshotWriter : IDisposable
         {
             Abort();
             throw;
+        }
+    }
+
+    private static SnapshotFileEntry Checksummed(string name, string file)
+    {
+        var (length, crc) = SnapshotStore.Checksum(file);
+        return new SnapshotFileEntry(name, length, crc);
+    }
+
+    private KnownFiles PreviousChecksums()
+    {
+        try
+        {
+            return _store.Latest is { } latest ? new KnownFiles(_store.PathOf(latest), latest.Files.ToDictionary(f => f.Name, StringComparer.Ordinal)) : KnownFiles.None;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or System.Text.Json.JsonException)
+        {
+            return KnownFiles.None; // no reuse: checksum everything
+        }
+    }
+
+    /// <summary>
+    /// Checksums of the previous snapshot's files. A RocksDB checkpoint hard-links the immutable SST
+    /// files, so most of a new snapshot is the very same files as the last one: an SST with the same
+    /// name, length and modification time as in the previous snapshot is the same inode, and its
+    /// checksum is reused instead of re-reading it (snapshots cost O(new data), not O(database)).
+    /// Every other file (MANIFEST, WAL, OPTIONS, CURRENT) is always checksummed.
+    /// </summary>
+    private sealed class KnownFiles(string directory, Dictionary<string, SnapshotFileEntry> entries)
+    {
+        public static readonly KnownFiles None = new("", []);
+
+        public bool TryReuse(string name, string file, out SnapshotFileEntry entry)
+        {
+            entry = null!;
+            if (!name.EndsWith(".sst", StringComparison.Ordinal) || !entries.TryGetValue(name, out var known)) return false;
+            var current = new FileInfo(file);
+            var old = new FileInfo(Path.Combine(directory, name));
+            if (!old.Exists || current.Length != known.Length || old.Length != known.Length || current.LastWriteTimeUtc != old.LastWriteTimeUtc) return false;
+            entry = known;
+            return true;
         }
     }
 
