@@ -21,7 +21,7 @@ public static class Program
                   --client-port P --peer-port P --web-port P   (defaults 19200, 19300, 19400; web -1 = off)
                   --metastore rocks|heap     (default rocks)   --inode-cache N (default 200000)
                   --tick-ms N --election-ticks N               Raft clock (default 100 ms x 10)
-                  --snapshot-every N         entries between automatic snapshots (default 50000)
+                  --snapshot-every N         entries between automatic snapshots (default 100000)
                   --cluster-secret S         required on peer and admin calls
                 Every setting also reads from appsettings.json (section HaMaster) and HAMASTER_<Key> variables.
                 """);

@@ -102,8 +102,8 @@ public sealed record MasterOptions
     /// <summary>Leader heartbeat interval in ticks (default 1 = 100 ms).</summary>
     public int HeartbeatTicks { get; init; } = 1;
 
-    /// <summary>Take a snapshot after this many entries were applied since the last one (default 50,000).</summary>
-    public long SnapshotEveryEntries { get; init; } = 50_000;
+    /// <summary>Take a snapshot after this many entries were applied since the last one (default 100,000, as etcd).</summary>
+    public long SnapshotEveryEntries { get; init; } = 100_000;
 
     /// <summary>Entries kept in the log behind the newest snapshot for slightly lagging followers (default 5,000).</summary>
     public long LogEntriesKeptBehindSnapshot { get; init; } = 5_000;
