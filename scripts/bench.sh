@@ -305,8 +305,10 @@ if has workers; then
   f0=$(date +%s%N)
   : >"$results/workers-samples.jsonl"
   for p in 1 2 3; do
-    w=0; [ "$p" = 1 ] && w=$fleet_workers
-    dotnet "$cli" --masters "$hm_endpoints" --timeout 10s bench fleet --workers "$w" --clients "$fleet_clients" --duration "${fleet_secs}s" \
+    # The workers are split evenly too, so no load process does much more work than the others
+    # (an overloaded generator measures its own queueing, not the masters').
+    w=$(( fleet_workers / 3 + (p <= fleet_workers % 3 ? 1 : 0) )); wbase=$(( (p - 1) * (fleet_workers / 3) + (p - 1 < fleet_workers % 3 ? p - 1 : fleet_workers % 3) ))
+    dotnet "$cli" --masters "$hm_endpoints" --timeout 10s bench fleet --workers "$w" --worker-base "$wbase" --clients "$fleet_clients" --duration "${fleet_secs}s" \
       >"$results/workers-process-$p.json" 2>"$work/fleet-$p.err" &
     PID[fleet$p]=$!
   done

@@ -11,6 +11,12 @@ internal sealed partial class RaftHost
     private readonly Dictionary<ulong, List<TaskCompletionSource<ulong>>> _readBatches = [];
     private ulong _nextReadContext;
 
+    // Retry count of re-issued read batches (absent = first attempt).
+    private readonly Dictionary<ulong, int> _readAttempt = [];
+
+    /// <summary>Tries (one election timeout each) before a read that gets no confirmation fails.</summary>
+    private const int ReadAttempts = 3;
+
     /// <summary>
     /// Linearizable read barrier (Raft thesis section 6.4): completes once this master has applied
     /// every entry the leader had committed when the read was issued. Works on followers (the
@@ -45,8 +51,16 @@ internal sealed partial class RaftHost
             return;
         }
 
+        IssueReadIndex(batch, attempt: 0);
+    }
+
+    /// <summary>Asks the core for a read index for <paramref name="batch"/> under a fresh context.
+    /// A retried batch gets a new context, so a late answer to the old one is ignored.</summary>
+    private void IssueReadIndex(List<TaskCompletionSource<ulong>> batch, int attempt)
+    {
         var ctx = ++_nextReadContext;
         _readBatches[ctx] = batch;
+        if (attempt > 0) _readAttempt[ctx] = attempt;
         var bytes = new byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(bytes, ctx);
         _node.ReadIndex(bytes);
@@ -57,6 +71,7 @@ internal sealed partial class RaftHost
         if (read.RequestContext.Length != 8) return;
         var ctx = BinaryPrimitives.ReadUInt64LittleEndian(read.RequestContext.Span);
         if (!_readBatches.Remove(ctx, out var batch)) return;
+        _readAttempt.Remove(ctx);
         if (_stateMachine.AppliedIndex >= read.Index)
         {
             foreach (var r in batch) r.TrySetResult(read.Index);
@@ -85,6 +100,7 @@ internal sealed partial class RaftHost
         if (context.Length != 8) return;
         var ctx = BinaryPrimitives.ReadUInt64LittleEndian(context.Span);
         if (!_readBatches.Remove(ctx, out var batch)) return;
+        _readAttempt.Remove(ctx);
         foreach (var r in batch) r.TrySetException(new NotLeaderException(_observed.LeaderId, "the read could not be confirmed by a leader (leadership changing); retry"));
     }
 
@@ -119,5 +135,6 @@ internal sealed partial class RaftHost
         }
 
         _readBatches.Clear();
+        _readAttempt.Clear();
     }
 }
