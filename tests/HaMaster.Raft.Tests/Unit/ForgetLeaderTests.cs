@@ -11,6 +11,17 @@ public sealed class ForgetLeaderTests
     private static TestCluster NewCluster(int voters = 3, int learners = 0) =>
         new(voters, o => o with { PreVote = true, CheckQuorum = true, ElectionTicks = 10 }, learners);
 
+    /// <summary>Ticks nodes 2 and 3 (node 1, the old leader, is gone) up to <paramref name="ticks"/> times or until <paramref name="done"/>.</summary>
+    private static void TickSurvivors(TestCluster c, int ticks, Func<bool> done)
+    {
+        for (var t = 0; t < ticks && !done(); t++)
+        {
+            c[2].Tick();
+            c[3].Tick();
+            c.Stabilize();
+        }
+    }
+
     [Fact]
     public void Followers_told_the_leader_is_gone_elect_a_successor_within_a_few_ticks()
     {
@@ -28,12 +39,7 @@ public sealed class ForgetLeaderTests
         Assert.True(c[3].ForgetLeader(1));
         c.FlushAll();
         Assert.Equal(0UL, c[2].LeaderId);
-        for (var t = 0; t < 3 && c[2].Role != RaftRole.Leader && c[3].Role != RaftRole.Leader; t++)
-        {
-            c[2].Tick();
-            c[3].Tick();
-            c.Stabilize();
-        }
+        TickSurvivors(c, 3, () => c[2].Role == RaftRole.Leader || c[3].Role == RaftRole.Leader);
 
         // Node 2 ranks first among the survivors: it campaigned first and won one term later (no split vote).
         Assert.Equal(RaftRole.Leader, c[2].Role);
@@ -50,12 +56,7 @@ public sealed class ForgetLeaderTests
         var c = NewCluster();
         c.Elect(1);
         c.Isolated.Add(1);
-        for (var t = 0; t < 3; t++)
-        {
-            c[2].Tick();
-            c[3].Tick();
-            c.Stabilize();
-        }
+        TickSurvivors(c, 3, () => false);
 
         Assert.NotEqual(RaftRole.Leader, c[2].Role);
         Assert.NotEqual(RaftRole.Leader, c[3].Role);
@@ -76,12 +77,7 @@ public sealed class ForgetLeaderTests
         Assert.True(c[2].ForgetLeader(1));
         Assert.True(c[3].ForgetLeader(1));
         c.FlushAll();
-        for (var t = 0; t < 6 && c[3].Role != RaftRole.Leader; t++)
-        {
-            c[2].Tick();
-            c[3].Tick();
-            c.Stabilize();
-        }
+        TickSurvivors(c, 6, () => c[3].Role == RaftRole.Leader);
 
         Assert.Equal(RaftRole.Leader, c[3].Role);
         Assert.Equal(3UL, c[2].LeaderId);
