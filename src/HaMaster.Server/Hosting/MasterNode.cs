@@ -205,6 +205,7 @@ internal sealed class MasterNode : IAsyncDisposable
             return process.WorkingSet64;
         }, "By", "Resident set size of the master process.");
         Metrics.ObserveGauge("hamaster_process_managed_heap", () => GC.GetTotalMemory(false), "By", "Managed heap in use.");
+        Metrics.ObserveGarbageCollector();
     }
 
     private static long DirectoryBytes(string directory, string pattern)

@@ -42,6 +42,28 @@ internal sealed class MasterMetrics : IDisposable
     public void ObserveCounter(string name, Func<long> read, string? description = null) =>
         _meter.CreateObservableCounter(name, read, description: description);
 
+    /// <summary>A monotonically increasing total with a unit (e.g. seconds), read at scrape time.</summary>
+    public void ObserveCounter(string name, Func<double> read, string unit, string? description = null) =>
+        _meter.CreateObservableCounter(name, read, unit, description);
+
+    /// <summary>
+    /// Garbage-collector totals of this process: pause time (every stop of managed threads) and
+    /// collections per generation. Long pauses show up directly in request tail latency.
+    /// </summary>
+    public void ObserveGarbageCollector()
+    {
+        ObserveCounter("hamaster_process_gc_pause", () => GC.GetTotalPauseDuration().TotalSeconds, "s", "Total time managed threads were paused by the garbage collector.");
+        _meter.CreateObservableCounter(
+            "hamaster_process_gc_collections",
+            () => new[]
+            {
+                new Measurement<long>(GC.CollectionCount(0), new KeyValuePair<string, object?>("generation", "0")),
+                new Measurement<long>(GC.CollectionCount(1), new KeyValuePair<string, object?>("generation", "1")),
+                new Measurement<long>(GC.CollectionCount(2), new KeyValuePair<string, object?>("generation", "2")),
+            },
+            description: "Garbage collections by generation (a generation-2 collection also counts for 0 and 1).");
+    }
+
     public void RpcCompleted(string method, StatusCode code, TimeSpan elapsed)
     {
         var m = new KeyValuePair<string, object?>("method", method);

@@ -80,6 +80,26 @@ public sealed class MasterMetricsTests
     }
 
     [Fact]
+    public void Garbage_collector_totals_are_exported_as_counters_that_follow_the_runtime()
+    {
+        using var metrics = new MasterMetrics();
+        using var collector = new PrometheusCollector(metrics.Meter);
+        metrics.ObserveGarbageCollector();
+
+        var before = PrometheusText.Parse(collector.Render());
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true);
+        var text = collector.Render();
+        var after = PrometheusText.Parse(text);
+
+        Assert.Contains("# TYPE hamaster_process_gc_pause_seconds_total counter\n", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE hamaster_process_gc_collections_total counter\n", text, StringComparison.Ordinal);
+        const string collections = "hamaster_process_gc_collections_total";
+        Assert.True(Single(after, collections, ("generation", "2")).Value >= Single(before, collections, ("generation", "2")).Value + 1, "a forced gen-2 collection is counted");
+        Assert.True(Single(after, collections, ("generation", "0")).Value >= Single(after, collections, ("generation", "2")).Value);
+        Assert.True(Single(after, "hamaster_process_gc_pause_seconds_total").Value >= Single(before, "hamaster_process_gc_pause_seconds_total").Value);
+    }
+
+    [Fact]
     public void Disposed_metrics_stop_reading_their_gauges()
     {
         var reads = 0;
