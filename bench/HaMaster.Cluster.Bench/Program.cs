@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using HaMaster.Chaos.Core.Processes;
 using HaMaster.Client;
 using HaMaster.Cluster.Tests.Infrastructure;
 using HaMaster.Protos.V1;

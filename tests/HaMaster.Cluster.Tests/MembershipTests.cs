@@ -1,3 +1,4 @@
+using HaMaster.Chaos.Core.Processes;
 using HaMaster.Cluster.Tests.Infrastructure;
 using HaMaster.Grpc;
 using HaMaster.Protos.V1;

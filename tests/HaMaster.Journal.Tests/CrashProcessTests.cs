@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using HaMaster.Chaos.Core.Files;
 using Xunit.Abstractions;
 
 namespace HaMaster.Journal.Tests;

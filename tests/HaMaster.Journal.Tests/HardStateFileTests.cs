@@ -1,3 +1,4 @@
+using HaMaster.Chaos.Core.Files;
 namespace HaMaster.Journal.Tests;
 
 public class HardStateFileTests

@@ -1,3 +1,4 @@
+using HaMaster.Chaos.Core.Files;
 namespace HaMaster.Journal.Tests;
 
 /// <summary>Torn tails are repaired and reported; damage in the middle of the log is refused with file and offset.</summary>

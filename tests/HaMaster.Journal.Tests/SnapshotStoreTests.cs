@@ -1,4 +1,5 @@
 using System.Text;
+using HaMaster.Chaos.Core.Files;
 
 namespace HaMaster.Journal.Tests;
 

@@ -1,3 +1,4 @@
+using HaMaster.Chaos.Core.Files;
 namespace HaMaster.Journal.Tests;
 
 /// <summary>Disk full, permission denied, fsync errors and lost unsynced writes, injected through <see cref="IStorageFaults"/>.</summary>

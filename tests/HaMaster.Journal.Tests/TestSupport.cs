@@ -3,31 +3,6 @@ using HaMaster.Journal;
 
 namespace HaMaster.Journal.Tests;
 
-/// <summary>A fresh directory under the system temp directory, deleted on dispose.</summary>
-internal sealed class TempDirectory : IDisposable
-{
-    public TempDirectory()
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "hamaster-journal-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Path);
-    }
-
-    public string Path { get; }
-
-    public string Sub(string name) => System.IO.Path.Combine(Path, name);
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-}
-
 internal static class Records
 {
     /// <summary>Deterministic payload for an entry, so content can be checked after reopen.</summary>

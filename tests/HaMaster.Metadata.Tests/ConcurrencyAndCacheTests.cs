@@ -1,3 +1,4 @@
+using HaMaster.Chaos.Core.Files;
 using HaMaster.Metadata.Store.Caching;
 using HaMaster.Protos.V1;
 
@@ -13,7 +14,7 @@ public sealed class ConcurrencyAndCacheTests
     [MemberData(nameof(Kinds))]
     public void ReadsRunningDuringApplySeeWholeBatches(string kind)
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var sm = MetadataStateMachine.Open(dir.Path, StoreKinds.Options(kind));
         var f = new EntryFactory();
         const int files = 40;
@@ -100,7 +101,7 @@ public sealed class ConcurrencyAndCacheTests
     [Fact]
     public void CachingStoreCountsHitsAndMisses()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var sm = MetadataStateMachine.Open(dir.Path, new MetastoreOptions { InodeCacheMaxEntries = 100 });
         var f = new EntryFactory();
         sm.Apply(f, f.Create("/d/f", recursive: true));

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using HaMaster.Chaos.Core.Files;
 using HaMaster.Metadata.CrashChild;
 
 namespace HaMaster.Metadata.Tests;
@@ -13,7 +14,7 @@ public sealed class CrashRecoveryTests
     [InlineData(1000, 120)]
     public void KilledMidApplyReopensAtAConsistentPrefix(int cacheEntries, int batchesBeforeKill)
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var data = dir.Sub("data");
         ulong reported = 0;
         for (var run = 0; run < 2; run++)

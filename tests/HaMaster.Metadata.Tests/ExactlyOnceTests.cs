@@ -1,3 +1,4 @@
+using HaMaster.Chaos.Core.Files;
 using HaMaster.Protos.V1;
 
 namespace HaMaster.Metadata.Tests;
@@ -13,7 +14,7 @@ public sealed class ExactlyOnceTests
     [MemberData(nameof(Kinds))]
     public void ARetriedSequenceHasOneEffectAndTheSameResult(string kind)
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var sm = MetadataStateMachine.Open(dir.Path, StoreKinds.Options(kind));
         var f = new EntryFactory();
         sm.Apply(f, f.Create("/f"));
@@ -45,7 +46,7 @@ public sealed class ExactlyOnceTests
     [Fact]
     public void AcknowledgedAndOverflowingResultsAreForgottenWithAClearError()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var sm = MetadataStateMachine.Open(dir.Path, new MetastoreOptions { Kind = MetastoreKind.Heap });
         var f = new EntryFactory();
         JournalEntry Mk(ulong seq, ulong ack) => f.Entry(e => e.CreateDirectory = new() { Path = "/d" + seq }, Session(seq, ack));
@@ -69,7 +70,7 @@ public sealed class ExactlyOnceTests
     [Fact]
     public void SilentSessionsExpireByEntryTime()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var sm = MetadataStateMachine.Open(dir.Path, new MetastoreOptions { Kind = MetastoreKind.Heap });
         var f = new EntryFactory();
         var mkdir = f.Entry(e => e.CreateDirectory = new() { Path = "/d" }, Session(5));

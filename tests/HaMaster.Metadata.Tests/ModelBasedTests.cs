@@ -1,5 +1,6 @@
-using HaMaster.Protos.V1;
 using FileInfo = HaMaster.Protos.V1.FileInfo;
+using HaMaster.Chaos.Core.Files;
+using HaMaster.Protos.V1;
 
 namespace HaMaster.Metadata.Tests;
 
@@ -29,7 +30,7 @@ public sealed class ModelBasedTests
     [MemberData(nameof(Cases))]
     public void RandomOperationsMatchTheReferenceModel(string kind, int seed)
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var sm = MetadataStateMachine.Open(dir.Sub("data"), StoreKinds.Options(kind));
         var model = new ReferenceModel();
         var random = new Random(seed);
@@ -63,7 +64,7 @@ public sealed class ModelBasedTests
         var digests = new List<string>();
         foreach (var kind in new[] { "rocks", "heap", "caching-tiny" })
         {
-            using var dir = new TempDir();
+            using var dir = new TempDirectory();
             using var sm = MetadataStateMachine.Open(dir.Sub("data"), StoreKinds.Options(kind));
             var model = new ReferenceModel();
             var random = new Random(42);

@@ -1,3 +1,4 @@
+using HaMaster.Chaos.Core.Files;
 using HaMaster.Protos.V1;
 
 namespace HaMaster.Metadata.Tests;
@@ -11,7 +12,7 @@ public sealed class NamespaceTests
     [MemberData(nameof(Kinds))]
     public void ErrorsCarryPreciseMessages(string kind)
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var sm = MetadataStateMachine.Open(dir.Path, StoreKinds.Options(kind));
         var f = new EntryFactory();
         Assert.Equal(MetadataStatus.Ok, sm.Apply(f, f.Mkdir("/a")).Status);
@@ -56,7 +57,7 @@ public sealed class NamespaceTests
     [MemberData(nameof(Kinds))]
     public void OwnerGroupTimesAndIdsComeFromTheEntry(string kind)
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var sm = MetadataStateMachine.Open(dir.Path, StoreKinds.Options(kind));
         var f = new EntryFactory { TimeMs = 5000, Caller = new Caller { User = "bob", Groups = { "eng", "all" } } };
         var created = sm.Apply(f, f.Create("/d/e/file", recursive: true)).FileInfo;
@@ -84,7 +85,7 @@ public sealed class NamespaceTests
     [MemberData(nameof(Kinds))]
     public void ListingPagesThroughALargeDirectoryInNameOrder(string kind)
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var sm = MetadataStateMachine.Open(dir.Path, StoreKinds.Options(kind) with { DefaultListLimit = 100, MaxListLimit = 250 });
         var f = new EntryFactory();
         sm.Apply(f, f.Mkdir("/big"));

@@ -1,3 +1,4 @@
+using HaMaster.Chaos.Core.Files;
 using HaMaster.Protos.V1;
 
 namespace HaMaster.Metadata.Tests;
@@ -59,7 +60,7 @@ public sealed class PathValidationTests
     public void CommandsAndReadsRejectInvalidPathsWithTheValidatorMessage(string path, PathProblem problem, string message)
     {
         _ = problem;
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var sm = MetadataStateMachine.Open(dir.Path, new MetastoreOptions { Kind = MetastoreKind.Heap });
         var f = new EntryFactory();
         foreach (var entry in new[] { f.Mkdir(path), f.Create(path), f.Delete(path), f.Rename(path, "/x"), f.Rename("/", path), f.Allocate(path), f.Complete(path, 0) })

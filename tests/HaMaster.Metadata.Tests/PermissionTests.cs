@@ -1,3 +1,4 @@
+using HaMaster.Chaos.Core.Files;
 using HaMaster.Protos.V1;
 
 namespace HaMaster.Metadata.Tests;
@@ -9,7 +10,7 @@ public sealed class PermissionTests
     [Fact]
     public void ModeBitsAreEnforcedWhenTheEntryCarriesAPolicy()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var sm = MetadataStateMachine.Open(dir.Path, new MetastoreOptions { Kind = MetastoreKind.Heap });
         var f = new EntryFactory();
         CommandResult As(string user, string group, Func<JournalEntry> make, bool enforce = true)
@@ -56,7 +57,7 @@ public sealed class PermissionTests
     [Fact]
     public void RecursiveDeleteNeedsWriteOnEveryDirectoryOfTheSubtreeAndChangesNothingWhenRefused()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var sm = MetadataStateMachine.Open(dir.Path, new MetastoreOptions { Kind = MetastoreKind.Heap });
         var f = new EntryFactory();
         CommandResult As(string user, Func<JournalEntry> make)

@@ -1,3 +1,4 @@
+using HaMaster.Chaos.Core.Files;
 using HaMaster.Protos.V1;
 
 namespace HaMaster.Metadata.Tests;
@@ -26,7 +27,7 @@ public sealed class ReplayAndSnapshotTests
     [MemberData(nameof(Kinds))]
     public void ReplayingAppliedEntriesChangesNothing(string kind)
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var sm = MetadataStateMachine.Open(dir.Path, StoreKinds.Options(kind));
         var log = RandomLog(7, 400);
         sm.ApplyBatch(log.Take(300).ToList());
@@ -51,7 +52,7 @@ public sealed class ReplayAndSnapshotTests
     [Fact]
     public void RocksStateAndAppliedIndexSurviveReopen()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var log = RandomLog(8, 300);
         string digest;
         using (var sm = MetadataStateMachine.Open(dir.Path, StoreKinds.Options("caching-tiny")))
@@ -92,7 +93,7 @@ public sealed class ReplayAndSnapshotTests
     [MemberData(nameof(Pairs))]
     public void SnapshotRestoresIdenticalStateAcrossStoreKinds(string from, string to)
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var log = RandomLog(9, 500);
         using var source = MetadataStateMachine.Open(dir.Sub("source"), StoreKinds.Options(from));
         source.ApplyBatch(log.Take(350).ToList());
@@ -120,7 +121,7 @@ public sealed class ReplayAndSnapshotTests
     [Fact]
     public void RestoredRocksStateSurvivesReopenAndSessionsTravel()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var f = new EntryFactory();
         var session = new ClientSession { ClientId = "c", Sequence = 1 };
         var allocate = f.Entry(e => e.AllocateBlock = new() { Path = "/f" }, session);

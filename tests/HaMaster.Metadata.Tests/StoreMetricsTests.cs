@@ -1,3 +1,4 @@
+using HaMaster.Chaos.Core.Files;
 namespace HaMaster.Metadata.Tests;
 
 public sealed class StoreMetricsTests
@@ -5,7 +6,7 @@ public sealed class StoreMetricsTests
     [Fact]
     public void RocksMemoryCountsMemtablesAndIsZeroForTheHeapStore()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using (var rocks = MetadataStateMachine.Open(Path.Combine(dir.Path, "rocks"), new MetastoreOptions { Kind = MetastoreKind.Rocks }))
         {
             var before = rocks.RocksMemoryBytes;

@@ -2,31 +2,6 @@ using HaMaster.Protos.V1;
 
 namespace HaMaster.Metadata.Tests;
 
-/// <summary>A scratch directory removed on dispose.</summary>
-internal sealed class TempDir : IDisposable
-{
-    public TempDir()
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "hamaster-metadata-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Path);
-    }
-
-    public string Path { get; }
-
-    public string Sub(string name) => System.IO.Path.Combine(Path, name);
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-}
-
 internal static class StoreKinds
 {
     public static readonly TheoryData<string> All = new() { "rocks", "heap", "caching-tiny" };

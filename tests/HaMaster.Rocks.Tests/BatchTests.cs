@@ -1,3 +1,4 @@
+using HaMaster.Chaos.Core.Files;
 namespace HaMaster.Rocks.Tests;
 
 public class BatchTests
@@ -5,7 +6,7 @@ public class BatchTests
     [Fact]
     public void Batch_applies_across_column_families_only_when_written()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var path = dir.Sub("db");
         using (var db = RocksDb.Open(path, B.Small, ["inodes", "meta"]))
         {
@@ -47,7 +48,7 @@ public class BatchTests
     [Fact]
     public void A_batch_mixing_databases_is_refused_before_anything_is_applied()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var source = RocksDb.Open(dir.Sub("a"), B.Small, ["x", "y", "z"]);
         using var target = RocksDb.Open(dir.Sub("b"), B.Small, ["x"]);
         using var batch = new WriteBatch();
@@ -65,7 +66,7 @@ public class BatchTests
     [Fact]
     public async Task Readers_never_observe_half_of_a_batch()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var db = RocksDb.Open(dir.Sub("db"), B.Small, ["left", "right"]);
         var left = db.GetColumnFamily("left");
         var right = db.GetColumnFamily("right");
@@ -107,7 +108,7 @@ public class BatchTests
     [Fact]
     public void Unlogged_batch_is_visible_and_survives_a_clean_close_after_flush()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var path = dir.Sub("db");
         using (var db = RocksDb.Open(path, B.Small))
         {
@@ -134,7 +135,7 @@ public class BatchTests
         batch.Dispose();
         Assert.Throws<ObjectDisposedException>(() => batch.Put(B.U("a"), B.U("b")));
         Assert.Throws<ObjectDisposedException>(() => batch.Count);
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var db = RocksDb.Open(dir.Sub("db"), B.Small);
         Assert.Throws<ObjectDisposedException>(() => db.Write(batch));
     }

@@ -1,3 +1,4 @@
+using HaMaster.Chaos.Core.Files;
 namespace HaMaster.Rocks.Tests;
 
 public class CheckpointTests
@@ -5,7 +6,7 @@ public class CheckpointTests
     [Fact]
     public void Checkpoint_reopens_with_exactly_the_data_at_checkpoint_time()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var checkpoint = dir.Sub("snapshots/cp-1");
         using (var db = RocksDb.Open(dir.Sub("db"), B.Small, ["inodes"]))
         {
@@ -39,7 +40,7 @@ public class CheckpointTests
     [Fact]
     public void Checkpoint_without_flush_carries_the_write_ahead_log()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var checkpoint = dir.Sub("cp-wal");
         using (var db = RocksDb.Open(dir.Sub("db"), B.Small, ["inodes"]))
         {
@@ -69,7 +70,7 @@ public class CheckpointTests
     [Fact]
     public void Checkpoint_into_an_existing_directory_is_refused()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var db = RocksDb.Open(dir.Sub("db"), B.Small);
         Directory.CreateDirectory(dir.Sub("exists"));
         var e = Assert.Throws<RocksDbException>(() => db.CreateCheckpoint(dir.Sub("exists")));
@@ -80,7 +81,7 @@ public class CheckpointTests
     [Fact]
     public void Opening_a_missing_checkpoint_is_a_clear_error()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var missing = dir.Sub("no-such-checkpoint");
         var e = Assert.Throws<RocksDbException>(() => RocksDb.Open(missing, B.Small with { CreateIfMissing = false }));
         Assert.Equal(RocksErrorKind.InvalidArgument, e.Kind);

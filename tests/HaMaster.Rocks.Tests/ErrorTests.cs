@@ -1,3 +1,4 @@
+using HaMaster.Chaos.Core.Files;
 namespace HaMaster.Rocks.Tests;
 
 public class ErrorTests
@@ -5,7 +6,7 @@ public class ErrorTests
     [Fact]
     public void A_file_where_the_directory_should_be_is_an_io_error()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var file = dir.Sub("file");
         File.WriteAllText(file, "not a directory");
         var e = Assert.Throws<RocksDbException>(() => RocksDb.Open(file, B.Small));
@@ -21,7 +22,7 @@ public class ErrorTests
     [Fact]
     public void Second_open_of_the_same_database_is_refused_while_locked()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var path = dir.Sub("db");
         using (var db = RocksDb.Open(path, B.Small))
         {
@@ -39,7 +40,7 @@ public class ErrorTests
     [Fact]
     public void Garbage_current_file_is_corruption()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var path = dir.Sub("db");
         using (var db = RocksDb.Open(path, B.Small))
         {
@@ -54,7 +55,7 @@ public class ErrorTests
     [Fact]
     public void Garbage_manifest_is_corruption()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var path = dir.Sub("db");
         using (var db = RocksDb.Open(path, B.Small))
         {
@@ -74,7 +75,7 @@ public class ErrorTests
     [Fact]
     public void Corrupt_sst_block_surfaces_through_get_and_iterator_status()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var path = dir.Sub("db");
         var options = B.Small with { Compression = RocksCompression.None, BloomBitsPerKey = 0 };
         var random = new Random(3);
@@ -113,7 +114,7 @@ public class ErrorTests
     [Fact]
     public void Every_operation_on_a_disposed_database_throws_object_disposed()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var db = RocksDb.Open(dir.Sub("db"), B.Small, ["cf"]);
         var cf = db.GetColumnFamily("cf");
         var snapshot = db.CreateSnapshot();
@@ -143,7 +144,7 @@ public class ErrorTests
     [Fact]
     public async Task Dispose_while_other_threads_read_never_crashes()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         for (var round = 0; round < 5; round++)
         {
             var db = RocksDb.Open(dir.Sub("db"), B.Small);

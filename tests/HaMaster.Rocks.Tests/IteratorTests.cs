@@ -1,8 +1,9 @@
+using HaMaster.Chaos.Core.Files;
 namespace HaMaster.Rocks.Tests;
 
 public class IteratorTests
 {
-    private static RocksDb Fill(TempDir dir, RocksDbOptions? options = null)
+    private static RocksDb Fill(TempDirectory dir, RocksDbOptions? options = null)
     {
         var db = RocksDb.Open(dir.Sub("db"), options ?? B.Small);
         foreach (var k in new[] { "a1", "a2", "a3", "b1", "b2", "c1" })
@@ -16,7 +17,7 @@ public class IteratorTests
     [Fact]
     public void Forward_reverse_and_seeks()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var db = Fill(dir);
         using var it = db.NewIterator();
         Assert.False(it.Valid);
@@ -43,7 +44,7 @@ public class IteratorTests
     [Fact]
     public void Bounds_limit_both_directions_and_stay_valid_after_the_caller_drops_its_arrays()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var db = Fill(dir);
         db.Flush();
         using var it = MakeBounded(db);
@@ -70,7 +71,7 @@ public class IteratorTests
     [Fact]
     public void Prefix_same_as_start_stops_at_the_prefix_end()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var db = Fill(dir, B.Small with { FixedPrefixLength = 1 });
         db.Flush();
         db.Put(B.U("b3"), B.U("memtable"));
@@ -86,7 +87,7 @@ public class IteratorTests
     [Fact]
     public void Iterator_over_a_column_family_sees_only_it()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var db = Fill(dir);
         var cf = db.GetColumnFamily("default");
         using var other = RocksDb.Open(dir.Sub("db2"), B.Small, ["x"]);
@@ -103,7 +104,7 @@ public class IteratorTests
     [Fact]
     public void Iterators_are_disposed_with_their_database()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var db = Fill(dir);
         var it = db.NewIterator();
         it.SeekToFirst();

@@ -1,3 +1,4 @@
+using HaMaster.Chaos.Core.Files;
 using HaMaster.Rocks.Native;
 
 namespace HaMaster.Rocks.Tests;
@@ -7,7 +8,7 @@ public class LeakTests
     [Fact]
     public void Open_close_iterate_snapshot_and_batch_loops_free_every_native_object()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var baseline = RocksHandle.LiveCount;
         for (var round = 0; round < 200; round++)
         {

@@ -1,3 +1,4 @@
+using HaMaster.Chaos.Core.Files;
 namespace HaMaster.Rocks.Tests;
 
 public class MaintenanceTests
@@ -5,7 +6,7 @@ public class MaintenanceTests
     [Fact]
     public void Flush_compaction_and_properties_report_what_happened()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var db = RocksDb.Open(dir.Sub("db"), B.Small with { BlockCacheBytes = 8 << 20 }, ["cf"]);
         var cf = db.GetColumnFamily("cf");
         for (var i = 0; i < 2000; i++)

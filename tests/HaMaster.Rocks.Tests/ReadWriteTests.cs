@@ -1,4 +1,5 @@
 using System.Buffers;
+using HaMaster.Chaos.Core.Files;
 
 namespace HaMaster.Rocks.Tests;
 
@@ -7,7 +8,7 @@ public class ReadWriteTests
     [Fact]
     public void Put_get_delete_round_trip_including_empty_values()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var db = RocksDb.Open(dir.Sub("db"), B.Small);
         db.Put(B.U("a"), B.U("1"));
         db.Put(B.U("empty"), ReadOnlySpan<byte>.Empty, sync: true);
@@ -22,7 +23,7 @@ public class ReadWriteTests
     [Fact]
     public void Pinned_reads_copy_once_into_caller_buffers()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var db = RocksDb.Open(dir.Sub("db"), B.Small);
         var big = new byte[10_000];
         new Random(7).NextBytes(big);
@@ -59,7 +60,7 @@ public class ReadWriteTests
     [Fact]
     public void Multi_get_returns_values_in_key_order_and_null_for_absent()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var db = RocksDb.Open(dir.Sub("db"), B.Small, ["cf"]);
         var cf = db.GetColumnFamily("cf");
         db.Put(B.U("a"), B.U("1"), cf);
@@ -73,7 +74,7 @@ public class ReadWriteTests
     [Fact]
     public void Delete_range_removes_exactly_the_half_open_range()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var db = RocksDb.Open(dir.Sub("db"), B.Small, ["cf"]);
         var cf = db.GetColumnFamily("cf");
         foreach (var k in new[] { "a", "b", "c", "d" })
@@ -94,7 +95,7 @@ public class ReadWriteTests
     [Fact]
     public async Task Concurrent_readers_and_writers_see_consistent_values()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var db = RocksDb.Open(dir.Sub("db"), B.Small);
         var tasks = Enumerable.Range(0, 4).Select(t => Task.Run(() =>
         {

@@ -1,3 +1,4 @@
+using HaMaster.Chaos.Core.Files;
 namespace HaMaster.Rocks.Tests;
 
 public class SnapshotTests
@@ -5,7 +6,7 @@ public class SnapshotTests
     [Fact]
     public void Snapshot_isolates_gets_and_iterators_from_later_writes()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var db = RocksDb.Open(dir.Sub("db"), B.Small, ["cf"]);
         var cf = db.GetColumnFamily("cf");
         db.Put(B.U("a"), B.U("1"), cf);
@@ -38,7 +39,7 @@ public class SnapshotTests
     [Fact]
     public void Iterator_outlives_its_snapshot_safely()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         using var db = RocksDb.Open(dir.Sub("db"), B.Small);
         db.Put(B.U("a"), B.U("1"));
         var snapshot = db.CreateSnapshot();

@@ -4,31 +4,6 @@ using System.Text;
 
 namespace HaMaster.Rocks.Tests;
 
-/// <summary>A unique directory under the temp path, deleted with everything in it on Dispose.</summary>
-internal sealed class TempDir : IDisposable
-{
-    public TempDir()
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "hamaster-rocks-test-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Path);
-    }
-
-    public string Path { get; }
-
-    public string Sub(string name) => System.IO.Path.Combine(Path, name);
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-        }
-    }
-}
-
 internal static class B
 {
     public static byte[] U(string s) => Encoding.UTF8.GetBytes(s);

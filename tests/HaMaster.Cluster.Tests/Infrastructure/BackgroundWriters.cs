@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using HaMaster.Chaos.Core.Processes;
 using HaMaster.Client;
 
 namespace HaMaster.Cluster.Tests.Infrastructure;

@@ -1,6 +1,7 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
+using System.Text;
+using HaMaster.Chaos.Core.Processes;
 using HaMaster.Client;
 using HaMaster.Grpc;
 using HaMaster.Protos.V1;

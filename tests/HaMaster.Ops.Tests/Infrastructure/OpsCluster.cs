@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using HaMaster.Chaos.Core.Processes;
 using HaMaster.Client;
 using HaMaster.Grpc;
 using HaMaster.Protos.V1;
@@ -164,7 +165,7 @@ public sealed class OpsCluster : IAsyncDisposable
     /// <summary>Waits (bounded) until one master calls itself leader and every master names it; returns its id.</summary>
     public async Task<ulong> WaitForLeaderAsync(Func<ulong, bool>? accept = null)
     {
-        var leader = await Poll.UntilAsync("a leader every master agrees on", async () =>
+        var leader = await Eventually.ValueAsync("a leader every master agrees on", async () =>
         {
             var answers = await Task.WhenAll(_masters.Where(m => m.IsRunning).Select(m => ClusterInfoAsync(m.Id)));
             var ids = answers.Select(a => a.LeaderId).Distinct().ToList();

@@ -11,6 +11,15 @@ public sealed class ForgetLeaderTests
     private static TestCluster NewCluster(int voters = 3, int learners = 0) =>
         new(voters, o => o with { PreVote = true, CheckQuorum = true, ElectionTicks = 10 }, learners);
 
+    /// <summary>Leader 1 is gone (isolated) and a failure detector tells both survivors, which forget it.</summary>
+    private static void LeaderDiesAndSurvivorsAreTold(TestCluster c)
+    {
+        c.Isolated.Add(1);
+        Assert.True(c[2].ForgetLeader(1));
+        Assert.True(c[3].ForgetLeader(1));
+        c.FlushAll();
+    }
+
     /// <summary>Ticks nodes 2 and 3 (node 1, the old leader, is gone) up to <paramref name="ticks"/> times or until <paramref name="done"/>.</summary>
     private static void TickSurvivors(TestCluster c, int ticks, Func<bool> done)
     {
@@ -34,10 +43,7 @@ public sealed class ForgetLeaderTests
         c[2].Tick();
         c[3].Tick();
         Assert.True(c[2].LeaderSilenceTicks >= 1);
-
-        Assert.True(c[2].ForgetLeader(1));
-        Assert.True(c[3].ForgetLeader(1));
-        c.FlushAll();
+        LeaderDiesAndSurvivorsAreTold(c);
         Assert.Equal(0UL, c[2].LeaderId);
         TickSurvivors(c, 3, () => c[2].Role == RaftRole.Leader || c[3].Role == RaftRole.Leader);
 
@@ -73,10 +79,7 @@ public sealed class ForgetLeaderTests
         c[1].Propose(TestCluster.Data("only on 1 and 3"));
         c.Stabilize();
         c.Drop = null;
-        c.Isolated.Add(1);
-        Assert.True(c[2].ForgetLeader(1));
-        Assert.True(c[3].ForgetLeader(1));
-        c.FlushAll();
+        LeaderDiesAndSurvivorsAreTold(c);
         TickSurvivors(c, 6, () => c[3].Role == RaftRole.Leader);
 
         Assert.Equal(RaftRole.Leader, c[3].Role);
