@@ -33,4 +33,8 @@ public static class Duration
 
     public static TimeSpan Parse(string text) =>
         TryParse(text, out var value) ? value : throw new FormatException($"'{text}' is not a duration (e.g. 500ms, 10s, 2m).");
+
+    /// <summary>Like <see cref="Parse(string)"/>, naming the command-line option in the error.</summary>
+    public static TimeSpan Parse(string text, string option) =>
+        TryParse(text, out var value) ? value : throw new FormatException($"{option}: '{text}' is not a duration (e.g. 500ms, 10s, 2m).");
 }

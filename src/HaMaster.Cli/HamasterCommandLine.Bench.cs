@@ -45,8 +45,8 @@ public sealed partial class HamasterCommandLine
                     Target = r.GetValue(target) == "etcd" ? BenchTarget.Etcd : BenchTarget.HaMaster,
                     Workload = parsedWorkload,
                     Concurrency = level,
-                    Duration = Duration.Parse(r.GetValue(duration) ?? "10s"),
-                    Warmup = Duration.Parse(r.GetValue(warmup) ?? "1s"),
+                    Duration = Duration.Parse(r.GetValue(duration) ?? "10s", "--duration"),
+                    Warmup = Duration.Parse(r.GetValue(warmup) ?? "1s", "--warmup"),
                     Operations = r.GetValue(ops),
                     Directories = r.GetValue(dirs),
                     Spread = r.GetValue(via) != "leader",
@@ -109,7 +109,7 @@ public sealed partial class HamasterCommandLine
                     Target = r.GetValue(target) == "etcd" ? BenchTarget.Etcd : BenchTarget.HaMaster,
                     Workload = BenchWorkload.Write,
                     Concurrency = r.GetValue(writers),
-                    Duration = Duration.Parse(r.GetValue(duration) ?? "60s"),
+                    Duration = Duration.Parse(r.GetValue(duration) ?? "60s", "--duration"),
                     Spread = true,
                     CallTimeout = client.CallTimeout,
                 }.Validate();
@@ -176,7 +176,7 @@ public sealed partial class HamasterCommandLine
                     Clients = r.GetValue(clients),
                     HeartbeatInterval = Duration.Parse(r.GetValue(heartbeat) ?? "1s"),
                     ClientInterval = Duration.Parse(r.GetValue(interval) ?? "10s"),
-                    Duration = Duration.Parse(r.GetValue(duration) ?? "120s"),
+                    Duration = Duration.Parse(r.GetValue(duration) ?? "120s", "--duration"),
                     CallTimeout = clientOptions.CallTimeout,
                 }.Validate();
             }

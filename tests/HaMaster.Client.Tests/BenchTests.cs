@@ -134,6 +134,21 @@ public sealed class BenchTests : IAsyncLifetime
         Assert.InRange(report.Seconds, 0.3, 30.0);
     }
 
+    [Theory]
+    [InlineData("soon")]
+    [InlineData("-2s")]
+    public async Task A_bad_warmup_is_a_usage_error_that_names_it(string warmup)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await HamasterCommandLine.RunAsync(["bench", "--masters", _cluster.Leader.Address, "-n", "5", "--warmup", warmup], output, error);
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.StartsWith("error: --warmup: ", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains($"'{warmup}' is not a duration", error.ToString(), StringComparison.Ordinal);
+        Assert.Empty(output.ToString());
+    }
+
     [Fact]
     public void Concurrency_lists_parse_and_bad_ones_are_usage_errors()
     {

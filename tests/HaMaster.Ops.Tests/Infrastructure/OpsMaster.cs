@@ -1,7 +1,6 @@
 using System.Globalization;
-using HaMaster.Chaos.Core.Processes;
-
 using HaMaster.Chaos.Core.Network;
+using HaMaster.Chaos.Core.Processes;
 
 namespace HaMaster.Ops.Tests.Infrastructure;
 
