@@ -42,6 +42,29 @@ public sealed class FollowerTests(SharedClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Concurrent_linearizable_reads_on_a_follower_share_ReadIndex_requests()
+    {
+        var (leader, followers) = await Cluster.RolesAsync();
+        var follower = followers[0];
+        await Expect.RetryUnavailableAsync(() => Cluster.RawClient(leader).CreateFileAsync("/batched-reads/file", recursive: true).AsTask());
+        var reader = Cluster.RawClient(follower);
+        _ = await Expect.RetryUnavailableAsync(() => reader.GetStatusAsync("/batched-reads/file", Consistency.Linearizable).AsTask());
+        var readsBefore = await Cluster.MetricAsync(follower, "hamaster_raft_linearizable_reads_total");
+        var requestsBefore = await Cluster.MetricAsync(follower, "hamaster_raft_read_index_requests_total");
+
+        // 400 reads at once: one ReadIndex is out at a time and every read that arrives meanwhile
+        // waits for the next, so a handful of leader round trips confirm all of them.
+        const int reads = 400;
+        var statuses = await Task.WhenAll(Enumerable.Range(0, reads).Select(_ => reader.GetStatusAsync("/batched-reads/file", Consistency.Linearizable).AsTask()));
+        Assert.All(statuses, s => Assert.Equal("/batched-reads/file", s.Path));
+
+        var confirmed = await Cluster.MetricAsync(follower, "hamaster_raft_linearizable_reads_total") - readsBefore;
+        var requests = await Cluster.MetricAsync(follower, "hamaster_raft_read_index_requests_total") - requestsBefore;
+        Assert.Equal(reads, confirmed);
+        Assert.InRange(requests, 1, reads / 10);
+    }
+
+    [Fact]
     public async Task Linearizable_reads_on_every_follower_see_the_latest_acknowledged_write()
     {
         var (leader, followers) = await Cluster.RolesAsync();

@@ -55,7 +55,9 @@ public sealed record FleetOptions
     }
 }
 
-/// <summary>Figures of one fleet-load process (the <c>--json</c> output). Latencies in ms.</summary>
+/// <summary>Figures of one fleet-load process (the <c>--json</c> output). Latencies in ms;
+/// <c>LoadGcPauseMs</c> is the time this load process itself was paused by its garbage collector
+/// during the measured phase (its share of the latencies is the generator's, not the masters').</summary>
 public sealed record FleetReport(
     int Workers,
     int Clients,
@@ -76,6 +78,7 @@ public sealed record FleetReport(
     double ConnectP99Ms,
     double RegisterSeconds,
     double ConnectSeconds,
+    double LoadGcPauseMs,
     string? FirstError);
 
 /// <summary>
@@ -145,23 +148,21 @@ public static class FleetLoad
 
             var started = Stopwatch.GetTimestamp();
             var stopAt = started + (long)(options.Duration.TotalSeconds * Stopwatch.Frequency);
-            var tasks = new List<Task>(options.Workers + options.Clients);
-            for (var i = 0; i < options.Workers; i++)
+            var gcPauseBefore = GC.GetTotalPauseDuration();
+            var heartbeat = new WorkerHeartbeatRequest[options.Workers];
+            for (var i = 0; i < heartbeat.Length; i++)
             {
-                var id = workerIds[i];
-                var phase = TimeSpan.FromTicks((long)(options.HeartbeatInterval.Ticks * (i / (double)Math.Max(1, options.Workers))));
-                tasks.Add(HeartbeatLoopAsync(client, id, phase, options, stats, stopAt, cancellationToken));
+                heartbeat[i] = new WorkerHeartbeatRequest { WorkerId = workerIds[i] };
+                heartbeat[i].Tiers.Add(new TierUsage { Tier = "MEM", CapacityBytes = 1UL << 34, UsedBytes = workerIds[i] });
             }
 
-            for (var i = 0; i < channels.Length; i++)
-            {
-                // Clients spread evenly over the period, so connections open at a steady pace.
-                var phase = TimeSpan.FromTicks((long)(options.ClientInterval.Ticks * (i / (double)Math.Max(1, channels.Length))));
-                tasks.Add(ClientLoopAsync(channels[i], phase, options, stats, stopAt, cancellationToken));
-            }
-
-            await Task.WhenAll(tasks).ConfigureAwait(false);
+            // Workers spread evenly over their period and clients over theirs, each schedule driven
+            // by one timer (see PeriodicSchedule); a slow answer delays only its own member.
+            await Task.WhenAll(
+                PeriodicSchedule.RunAsync(options.Workers, options.HeartbeatInterval, started, stopAt, i => HeartbeatAsync(client, heartbeat[i], stats, cancellationToken), cancellationToken),
+                PeriodicSchedule.RunAsync(channels.Length, options.ClientInterval, started, stopAt, i => GetStatusAsync(channels[i], request, options, stats, cancellationToken), cancellationToken)).ConfigureAwait(false);
             var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            var gcPause = GC.GetTotalPauseDuration() - gcPauseBefore;
             static double Ms(long ns) => Math.Round(ns / 1e6, 3);
             return new FleetReport(
                 options.Workers,
@@ -183,6 +184,7 @@ public static class FleetLoad
                 Ms(stats.Connect.ValueAtQuantile(0.99)),
                 Math.Round(registerSeconds, 3),
                 Math.Round(connectSeconds, 3),
+                Math.Round(gcPause.TotalMilliseconds, 1),
                 stats.FirstError);
         }
         finally
@@ -194,50 +196,34 @@ public static class FleetLoad
         }
     }
 
-    private static async Task HeartbeatLoopAsync(HaMasterClient client, ulong workerId, TimeSpan phase, FleetOptions options, FleetStats stats, long stopAt, CancellationToken cancellationToken)
+    private static async Task HeartbeatAsync(HaMasterClient client, WorkerHeartbeatRequest request, FleetStats stats, CancellationToken cancellationToken)
     {
-        await Task.Delay(phase, cancellationToken).ConfigureAwait(false);
-        var request = new WorkerHeartbeatRequest { WorkerId = workerId };
-        request.Tiers.Add(new TierUsage { Tier = "MEM", CapacityBytes = 1UL << 34, UsedBytes = workerId });
-        using var timer = new PeriodicTimer(options.HeartbeatInterval);
-        do
+        var begin = Stopwatch.GetTimestamp();
+        try
         {
-            var begin = Stopwatch.GetTimestamp();
-            try
-            {
-                _ = await client.WorkerHeartbeatAsync(request, cancellationToken).ConfigureAwait(false);
-                stats.Heartbeat.Record((long)Stopwatch.GetElapsedTime(begin).TotalNanoseconds);
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                Interlocked.Increment(ref stats.HeartbeatErrors);
-                Interlocked.CompareExchange(ref stats.FirstError, "heartbeat: " + ex.Message, null);
-            }
+            _ = await client.WorkerHeartbeatAsync(request, cancellationToken).ConfigureAwait(false);
+            stats.Heartbeat.Record((long)Stopwatch.GetElapsedTime(begin).TotalNanoseconds);
         }
-        while (Stopwatch.GetTimestamp() < stopAt && await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            Interlocked.Increment(ref stats.HeartbeatErrors);
+            Interlocked.CompareExchange(ref stats.FirstError, "heartbeat: " + ex.Message, null);
+        }
     }
 
-    private static async Task ClientLoopAsync(GrpcChannel channel, TimeSpan phase, FleetOptions options, FleetStats stats, long stopAt, CancellationToken cancellationToken)
+    private static async Task GetStatusAsync(GrpcChannel channel, GetStatusRequest request, FleetOptions options, FleetStats stats, CancellationToken cancellationToken)
     {
-        await Task.Delay(phase, cancellationToken).ConfigureAwait(false);
-        var request = new GetStatusRequest { Path = options.StatusPath, Consistency = Consistency.Linearizable };
-        var callOptions = new CallOptions { Timeout = options.CallTimeout, CancellationToken = cancellationToken };
-        using var timer = new PeriodicTimer(options.ClientInterval);
-        do
+        var begin = Stopwatch.GetTimestamp();
+        try
         {
-            var begin = Stopwatch.GetTimestamp();
-            try
-            {
-                _ = await channel.UnaryAsync(GetStatusMethod, request, GetStatusResponse.Parser, callOptions).ConfigureAwait(false);
-                stats.Status.Record((long)Stopwatch.GetElapsedTime(begin).TotalNanoseconds);
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                Interlocked.Increment(ref stats.StatusErrors);
-                Interlocked.CompareExchange(ref stats.FirstError, "status: " + ex.Message, null);
-            }
+            _ = await channel.UnaryAsync(GetStatusMethod, request, GetStatusResponse.Parser, new CallOptions { Timeout = options.CallTimeout, CancellationToken = cancellationToken }).ConfigureAwait(false);
+            stats.Status.Record((long)Stopwatch.GetElapsedTime(begin).TotalNanoseconds);
         }
-        while (Stopwatch.GetTimestamp() < stopAt && await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            Interlocked.Increment(ref stats.StatusErrors);
+            Interlocked.CompareExchange(ref stats.FirstError, "status: " + ex.Message, null);
+        }
     }
 
     private sealed class FleetStats

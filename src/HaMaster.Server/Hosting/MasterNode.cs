@@ -188,6 +188,8 @@ internal sealed class MasterNode : IAsyncDisposable
         Metrics.ObserveGauge("hamaster_raft_applied_index", () => Host.Observed.AppliedIndex, description: "Highest log index applied to the state machine.");
         Metrics.ObserveGauge("hamaster_raft_last_log_index", () => Host.Observed.LastLogIndex, description: "Last index in this master's log.");
         Metrics.ObserveGauge("hamaster_raft_snapshot_index", () => Host.Observed.SnapshotIndex, description: "Index of the newest snapshot.");
+        Metrics.ObserveCounter("hamaster_raft_linearizable_reads", () => Host.LinearizableReads, "Linearizable reads this master had confirmed by the leader (ReadIndex answered).");
+        Metrics.ObserveCounter("hamaster_raft_read_index_requests", () => Host.ReadIndexRequests, "ReadIndex requests this master issued (one confirms a whole batch of linearizable reads).");
         Metrics.ObserveGauge("hamaster_raft_is_leader", () => Host.Observed.IsLeader ? 1 : 0, description: "1 if this master is the leader.");
         Metrics.ObserveGauge("hamaster_snapshot_size", () => Host.Snapshots.Latest?.TotalBytes ?? 0, "By", "Size of the newest snapshot.");
         Metrics.ObserveGauge("hamaster_inodes", () => Machine.Counts.Inodes, description: "Inodes in the namespace.");

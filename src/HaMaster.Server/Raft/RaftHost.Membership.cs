@@ -6,7 +6,6 @@ namespace HaMaster.Server.Raft;
 internal sealed partial class RaftHost
 {
     private readonly List<(ulong Target, TaskCompletionSource Completion, long Deadline)> _transfers = [];
-    private readonly Dictionary<ulong, long> _readIssuedAtTick = [];
     private long _ticks;
 
     /// <summary>
@@ -119,38 +118,6 @@ internal sealed partial class RaftHost
             }
         }
 
-        // A read whose confirmation has not come back within an election timeout (its request or
-        // the answer was dropped by an overloaded peer link, or the leader is gone) is asked for
-        // again under a new context while a leader is known; after ReadAttempts tries it fails
-        // instead of hanging until the client's deadline.
-        if (_readBatches.Count > 0)
-        {
-            foreach (var ctx in _readBatches.Keys)
-            {
-                if (!_readIssuedAtTick.ContainsKey(ctx)) _readIssuedAtTick[ctx] = _ticks;
-            }
-
-            List<ulong>? expired = null;
-            List<(List<TaskCompletionSource<ulong>> Batch, int Attempt)>? retries = null;
-            foreach (var (ctx, at) in _readIssuedAtTick)
-            {
-                if (!_readBatches.ContainsKey(ctx)) (expired ??= []).Add(ctx);
-                else if (_ticks - at > _options.ElectionTicks)
-                {
-                    (expired ??= []).Add(ctx);
-                    _readBatches.Remove(ctx, out var batch);
-                    _readAttempt.Remove(ctx, out var attempt);
-                    if (attempt + 1 < ReadAttempts && _observed.LeaderId != 0) (retries ??= []).Add((batch!, attempt + 1));
-                    else foreach (var r in batch!) r.TrySetException(new NotLeaderException(_observed.LeaderId, "the read could not be confirmed by a quorum in time; retry"));
-                }
-            }
-
-            if (expired is not null) foreach (var ctx in expired) _readIssuedAtTick.Remove(ctx);
-            if (retries is not null) foreach (var (batch, attempt) in retries) IssueReadIndex(batch, attempt);
-        }
-        else if (_readIssuedAtTick.Count > 0)
-        {
-            _readIssuedAtTick.Clear();
-        }
+        OnReadTick();
     }
 }

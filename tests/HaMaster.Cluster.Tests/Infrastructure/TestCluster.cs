@@ -151,6 +151,21 @@ public sealed class TestCluster : IAsyncDisposable
     /// Waits until exactly one running master calls itself leader and every running member of
     /// its configuration names it as leader; returns its id. Bounded by <see cref="ClusterSettings.WaitTimeout"/>.
     /// </summary>
+    /// <summary>The value of an unlabelled sample on master <paramref name="id"/>'s <c>/metrics</c> page.</summary>
+    public async Task<double> MetricAsync(ulong id, string name)
+    {
+        var text = await _http.GetStringAsync(new Uri($"http://{Master(id).WebAddress}/metrics"));
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.StartsWith(name + " ", StringComparison.Ordinal))
+            {
+                return double.Parse(line.AsSpan(name.Length + 1), System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        throw new InvalidOperationException($"master {id} has no metric '{name}'");
+    }
+
     public async Task<ulong> WaitForLeaderAsync(Func<ulong, bool>? accept = null, TimeSpan? timeout = null)
     {
         var leader = await Eventually.ValueAsync("a leader every running member agrees on", async () =>
