@@ -17,7 +17,7 @@ namespace HaMaster.Server.Workers;
 /// </summary>
 internal sealed class WorkerLivenessTracker : IDisposable
 {
-    private readonly ConcurrentDictionary<ulong, WorkerBeat> _beats = new();
+    private readonly WorkerBeats _beats = new();
     private readonly MetadataStateMachine _machine;
     private readonly JournalProposer _proposer;
     private readonly RaftHost _host;
@@ -26,8 +26,6 @@ internal sealed class WorkerLivenessTracker : IDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private long _leaderSinceTicks = long.MaxValue;
-
-    private readonly record struct WorkerBeat(long MonotonicTicks, long WallClockMs, IReadOnlyList<TierUsage> Tiers);
 
     public WorkerLivenessTracker(MetadataStateMachine machine, JournalProposer proposer, RaftHost host, TimeSpan timeout, TimeSpan grace, ILogger logger)
     {
@@ -42,15 +40,15 @@ internal sealed class WorkerLivenessTracker : IDisposable
 
     public void Start() => _ = Task.Run(ScanLoopAsync);
 
-    /// <summary>Records a heartbeat (leader only; called by the BlockMaster service).</summary>
-    public void Heartbeat(ulong workerId, IReadOnlyList<TierUsage>? tiers = null) =>
-        _beats[workerId] = new WorkerBeat(Stopwatch.GetTimestamp(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), tiers ?? []);
+    /// <summary>Records a heartbeat (leader only; called by the BlockMaster service). Null
+    /// <paramref name="tiers"/> (a block commit, which also proves liveness) keeps the last usage.</summary>
+    public void Heartbeat(ulong workerId, IReadOnlyList<TierUsage>? tiers = null) => _beats.Record(workerId, tiers);
 
     /// <summary>Wall-clock time of the last heartbeat this master saw, or 0.</summary>
-    public long LastHeartbeatMs(ulong workerId) => _beats.TryGetValue(workerId, out var b) ? b.WallClockMs : 0;
+    public long LastHeartbeatMs(ulong workerId) => _beats.LastWallClockMs(workerId);
 
-    /// <summary>Latest tier usage reported by heartbeat, if any.</summary>
-    public IReadOnlyList<TierUsage>? LastTiers(ulong workerId) => _beats.TryGetValue(workerId, out var b) && b.Tiers.Count > 0 ? b.Tiers : null;
+    /// <summary>Latest tier usage reported by heartbeat, if any (shared: do not modify).</summary>
+    public IReadOnlyList<TierUsage>? LastTiers(ulong workerId) => _beats.LastTiers(workerId);
 
     public int LiveCount => _machine.ListWorkers().Count(w => w.State == WorkerState.Live);
 
@@ -100,7 +98,7 @@ internal sealed class WorkerLivenessTracker : IDisposable
         foreach (var worker in _machine.ListWorkers())
         {
             if (worker.State != WorkerState.Live) continue;
-            var last = _beats.TryGetValue(worker.Id, out var beat) ? Math.Max(beat.MonotonicTicks, leaderSince) : leaderSince;
+            var last = _beats.LastMonotonicTicks(worker.Id) is { } beat ? Math.Max(beat, leaderSince) : leaderSince;
             var silent = Stopwatch.GetElapsedTime(last, now);
             if (silent <= _timeout) continue;
             LogMessages.WorkerLost(_logger, worker.Id, worker.Address, (long)silent.TotalMilliseconds);
@@ -110,7 +108,7 @@ internal sealed class WorkerLivenessTracker : IDisposable
                 null,
                 e => e.MarkWorkerLost = new MarkWorkerLostCommand { WorkerId = worker.Id },
                 cts.Token).ConfigureAwait(false);
-            _beats.TryRemove(worker.Id, out _);
+            _beats.Remove(worker.Id);
         }
     }
 
