@@ -34,9 +34,7 @@ internal sealed partial class RaftHost : IDisposable
     private readonly IStateMachineHost _stateMachine;
     private readonly ClusterStateFile _clusterStateFile;
     private readonly ConcurrentQueue<Action> _inbox = new();
-    // Not a SemaphoreSlim: its Wait spins (sched_yield) before blocking, and the loop wakes for
-    // every batch of posts; on a busy 2-core machine that spinning cost more than the wake-up.
-    private readonly ManualResetEventSlim _wake = new(initialState: false, spinCount: 0);
+    private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<AppliedResult> _appliedResults = [];
     private readonly Dictionary<ulong, PendingProposal> _pending = [];
@@ -188,7 +186,7 @@ internal sealed partial class RaftHost : IDisposable
         _inbox.Enqueue(work);
 
         // Wake the loop only on the 0 -> 1 transition: a flood of posts costs one wake-up, not one each.
-        if (Interlocked.Exchange(ref _signaled, 1) == 0) _wake.Set();
+        if (Interlocked.Exchange(ref _signaled, 1) == 0) _wake.Release();
     }
 
     private int _signaled;
@@ -247,11 +245,9 @@ internal sealed partial class RaftHost : IDisposable
             {
                 var now = _clock.ElapsedTicks;
                 var waitMs = (int)Math.Max(0, (nextTick - now) * 1000 / Stopwatch.Frequency);
-                if (_inbox.IsEmpty) _wake.Wait(waitMs);
+                if (_inbox.IsEmpty) _wake.Wait(waitMs, _stopping.Token);
 
-                // Reset the event, then the flag, then drain: a post that lands after the flag is
-                // cleared sets the event again (and its work is drained now or on the next pass).
-                _wake.Reset();
+                // Reset before draining: a post that lands after the drain sees 0 and wakes us again.
                 Interlocked.Exchange(ref _signaled, 0);
 
                 // Bounded drain so ticks and Ready processing are never starved by a flood of posts.
@@ -460,7 +456,7 @@ internal sealed partial class RaftHost : IDisposable
     public void Dispose()
     {
         _stopping.Cancel();
-        _wake.Set();
+        _wake.Release();
         _thread?.Join(TimeSpan.FromSeconds(10));
         _wake.Dispose();
         _stopping.Dispose();
