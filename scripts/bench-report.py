@@ -253,21 +253,24 @@ if procs:
     md.append(f"## Workers and clients ({workers:,} workers heartbeating every 1 s + {clients:,} clients, one HTTP/2 connection each, GetStatus every 10 s)")
     md.append("")
     md.append(f"Three load processes (the machine caps open files at 20,000 per process), each with {procs[0]['clients']:,} client connections spread over the three masters; "
-              f"the first also runs the workers. Load average at the end: `{read_text('workers-load.txt')}`.")
+              f"the workers are split evenly over them. \"own GC pause\" is the time the load process itself was stopped by its garbage collector during the measured phase "
+              f"(requests in flight then look slower than the masters made them). Load average at the end: `{read_text('workers-load.txt')}`.")
     md.append("")
-    md.append("| process | workers | clients connected | heartbeats | hb errors | hb p50 | hb p99 | GetStatus calls | errors | p50 | p99 | p99.9 | max | connect errors | first error |")
-    md.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    md.append("| process | workers | clients connected | heartbeats | hb errors | hb p50 | hb p99 | GetStatus calls | errors | p50 | p99 | p99.9 | max | connect errors | own GC pause (s) | first error |")
+    md.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for i, p in enumerate(procs, 1):
         md.append(f"| {i} | {p['workers']} | {p['connectedClients']:,} / {p['clients']:,} | {f(p['heartbeats'])} | {f(p['heartbeatErrors'])} | {f(p['heartbeatP50Ms'], 2)} | {f(p['heartbeatP99Ms'], 2)} | "
-                  f"{f(p['statusCalls'])} | {f(p['statusErrors'])} | {f(p['statusP50Ms'], 2)} | {f(p['statusP99Ms'], 2)} | {f(p['statusP999Ms'], 2)} | {f(p['statusMaxMs'], 1)} | {f(p['connectErrors'])} | {(p.get('firstError') or '')[:80]} |")
+                  f"{f(p['statusCalls'])} | {f(p['statusErrors'])} | {f(p['statusP50Ms'], 2)} | {f(p['statusP99Ms'], 2)} | {f(p['statusP999Ms'], 2)} | {f(p['statusMaxMs'], 1)} | {f(p['connectErrors'])} | {f(p['loadGcPauseMs'] / 1000, 1) if p.get('loadGcPauseMs') is not None else '-'} | {(p.get('firstError') or '')[:80]} |")
     md.append("")
-    md.append("| master | CPU seconds | CPU (% of one core) | peak RSS (MiB) | peak open fds |")
-    md.append("|---:|---:|---:|---:|---:|")
+    md.append("| master | CPU seconds | CPU (% of one core) | peak RSS (MiB) | peak open fds | GC pause (s, process life) | GCs | linearizable reads per ReadIndex |")
+    md.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for m in masters:
         ss = [s for s in wsamples if s["master"] == m["master"]]
         peak = max((s["rssBytes"] or 0 for s in ss), default=None)
         fds = max((s["openFds"] for s in ss), default=None)
-        md.append(f"| {m['master']} | {f(m['cpuSeconds'])} | {f(m['cpuPercentOfOneCore'])} | {f(mib(peak))} | {f(fds)} |")
+        per_read_index = (m["linearizableReads"] / m["readIndexRequests"]) if m.get("readIndexRequests") else None
+        md.append(f"| {m['master']} | {f(m['cpuSeconds'])} | {f(m['cpuPercentOfOneCore'])} | {f(mib(peak))} | {f(fds)} | "
+                  f"{f(m.get('gcPauseSeconds'), 1)} | {f(m.get('gcCollections'))} | {f(per_read_index, 1)} |")
     md.append("")
     loadgen = load_lines("workers-loadgen.jsonl")
     if loadgen:

@@ -326,8 +326,13 @@ if has workers; then
   : >"$results/workers-masters.jsonl"; : >"$results/workers-loadgen.jsonl"
   for i in 1 2 3; do
     c1=$(cpu_ticks "${PID[hm$i]}")
+    # Whole-process totals (start-up and connection set-up included): GC pause and collections,
+    # and how many ReadIndex requests confirmed how many linearizable reads.
     jq -nc --argjson m "$i" --argjson ticks "$((c1 - c0[$i]))" --argjson hz "$hz" --argjson ns "$((f1 - f0))" \
-      '{master:$m, cpuSeconds:($ticks/$hz), cpuPercentOfOneCore:(($ticks/$hz) / ($ns/1e9) * 100 | . * 10 | round / 10)}' >>"$results/workers-masters.jsonl"
+      --arg gcPause "$(hm_metric "$i" hamaster_process_gc_pause_seconds_total)" --arg gcs "$(hm_metric "$i" 'hamaster_process_gc_collections_total{generation="0"}')" \
+      --arg reads "$(hm_metric "$i" hamaster_raft_linearizable_reads_total)" --arg readIndex "$(hm_metric "$i" hamaster_raft_read_index_requests_total)" \
+      '{master:$m, cpuSeconds:($ticks/$hz), cpuPercentOfOneCore:(($ticks/$hz) / ($ns/1e9) * 100 | . * 10 | round / 10),
+        gcPauseSeconds:($gcPause|tonumber? // null), gcCollections:($gcs|tonumber? // null), linearizableReads:($reads|tonumber? // null), readIndexRequests:($readIndex|tonumber? // null)}' >>"$results/workers-masters.jsonl"
   done
   for p in 1 2 3; do
     jq -nc --argjson p "$p" --argjson ticks "${fleet_cpu[$p]:-0}" --argjson hz "$hz" '{process:$p, cpuSeconds:($ticks/$hz)}' >>"$results/workers-loadgen.jsonl"
