@@ -15,7 +15,7 @@ namespace HaMaster.Cli.Bench;
 public static class PeriodicSchedule
 {
     /// <summary>How often the one timer looks for due members.</summary>
-    public static readonly TimeSpan Resolution = TimeSpan.FromMilliseconds(2);
+    private static readonly TimeSpan Resolution = TimeSpan.FromMilliseconds(2);
 
     public static async Task RunAsync(int count, TimeSpan period, long startTimestamp, long stopAt, Func<int, Task> call, CancellationToken cancellationToken)
     {

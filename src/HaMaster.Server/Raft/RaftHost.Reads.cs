@@ -18,7 +18,8 @@ internal sealed partial class RaftHost
     /// <summary>ReadIndex requests issued so far (each confirms a batch of reads). Thread-safe.</summary>
     public long ReadIndexRequests => Interlocked.Read(ref _readIndexRequests);
 
-    /// <summary>Linearizable read barriers completed so far. Thread-safe.</summary>
+    /// <summary>Linearizable reads confirmed by the leader so far (their ReadIndex answered; they
+    /// still wait for the apply). Thread-safe.</summary>
     public long LinearizableReads => Interlocked.Read(ref _linearizableReads);
 
     /// <summary>Election timeouts a read may wait for its confirmation while a leader is known
@@ -61,8 +62,8 @@ internal sealed partial class RaftHost
     /// Sends one ReadIndex for every queued read. One at a time, as etcd's read loop does: reads
     /// that arrive while a ReadIndex is out wait for the next one, so a stream of reads costs one
     /// heartbeat round per round trip instead of one per read (the leader's and the followers'
-    /// CPU, and the peer links, were the limit with 30,000 clients). A ReadIndex unanswered for a
-    /// tick no longer holds the queue (its request or answer may have been lost; it is re-issued
+    /// CPU, and the peer links, were the limit with 30,000 clients). A ReadIndex unanswered for two
+    /// ticks no longer holds the queue (its request or answer may have been lost; it is re-issued
     /// on its own after an election timeout). Runs on the loop; also called every tick.
     /// </summary>
     private void IssueQueuedReads()
