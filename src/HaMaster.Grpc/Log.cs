@@ -19,4 +19,16 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Debug, Message = "Could not send the status of {Method}: the stream is gone")]
     public static partial void StatusNotSent(ILogger logger, string method, Exception exception);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Debug, Message = "HTTP/2 connection {ConnectionId} ended with {Code}: {Detail}")]
+    public static partial void ProtocolError(ILogger logger, string connectionId, Http2.Http2ErrorCode code, string detail);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Debug, Message = "Connection {ConnectionId} did not start with the HTTP/2 preface; closed")]
+    public static partial void BadPreface(ILogger logger, string connectionId);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Error, Message = "Request handler failed on connection {ConnectionId} stream {StreamId}")]
+    public static partial void ApplicationError(ILogger logger, string connectionId, int streamId, Exception exception);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Debug, Message = "Malformed request on connection {ConnectionId} stream {StreamId}: {Reason}; stream reset")]
+    public static partial void MalformedRequest(ILogger logger, string connectionId, int streamId, string reason);
 }

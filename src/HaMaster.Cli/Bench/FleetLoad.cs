@@ -6,6 +6,16 @@ using HaMaster.Protos.V1;
 
 namespace HaMaster.Cli.Bench;
 
+/// <summary>How the simulated clients talk to the masters.</summary>
+public enum FleetClientTransport
+{
+    /// <summary>One <see cref="GrpcUnaryConnection"/> each: a bare HTTP/2 connection with no pool, timer or idle buffers (default), so 10,000 clients in one process do not make its own GC pauses part of the figures.</summary>
+    Lean,
+
+    /// <summary>One <see cref="GrpcChannel"/> (SocketsHttpHandler) each, as an application would.</summary>
+    Channel,
+}
+
 /// <summary>Settings of one fleet-load process (<c>hamaster bench fleet</c>). Immutable; validate before use.</summary>
 public sealed record FleetOptions
 {
@@ -32,6 +42,9 @@ public sealed record FleetOptions
 
     /// <summary>Deadline of one request. Default 10 s.</summary>
     public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Client connection kind (default <see cref="FleetClientTransport.Lean"/>).</summary>
+    public FleetClientTransport ClientTransport { get; init; } = FleetClientTransport.Lean;
 
     /// <summary>Path every client reads (created by the process if missing).</summary>
     public string StatusPath { get; init; } = "/bench/fleet/probe";
@@ -117,25 +130,19 @@ public static class FleetLoad
         }).ConfigureAwait(false);
         var registerSeconds = Stopwatch.GetElapsedTime(registerStarted).TotalSeconds;
 
-        var channels = new GrpcChannel[options.Clients];
-        var channelOptions = new GrpcChannelOptions { EnableMultipleHttp2Connections = false, ConnectTimeout = options.CallTimeout, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(10) };
-        for (var i = 0; i < channels.Length; i++)
-        {
-            channels[i] = new GrpcChannel(MasterEndpoint.ToUri(options.Endpoints[i % options.Endpoints.Count]), channelOptions);
-        }
-
+        var clients = FleetClients.Open(options);
         try
         {
             // Connection set-up before the measured phase, at a bounded pace (64 at a time): each
             // client opens its own HTTP/2 connection with a first GetStatus (the connect figures).
             var connectStarted = Stopwatch.GetTimestamp();
             var request = new GetStatusRequest { Path = options.StatusPath, Consistency = Consistency.Linearizable };
-            await Parallel.ForAsync(0, channels.Length, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken }, async (i, ct) =>
+            await Parallel.ForAsync(0, options.Clients, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken }, async (i, ct) =>
             {
                 var begin = Stopwatch.GetTimestamp();
                 try
                 {
-                    _ = await channels[i].UnaryAsync(GetStatusMethod, request, GetStatusResponse.Parser, new CallOptions { Timeout = options.CallTimeout, CancellationToken = ct }).ConfigureAwait(false);
+                    await clients.GetStatusAsync(i, request, options.CallTimeout, ct).ConfigureAwait(false);
                     stats.Connect.Record((long)Stopwatch.GetElapsedTime(begin).TotalNanoseconds);
                 }
                 catch (Exception ex) when (!ct.IsCancellationRequested)
@@ -160,7 +167,7 @@ public static class FleetLoad
             // by one timer (see PeriodicSchedule); a slow answer delays only its own member.
             await Task.WhenAll(
                 PeriodicSchedule.RunAsync(options.Workers, options.HeartbeatInterval, started, stopAt, i => HeartbeatAsync(client, heartbeat[i], stats, cancellationToken), cancellationToken),
-                PeriodicSchedule.RunAsync(channels.Length, options.ClientInterval, started, stopAt, i => GetStatusAsync(channels[i], request, options, stats, cancellationToken), cancellationToken)).ConfigureAwait(false);
+                PeriodicSchedule.RunAsync(options.Clients, options.ClientInterval, started, stopAt, i => GetStatusAsync(clients, i, request, options, stats, cancellationToken), cancellationToken)).ConfigureAwait(false);
             var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             var gcPause = GC.GetTotalPauseDuration() - gcPauseBefore;
             static double Ms(long ns) => Math.Round(ns / 1e6, 3);
@@ -189,10 +196,7 @@ public static class FleetLoad
         }
         finally
         {
-            foreach (var channel in channels)
-            {
-                channel.Dispose();
-            }
+            clients.Dispose();
         }
     }
 
@@ -211,18 +215,68 @@ public static class FleetLoad
         }
     }
 
-    private static async Task GetStatusAsync(GrpcChannel channel, GetStatusRequest request, FleetOptions options, FleetStats stats, CancellationToken cancellationToken)
+    private static async Task GetStatusAsync(FleetClients clients, int i, GetStatusRequest request, FleetOptions options, FleetStats stats, CancellationToken cancellationToken)
     {
         var begin = Stopwatch.GetTimestamp();
         try
         {
-            _ = await channel.UnaryAsync(GetStatusMethod, request, GetStatusResponse.Parser, new CallOptions { Timeout = options.CallTimeout, CancellationToken = cancellationToken }).ConfigureAwait(false);
+            await clients.GetStatusAsync(i, request, options.CallTimeout, cancellationToken).ConfigureAwait(false);
             stats.Status.Record((long)Stopwatch.GetElapsedTime(begin).TotalNanoseconds);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             Interlocked.Increment(ref stats.StatusErrors);
             Interlocked.CompareExchange(ref stats.FirstError, "status: " + ex.Message, null);
+        }
+    }
+
+    /// <summary>The simulated clients' connections, one per client, of the configured kind.</summary>
+    private sealed class FleetClients : IDisposable
+    {
+        private readonly GrpcChannel[]? _channels;
+        private readonly GrpcUnaryConnection[]? _lean;
+
+        private FleetClients(GrpcChannel[]? channels, GrpcUnaryConnection[]? lean)
+        {
+            _channels = channels;
+            _lean = lean;
+        }
+
+        public static FleetClients Open(FleetOptions options)
+        {
+            var uris = options.Endpoints.Select(MasterEndpoint.ToUri).ToArray();
+            if (options.ClientTransport == FleetClientTransport.Lean)
+            {
+                if (uris.Any(u => u.Scheme != Uri.UriSchemeHttp))
+                {
+                    throw new ArgumentException("Lean fleet clients speak cleartext HTTP/2 only; use --client-transport channel with TLS.");
+                }
+
+                return new FleetClients(null, Enumerable.Range(0, options.Clients).Select(i => new GrpcUnaryConnection(uris[i % uris.Length].Host, uris[i % uris.Length].Port)).ToArray());
+            }
+
+            var channelOptions = new GrpcChannelOptions { EnableMultipleHttp2Connections = false, ConnectTimeout = options.CallTimeout, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(10) };
+            return new FleetClients(Enumerable.Range(0, options.Clients).Select(i => new GrpcChannel(uris[i % uris.Length], channelOptions)).ToArray(), null);
+        }
+
+        public async ValueTask GetStatusAsync(int i, GetStatusRequest request, TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            if (_lean is { } lean)
+            {
+                _ = await lean[i].UnaryAsync(GetStatusMethod, request, GetStatusResponse.Parser, timeout, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                _ = await _channels![i].UnaryAsync(GetStatusMethod, request, GetStatusResponse.Parser, new CallOptions { Timeout = timeout, CancellationToken = cancellationToken }).ConfigureAwait(false);
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var c in (IEnumerable<IDisposable>?)_lean ?? _channels!)
+            {
+                c.Dispose();
+            }
         }
     }
 

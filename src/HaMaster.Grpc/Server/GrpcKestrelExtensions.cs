@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -35,7 +36,14 @@ public static class GrpcKestrelExtensions
     /// back with <see cref="GrpcServerHost.Port"/> or IServerAddressesFeature). Without a certificate
     /// the endpoint speaks cleartext HTTP/2 with prior knowledge (h2c); with one, HTTP/2 over TLS (ALPN h2).
     /// </summary>
-    public static KestrelServerOptions ListenGrpc(this KestrelServerOptions options, IPAddress address, int port, string? certificatePath = null, string? certificatePassword = null)
+    public static KestrelServerOptions ListenGrpc(this KestrelServerOptions options, IPAddress address, int port, string? certificatePath = null, string? certificatePassword = null) =>
+        ListenGrpc(options, address, port, certificatePath, certificatePassword, connectionHandler: null);
+
+    /// <summary>
+    /// As above; with <paramref name="connectionHandler"/>, Kestrel only accepts connections (and
+    /// terminates TLS) and the handler speaks the protocol on them.
+    /// </summary>
+    internal static KestrelServerOptions ListenGrpc(this KestrelServerOptions options, IPAddress address, int port, string? certificatePath, string? certificatePassword, Func<ConnectionContext, Task>? connectionHandler)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(address);
@@ -47,6 +55,11 @@ public static class GrpcKestrelExtensions
             if (!string.IsNullOrEmpty(certificatePath))
             {
                 listen.UseHttps(certificatePath, certificatePassword);
+            }
+
+            if (connectionHandler is not null)
+            {
+                listen.Run(connectionHandler);
             }
         });
         return options;

@@ -98,12 +98,24 @@ internal sealed partial class GrpcServerCall
             return Task.CompletedTask;
         }
 
-        var service = http.Request.RouteValues["service"] as string ?? string.Empty;
+        var service = http.Request.RouteValues["service"] as string ?? ServiceOf(http.Request.Path.Value);
         var detail = knownServices.Contains(service)
             ? $"Method is unimplemented: {http.Request.Path}"
             : $"Service is unimplemented: {service}";
         WriteTrailersOnly(http, new GrpcStatus(StatusCode.Unimplemented, detail), null, null);
         return Task.CompletedTask;
+    }
+
+    /// <summary>"a.B" of "/a.B/Method" (the native server has no route values).</summary>
+    private static string ServiceOf(string? path)
+    {
+        if (string.IsNullOrEmpty(path) || path[0] != '/')
+        {
+            return string.Empty;
+        }
+
+        var end = path.IndexOf('/', 1);
+        return end < 0 ? path[1..] : path[1..end];
     }
 
     private async ValueTask FailAsync(Exception ex, ILogger logger)

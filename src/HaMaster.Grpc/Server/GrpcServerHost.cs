@@ -26,6 +26,12 @@ public sealed record GrpcServerHostOptions
 
     public GrpcServerOptions Server { get; init; } = new();
 
+    /// <summary>
+    /// Which HTTP/2 implementation serves the port: <see cref="GrpcHttp2Server.Native"/> (default,
+    /// HaMaster's own, built for many mostly-idle connections) or <see cref="GrpcHttp2Server.Kestrel"/>.
+    /// </summary>
+    public GrpcHttp2Server Http2Server { get; init; } = GrpcHttp2Server.Native;
+
     /// <summary>Logging setup; by default no providers (silent).</summary>
     public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
 
@@ -77,14 +83,31 @@ public sealed class GrpcServerHost : IAsyncDisposable
             builder.WebHost.UseKestrelHttpsConfiguration();
         }
 
+        var native = validated.Http2Server == GrpcHttp2Server.Native;
+        Http2.Http2ConnectionHandler? handler = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.ConfigureGrpcLimits(validated.MaxStreamsPerConnection);
-            kestrel.ListenGrpc(validated.Address, validated.Port, validated.CertificatePath, validated.CertificatePassword);
+            if (native)
+            {
+                var logger = kestrel.ApplicationServices.GetService<ILoggerFactory>()?.CreateLogger("HaMaster.Grpc") ?? (ILogger)Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+                handler = new Http2.Http2ConnectionHandler(
+                    GrpcNativeDispatch.Create(registry, validated.Server, logger),
+                    new Http2.Http2ServerLimits { MaxConcurrentStreams = validated.MaxStreamsPerConnection },
+                    logger);
+                kestrel.ListenGrpc(validated.Address, validated.Port, validated.CertificatePath, validated.CertificatePassword, handler.OnConnectedAsync);
+            }
+            else
+            {
+                kestrel.ListenGrpc(validated.Address, validated.Port, validated.CertificatePath, validated.CertificatePassword);
+            }
         });
 
         var app = builder.Build();
-        app.MapGrpcServices(registry, validated.Server);
+        if (!native)
+        {
+            app.MapGrpcServices(registry, validated.Server);
+        }
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -158,6 +158,13 @@ public sealed record MasterOptions
     /// </summary>
     public string? TlsTrustedCertificatePath { get; init; }
 
+    /// <summary>
+    /// HTTP/2 implementation of the client and peer ports: Native (default; HaMaster's own, no
+    /// per-connection timers or pooled per-request state, for tens of thousands of mostly idle
+    /// client connections) or Kestrel (ASP.NET Core's).
+    /// </summary>
+    public HaMaster.Grpc.GrpcHttp2Server Http2Server { get; init; } = HaMaster.Grpc.GrpcHttp2Server.Native;
+
     /// <summary>Requests per second allowed per client (user at an IP) on the client port; 0 = unlimited (default).</summary>
     public double RateLimitPerClient { get; init; }
 

@@ -165,10 +165,10 @@ internal sealed class MasterNode : IAsyncDisposable
         Host.Metrics = Metrics;
         Host.Start();
         Liveness.Start();
-        var peerHost = await GrpcServerHost.StartAsync(peer, new GrpcServerHostOptions { Address = bind, Port = options.PeerPort, Server = serverOptions, CertificatePath = options.TlsCertificatePath, CertificatePassword = options.TlsCertificatePassword }, cancellationToken).ConfigureAwait(false);
+        var peerHost = await GrpcServerHost.StartAsync(peer, new GrpcServerHostOptions { Address = bind, Port = options.PeerPort, Server = serverOptions, Http2Server = options.Http2Server, CertificatePath = options.TlsCertificatePath, CertificatePassword = options.TlsCertificatePassword }, cancellationToken).ConfigureAwait(false);
         _servers.Add(peerHost);
         PeerPort = peerHost.Port;
-        var clientHost = await GrpcServerHost.StartAsync(client, new GrpcServerHostOptions { Address = bind, Port = options.ClientPort, Server = serverOptions, CertificatePath = options.TlsCertificatePath, CertificatePassword = options.TlsCertificatePassword }, cancellationToken).ConfigureAwait(false);
+        var clientHost = await GrpcServerHost.StartAsync(client, new GrpcServerHostOptions { Address = bind, Port = options.ClientPort, Server = serverOptions, Http2Server = options.Http2Server, CertificatePath = options.TlsCertificatePath, CertificatePassword = options.TlsCertificatePassword }, cancellationToken).ConfigureAwait(false);
         _servers.Add(clientHost);
         ClientPort = clientHost.Port;
         if (options.WebPort >= 0)

@@ -1,0 +1,190 @@
+namespace HaMaster.Grpc.Http2.Hpack;
+
+/// <summary>
+/// HPACK (RFC 7541) encoder for response header blocks. Deliberately stateless: it never uses the
+/// dynamic table (so the server need not track the peer's SETTINGS_HEADER_TABLE_SIZE) and never
+/// Huffman-codes. Fields are written as static-table indexed fields or literals without indexing.
+/// Thread-safe (pure functions).
+/// </summary>
+internal static class HpackEncoder
+{
+    private const int StatusNameIndex = 8;
+
+    /// <summary>
+    /// Writes the <c>:status</c> field: an indexed field when the static table holds the code
+    /// (200, 204, 206, 304, 400, 404, 500), otherwise a literal without indexing with static name index 8.
+    /// Returns the bytes written, or -1 when <paramref name="destination"/> is too small.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="status"/> is not a 3-digit code (100..999).</exception>
+    public static int WriteStatus(int status, Span<byte> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(status, 100);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(status, 999);
+        var staticIndex = status switch
+        {
+            200 => 8,
+            204 => 9,
+            206 => 10,
+            304 => 11,
+            400 => 12,
+            404 => 13,
+            500 => 14,
+            _ => 0,
+        };
+        if (staticIndex != 0)
+        {
+            if (destination.IsEmpty)
+            {
+                return -1;
+            }
+
+            destination[0] = (byte)(0x80 | staticIndex);
+            return 1;
+        }
+
+        // 0000 1000 (without indexing, name index 8), then a raw 3-octet string.
+        if (destination.Length < 5)
+        {
+            return -1;
+        }
+
+        destination[0] = StatusNameIndex;
+        destination[1] = 3;
+        destination[2] = (byte)('0' + (status / 100));
+        destination[3] = (byte)('0' + (status / 10 % 10));
+        destination[4] = (byte)('0' + (status % 10));
+        return 5;
+    }
+
+    /// <summary>
+    /// Writes a literal header field without indexing (RFC 7541 6.2.2), never Huffman-coded, using the
+    /// static table's name index when it has <paramref name="name"/>, else a literal name. Name and value
+    /// are Latin-1; lowercasing names is the caller's job. Returns the bytes written, or -1 when
+    /// <paramref name="destination"/> is too small.
+    /// </summary>
+    /// <exception cref="ArgumentException">A character of the name or value is above U+00FF.</exception>
+    public static int WriteHeader(string name, string value, Span<byte> destination)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(value);
+        EnsureLatin1(name, nameof(name));
+        EnsureLatin1(value, nameof(value));
+
+        var nameIndex = HpackStaticTable.IndexOfName(name);
+        var pos = WriteInteger(nameIndex, 4, 0x00, destination);
+        if (pos < 0)
+        {
+            return -1;
+        }
+
+        if (nameIndex == 0)
+        {
+            var nameLength = WriteRawString(name, destination[pos..]);
+            if (nameLength < 0)
+            {
+                return -1;
+            }
+
+            pos += nameLength;
+        }
+
+        var valueLength = WriteRawString(value, destination[pos..]);
+        return valueLength < 0 ? -1 : pos + valueLength;
+    }
+
+    /// <summary>Upper bound (in fact the exact size) of <see cref="WriteHeader"/>'s output for this field.</summary>
+    public static int MaxEncodedLength(string name, string value)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(value);
+        var nameIndex = HpackStaticTable.IndexOfName(name);
+        var length = IntegerLength(nameIndex, 4);
+        if (nameIndex == 0)
+        {
+            length += IntegerLength(name.Length, 7) + name.Length;
+        }
+
+        return length + IntegerLength(value.Length, 7) + value.Length;
+    }
+
+    private static int WriteRawString(string text, Span<byte> destination)
+    {
+        // H bit clear: raw octets.
+        var pos = WriteInteger(text.Length, 7, 0x00, destination);
+        if (pos < 0 || destination.Length - pos < text.Length)
+        {
+            return -1;
+        }
+
+        for (var i = 0; i < text.Length; i++)
+        {
+            destination[pos + i] = (byte)text[i];
+        }
+
+        return pos + text.Length;
+    }
+
+    /// <summary>RFC 7541 5.1 integer with an N-bit prefix; <paramref name="flags"/> fills the bits above it.</summary>
+    private static int WriteInteger(int value, int prefixBits, byte flags, Span<byte> destination)
+    {
+        if (destination.IsEmpty)
+        {
+            return -1;
+        }
+
+        var prefixMask = (1 << prefixBits) - 1;
+        if (value < prefixMask)
+        {
+            destination[0] = (byte)(flags | value);
+            return 1;
+        }
+
+        destination[0] = (byte)(flags | prefixMask);
+        var rest = (uint)(value - prefixMask);
+        var pos = 1;
+        while (true)
+        {
+            if (pos == destination.Length)
+            {
+                return -1;
+            }
+
+            if (rest < 0x80)
+            {
+                destination[pos++] = (byte)rest;
+                return pos;
+            }
+
+            destination[pos++] = (byte)(0x80 | (rest & 0x7F));
+            rest >>= 7;
+        }
+    }
+
+    private static int IntegerLength(int value, int prefixBits)
+    {
+        var prefixMask = (1 << prefixBits) - 1;
+        if (value < prefixMask)
+        {
+            return 1;
+        }
+
+        var length = 2;
+        for (var rest = (uint)(value - prefixMask); rest >= 0x80; rest >>= 7)
+        {
+            length++;
+        }
+
+        return length;
+    }
+
+    private static void EnsureLatin1(string text, string parameterName)
+    {
+        foreach (var c in text)
+        {
+            if (c > '\u00FF')
+            {
+                throw new ArgumentException("HPACK header names and values must be Latin-1.", parameterName);
+            }
+        }
+    }
+}

@@ -1,0 +1,123 @@
+using System.Buffers.Binary;
+
+namespace HaMaster.Grpc.Http2;
+
+/// <summary>Frame types of RFC 9113 section 6.</summary>
+internal enum Http2FrameType : byte
+{
+    Data = 0x0,
+    Headers = 0x1,
+    Priority = 0x2,
+    RstStream = 0x3,
+    Settings = 0x4,
+    PushPromise = 0x5,
+    Ping = 0x6,
+    GoAway = 0x7,
+    WindowUpdate = 0x8,
+    Continuation = 0x9,
+}
+
+/// <summary>Error codes of RFC 9113 section 7.</summary>
+internal enum Http2ErrorCode : uint
+{
+    NoError = 0x0,
+    ProtocolError = 0x1,
+    InternalError = 0x2,
+    FlowControlError = 0x3,
+    SettingsTimeout = 0x4,
+    StreamClosed = 0x5,
+    FrameSizeError = 0x6,
+    RefusedStream = 0x7,
+    Cancel = 0x8,
+    CompressionError = 0x9,
+    EnhanceYourCalm = 0xb,
+}
+
+/// <summary>Frame flags (their meaning depends on the frame type).</summary>
+internal static class Http2Flags
+{
+    public const byte EndStream = 0x1;
+    public const byte Ack = 0x1;
+    public const byte EndHeaders = 0x4;
+    public const byte Padded = 0x8;
+    public const byte Priority = 0x20;
+}
+
+/// <summary>Setting identifiers of RFC 9113 section 6.5.2.</summary>
+internal static class Http2SettingId
+{
+    public const ushort HeaderTableSize = 0x1;
+    public const ushort EnablePush = 0x2;
+    public const ushort MaxConcurrentStreams = 0x3;
+    public const ushort InitialWindowSize = 0x4;
+    public const ushort MaxFrameSize = 0x5;
+    public const ushort MaxHeaderListSize = 0x6;
+}
+
+/// <summary>A connection error: the connection ends with GOAWAY carrying <see cref="Code"/>.</summary>
+internal sealed class Http2ConnectionException(Http2ErrorCode code, string message) : Exception(message)
+{
+    public Http2ErrorCode Code { get; } = code;
+}
+
+/// <summary>The 9-byte frame header (RFC 9113 section 4.1).</summary>
+internal readonly record struct Http2FrameHeader(int Length, Http2FrameType Type, byte Flags, int StreamId)
+{
+    public const int Size = 9;
+
+    /// <summary>The default and minimum SETTINGS_MAX_FRAME_SIZE; we never advertise more.</summary>
+    public const int DefaultMaxFrameSize = 16384;
+
+    /// <summary>The largest legal flow-control window (2^31 - 1).</summary>
+    public const int MaxWindow = int.MaxValue;
+
+    /// <summary>The initial window of every stream and of the connection until SETTINGS say otherwise.</summary>
+    public const int DefaultWindow = 65535;
+
+    public bool HasFlag(byte flag) => (Flags & flag) != 0;
+
+    public static Http2FrameHeader Read(ReadOnlySpan<byte> source) => new(
+        (source[0] << 16) | (source[1] << 8) | source[2],
+        (Http2FrameType)source[3],
+        source[4],
+        (int)(BinaryPrimitives.ReadUInt32BigEndian(source[5..]) & 0x7FFF_FFFF));
+
+    public static void Write(Span<byte> destination, int length, Http2FrameType type, byte flags, int streamId)
+    {
+        destination[0] = (byte)(length >> 16);
+        destination[1] = (byte)(length >> 8);
+        destination[2] = (byte)length;
+        destination[3] = (byte)type;
+        destination[4] = flags;
+        BinaryPrimitives.WriteUInt32BigEndian(destination[5..], (uint)streamId & 0x7FFF_FFFF);
+    }
+}
+
+/// <summary>Limits of the native HTTP/2 server. Immutable; <see cref="Validate"/> checks the ranges.</summary>
+public sealed record Http2ServerLimits
+{
+    /// <summary>SETTINGS_MAX_CONCURRENT_STREAMS: open streams per connection (default 2000); more are refused.</summary>
+    public int MaxConcurrentStreams { get; init; } = 2000;
+
+    /// <summary>Receive window of each stream in bytes (default 1 MiB): what a client may send ahead of the handler.</summary>
+    public int InitialStreamWindow { get; init; } = 1 << 20;
+
+    /// <summary>Receive window of the connection in bytes (default 8 MiB): bounds the request bytes buffered per connection.</summary>
+    public int InitialConnectionWindow { get; init; } = 8 << 20;
+
+    /// <summary>SETTINGS_MAX_HEADER_LIST_SIZE in bytes (default 32 KiB); a larger request header list is refused.</summary>
+    public int MaxHeaderListBytes { get; init; } = 32 << 10;
+
+    /// <summary>SETTINGS_HEADER_TABLE_SIZE: the HPACK dynamic table the client may use, in bytes (default 4096).</summary>
+    public int HeaderTableBytes { get; init; } = 4096;
+
+    public Http2ServerLimits Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxConcurrentStreams);
+        ArgumentOutOfRangeException.ThrowIfLessThan(InitialStreamWindow, Http2FrameHeader.DefaultWindow);
+        ArgumentOutOfRangeException.ThrowIfLessThan(InitialConnectionWindow, Http2FrameHeader.DefaultWindow);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxHeaderListBytes, 1024);
+        ArgumentOutOfRangeException.ThrowIfNegative(HeaderTableBytes);
+        return this;
+    }
+}
