@@ -33,6 +33,9 @@ public sealed class GrpcUnaryConnection : IDisposable
     private int _unackedConnectionBytes;
     private int _busy;
 
+    // The server sent GOAWAY covering the call under way: finish it, then open a new connection.
+    private bool _closeAfterCall;
+
     public GrpcUnaryConnection(string host, int port)
     {
         ArgumentException.ThrowIfNullOrEmpty(host);
@@ -75,6 +78,7 @@ public sealed class GrpcUnaryConnection : IDisposable
         }
 
         _socket = socket;
+        _closeAfterCall = false;
         _decoder = new HpackDecoder();
         _nextStreamId = 1;
         _unackedConnectionBytes = 0;
@@ -111,7 +115,7 @@ public sealed class GrpcUnaryConnection : IDisposable
             var length = WriteRequest(buffer, streamId, method, request, timeout);
             await SendAllAsync(socket, buffer.AsMemory(0, length), deadline.Token).ConfigureAwait(false);
             var response = await ReadResponseAsync(socket, streamId, buffer, parser, deadline.Token).ConfigureAwait(false);
-            if (_nextStreamId > int.MaxValue / 2)
+            if (_closeAfterCall || _nextStreamId > int.MaxValue / 2)
             {
                 Drop();
             }
@@ -224,12 +228,14 @@ public sealed class GrpcUnaryConnection : IDisposable
                         break;
                     case Http2FrameType.GoAway:
                         var last = (int)(BinaryPrimitives.ReadUInt32BigEndian(payload) & 0x7FFF_FFFF);
-                        Drop();
                         if (last < streamId)
                         {
+                            Drop();
                             throw new GrpcException(StatusCode.Unavailable, "The server is closing the connection (GOAWAY) before this call.");
                         }
 
+                        // The server promised to finish this call: read it to the end, then reconnect.
+                        _closeAfterCall = true;
                         break;
                     case Http2FrameType.RstStream when header.StreamId == streamId:
                         throw new GrpcException(StatusCode.Unavailable, $"The server reset the stream (HTTP/2 error {BinaryPrimitives.ReadUInt32BigEndian(payload)}).");
