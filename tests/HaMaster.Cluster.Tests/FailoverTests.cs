@@ -19,6 +19,25 @@ public sealed class FailoverTests(FailoverClusterFixture fixture) : IClassFixtur
     private TestCluster Cluster => fixture.Cluster;
 
     [Fact]
+    public async Task A_master_asked_to_stop_exits_promptly_although_its_peers_stream_into_it()
+    {
+        // Every master holds a long-lived DeliverStream open into each peer: a clean shutdown
+        // must end those instead of waiting for the server's shutdown timeout (30 s).
+        await Cluster.EnsureAllRunningAsync();
+        var (_, followers) = await Cluster.RolesAsync();
+        var follower = followers[0];
+        var client = Cluster.CreateClient();
+        await client.CreateDirectoryAsync("/sigterm", recursive: true);
+
+        await Cluster.Master(follower).TerminateAsync(TimeSpan.FromSeconds(10));
+
+        await client.CreateFileAsync("/sigterm/after-stop");
+        await Cluster.StartMasterAsync(follower);
+        var listed = await Expect.RetryUnavailableAsync(() => Cluster.ListNamesOnAsync(follower, "/sigterm", Consistency.Linearizable));
+        Assert.Contains("after-stop", listed);
+    }
+
+    [Fact]
     public async Task Killing_the_leader_while_clients_write_surfaces_no_error_and_applies_every_write_once()
     {
         await Cluster.EnsureAllRunningAsync();

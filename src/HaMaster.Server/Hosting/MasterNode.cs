@@ -28,6 +28,10 @@ internal sealed class MasterNode : IAsyncDisposable
 
     private readonly JournalProposer _proposer;
 
+    // Fires first on shutdown: ends the long-lived peer streams other masters hold open into
+    // this one, which would otherwise keep the server waiting for them until its shutdown timeout.
+    private readonly CancellationTokenSource _stopping = new();
+
     private MasterNode(MasterOptions options, ILoggerFactory loggerFactory, RaftLog log, MetadataStateMachine machine, RaftHost host, PeerChannels channels, PeerTransport transport, JournalProposer proposer, WorkerLivenessTracker liveness)
     {
         _proposer = proposer;
@@ -160,7 +164,7 @@ internal sealed class MasterNode : IAsyncDisposable
             peer.AddInterceptor(new ClusterSecretInterceptor(peerSecret, _ => true, _loggerFactory.CreateLogger("HaMaster.Auth")));
         }
 
-        new RaftPeerService(Host, forwarded).Register(peer);
+        new RaftPeerService(Host, forwarded, _stopping.Token).Register(peer);
 
         Host.Metrics = Metrics;
         Host.Start();
@@ -226,6 +230,7 @@ internal sealed class MasterNode : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync().ConfigureAwait(false);
         foreach (var s in Enumerable.Reverse(_servers))
         {
             await s.DisposeAsync().ConfigureAwait(false);
@@ -239,5 +244,6 @@ internal sealed class MasterNode : IAsyncDisposable
         Log.Dispose();
         _collector.Dispose();
         Metrics.Dispose();
+        _stopping.Dispose();
     }
 }

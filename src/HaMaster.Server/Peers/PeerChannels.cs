@@ -34,8 +34,8 @@ internal sealed class PeerChannels : IDisposable
     public GrpcChannel Get(string hostPort) =>
         _channels.GetOrAdd(hostPort, static (a, self) => new GrpcChannel(new Uri($"{self._scheme}://{a}"), self._options), this);
 
-    /// <summary>Call options carrying the cluster secret and a timeout.</summary>
-    public CallOptions Options(TimeSpan timeout, CancellationToken cancellationToken = default)
+    /// <summary>Call options carrying the cluster secret and a timeout (null: none, for long-lived streams).</summary>
+    public CallOptions Options(TimeSpan? timeout, CancellationToken cancellationToken = default)
     {
         var headers = new HaMaster.Grpc.Metadata();
         if (_clusterSecret is not null) headers.Add(PeerAuth.SecretHeader, _clusterSecret);

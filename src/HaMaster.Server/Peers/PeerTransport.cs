@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using HaMaster.Grpc;
 using HaMaster.Protos.V1;
 using HaMaster.Raft;
 using HaMaster.Server.Raft;
@@ -7,15 +8,20 @@ using Microsoft.Extensions.Logging;
 namespace HaMaster.Server.Peers;
 
 /// <summary>
-/// Sends the core's messages to the other masters over <c>RaftPeer/Deliver</c>. One queue and
-/// one sender per peer: everything queued while the previous call was in flight goes out as
-/// one batch (so heartbeats, appends and votes share calls under load), in order. A failed
-/// call is reported to the core as "unreachable" and its messages are dropped: Raft retries by
-/// itself. Snapshot messages are handed to the <see cref="SnapshotSender"/>.
+/// Sends the core's messages to the other masters over one long-lived <c>RaftPeer/DeliverStream</c>
+/// per peer (etcd's stream transport): one queue and one sender per peer; everything queued while
+/// the previous batch was being written goes out as the next batch, in order, without waiting for
+/// an answer, so a heartbeat or ReadIndex never waits a round trip behind an earlier call. A
+/// write that fails or stalls for 3 s (a dead or partitioned peer) ends the stream, is reported
+/// to the core as "unreachable" and its messages are dropped: Raft retries by itself, and the
+/// next batch opens a new stream. A peer that does not know DeliverStream (UNIMPLEMENTED) gets
+/// unary <c>RaftPeer/Deliver</c> calls, one in flight. Snapshot messages are handed to the
+/// <see cref="SnapshotSender"/>.
 /// </summary>
 internal sealed class PeerTransport : IRaftTransport, IDisposable
 {
     private const string DeliverMethod = "/hamaster.v1.RaftPeer/Deliver";
+    private static readonly TimeSpan UnaryTimeout = TimeSpan.FromSeconds(3);
     private readonly RaftHost _host;
     private readonly PeerChannels _channels;
     private readonly SnapshotSender _snapshots;
@@ -62,6 +68,7 @@ internal sealed class PeerTransport : IRaftTransport, IDisposable
     private async Task SendLoopAsync(ulong peer, ChannelReader<Message> reader)
     {
         var batch = new RaftMessageBatch();
+        using var stream = new PeerStream();
         try
         {
             while (await reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
@@ -84,13 +91,27 @@ internal sealed class PeerTransport : IRaftTransport, IDisposable
 
                 try
                 {
-                    await _channels.Get(address)
-                        .UnaryAsync(DeliverMethod, batch, DeliverResponse.Parser, _channels.Options(TimeSpan.FromSeconds(3), _stopping.Token))
-                        .ConfigureAwait(false);
+                    if (stream.Unsupported)
+                    {
+                        await _channels.Get(address)
+                            .UnaryAsync(DeliverMethod, batch, DeliverResponse.Parser, _channels.Options(UnaryTimeout, _stopping.Token))
+                            .ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await stream.WriteAsync(_channels, address, batch, _stopping.Token).ConfigureAwait(false);
+                    }
+                }
+                catch (GrpcException e) when (e.Status == StatusCode.Unimplemented && !stream.Unsupported)
+                {
+                    // An older master: fall back to one unary call per batch. This batch is lost like any failed one.
+                    stream.Unsupported = true;
+                    _host.ReportUnreachable(peer);
                 }
                 catch (Exception e) when (!_stopping.IsCancellationRequested)
                 {
                     _logger.LogDebug(e, "delivering {Count} messages to master {Peer} at {Address} failed", batch.Messages.Count, peer, address);
+                    stream.Reset();
                     _host.ReportUnreachable(peer);
 
                     // A down peer refuses connections instantly: pause briefly so heartbeats to
@@ -115,5 +136,59 @@ internal sealed class PeerTransport : IRaftTransport, IDisposable
         }
 
         _stopping.Dispose();
+    }
+}
+
+/// <summary>
+/// The open DeliverStream to one peer, reopened after a failure or when the peer's address
+/// changes. Used by that peer's send loop only.
+/// </summary>
+internal sealed class PeerStream : IDisposable
+{
+    private const string Method = "/hamaster.v1.RaftPeer/DeliverStream";
+    private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(3);
+    private ClientStreamingCall<RaftMessageBatch, DeliverResponse>? _call;
+    private string? _address;
+    private CancellationTokenSource _writeTimeout = new();
+
+    /// <summary>The peer answered UNIMPLEMENTED: send unary calls instead.</summary>
+    public bool Unsupported { get; set; }
+
+    /// <summary>Writes one batch (flushed to the connection); throws if the stream failed or the write stalled past the timeout.</summary>
+    public async ValueTask WriteAsync(PeerChannels channels, string address, RaftMessageBatch batch, CancellationToken stopping)
+    {
+        if (_call is null || !string.Equals(_address, address, StringComparison.Ordinal))
+        {
+            Reset();
+            _call = channels.Get(address).ClientStreaming<RaftMessageBatch, DeliverResponse>(Method, DeliverResponse.Parser, channels.Options(timeout: null, stopping));
+            _address = address;
+        }
+
+        _writeTimeout.CancelAfter(WriteTimeout);
+        await _call.WriteAsync(batch, _writeTimeout.Token).ConfigureAwait(false);
+        if (!_writeTimeout.TryReset())
+        {
+            _writeTimeout.Dispose();
+            _writeTimeout = new CancellationTokenSource();
+        }
+    }
+
+    public void Dispose()
+    {
+        Reset();
+        _writeTimeout.Dispose();
+    }
+
+    /// <summary>Abandons the stream (the peer's handler sees it reset); the next write opens a new one.</summary>
+    public void Reset()
+    {
+        _call?.Dispose();
+        _call = null;
+        _address = null;
+        if (_writeTimeout.IsCancellationRequested)
+        {
+            _writeTimeout.Dispose();
+            _writeTimeout = new CancellationTokenSource();
+        }
     }
 }

@@ -15,16 +15,23 @@ internal sealed class RaftPeerService
     public const string ServiceName = "hamaster.v1.RaftPeer";
     private readonly RaftHost _host;
     private readonly ForwardedCalls _forwarded;
+    private readonly CancellationToken _stopping;
 
-    public RaftPeerService(RaftHost host, ForwardedCalls forwarded)
+    /// <summary>
+    /// <paramref name="stopping"/> fires when this master shuts down: it ends the senders'
+    /// DeliverStreams (they reconnect later), which would otherwise hold the server open.
+    /// </summary>
+    public RaftPeerService(RaftHost host, ForwardedCalls forwarded, CancellationToken stopping = default)
     {
         _host = host;
         _forwarded = forwarded;
+        _stopping = stopping;
     }
 
     public void Register(GrpcServiceRegistry registry)
     {
         registry.AddUnary<RaftMessageBatch, DeliverResponse>(ServiceName, "Deliver", RaftMessageBatch.Parser, DeliverAsync);
+        registry.AddClientStreaming<RaftMessageBatch, DeliverResponse>(ServiceName, "DeliverStream", RaftMessageBatch.Parser, DeliverStreamAsync);
         registry.AddUnary<PrepareSnapshotRequest, InstallSnapshotResponse>(ServiceName, "PrepareSnapshot", PrepareSnapshotRequest.Parser, PrepareSnapshotAsync);
         registry.AddClientStreaming<SnapshotChunk, InstallSnapshotResponse>(ServiceName, "InstallSnapshot", SnapshotChunk.Parser, InstallSnapshotAsync);
         registry.AddUnary<ForwardRequest, ForwardResponse>(ServiceName, "Forward", ForwardRequest.Parser, ForwardAsync);
@@ -32,6 +39,33 @@ internal sealed class RaftPeerService
     }
 
     private ValueTask<DeliverResponse> DeliverAsync(RaftMessageBatch batch, ServerCallContext context)
+    {
+        LearnSender(context);
+        _host.Deliver(ParseBatch(batch));
+        return ValueTask.FromResult(new DeliverResponse());
+    }
+
+    /// <summary>A sender's long-lived stream of batches: each is handed to the Raft loop as it arrives, in order.</summary>
+    private async ValueTask<DeliverResponse> DeliverStreamAsync(IAsyncStreamReader<RaftMessageBatch> batches, ServerCallContext context)
+    {
+        LearnSender(context);
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _stopping);
+        try
+        {
+            await foreach (var batch in batches.WithCancellation(ended.Token).ConfigureAwait(false))
+            {
+                _host.Deliver(ParseBatch(batch));
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        {
+            throw new GrpcException(StatusCode.Unavailable, "this master is shutting down");
+        }
+
+        return new DeliverResponse();
+    }
+
+    private static Message[] ParseBatch(RaftMessageBatch batch)
     {
         var messages = new Message[batch.Messages.Count];
         try
@@ -43,6 +77,12 @@ internal sealed class RaftPeerService
             throw new GrpcException(StatusCode.InvalidArgument, $"malformed Raft message: {e.Message}");
         }
 
+        return messages;
+    }
+
+    /// <summary>Lets a master that does not know the sender yet (it just joined) answer it.</summary>
+    private void LearnSender(ServerCallContext context)
+    {
         if (context.RequestHeaders.Get(PeerAuth.SenderIdHeader) is { } idText
             && ulong.TryParse(idText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var senderId)
             && context.RequestHeaders.Get(PeerAuth.SenderAddressHeader) is { } senderAddress
@@ -50,9 +90,6 @@ internal sealed class RaftPeerService
         {
             _host.LearnPeerAddress(senderId, senderAddress);
         }
-
-        _host.Deliver(messages);
-        return ValueTask.FromResult(new DeliverResponse());
     }
 
     private ValueTask<InstallSnapshotResponse> PrepareSnapshotAsync(PrepareSnapshotRequest request, ServerCallContext context)

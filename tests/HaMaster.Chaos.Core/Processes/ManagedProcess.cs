@@ -121,6 +121,9 @@ public sealed class ManagedProcess : IAsyncDisposable
     /// <summary>SIGCONT.</summary>
     public void Resume() => Signals.Send(Pid, Signals.Continue);
 
+    /// <summary>SIGTERM: asks the process to shut down cleanly.</summary>
+    public void Terminate() => Signals.Send(Pid, Signals.Terminate);
+
     /// <summary>Waits for exit and for all output to be captured; returns the exit code.</summary>
     public async ValueTask<int> WaitForExitAsync(CancellationToken cancellationToken = default)
     {

@@ -7,6 +7,7 @@ internal static partial class Signals
 {
     public const int Stop = 19;      // SIGSTOP
     public const int Continue = 18;  // SIGCONT
+    public const int Terminate = 15; // SIGTERM
 
     public static void Send(int pid, int signal)
     {

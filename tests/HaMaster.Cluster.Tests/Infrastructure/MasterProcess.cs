@@ -117,6 +117,15 @@ public sealed class MasterProcess : IAsyncDisposable
         await _process.WaitForExitAsync(timeout.Token);
     }
 
+    /// <summary>SIGTERM and wait (bounded by <paramref name="timeout"/>) for the clean exit; throws if it takes longer.</summary>
+    public async Task TerminateAsync(TimeSpan timeout)
+    {
+        var process = _process ?? throw new InvalidOperationException($"master {Id} is not running");
+        process.Terminate();
+        using var bound = new CancellationTokenSource(timeout);
+        await process.WaitForExitAsync(bound.Token);
+    }
+
     /// <summary>SIGSTOP (the process freezes, sockets stay open) and wait until the kernel reports it stopped.</summary>
     public async Task PauseAsync()
     {
