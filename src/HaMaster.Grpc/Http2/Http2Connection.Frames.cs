@@ -237,6 +237,7 @@ internal sealed partial class Http2Connection
             }
 
             existing.EndRequest();
+            _head.Reset();
             return ValueTask.CompletedTask;
         }
 
@@ -246,7 +247,9 @@ internal sealed partial class Http2Connection
         }
 
         _lastStreamId = id;
-        return OpenStream(id, endStream);
+        var opened = OpenStream(id, endStream);
+        _head.Reset();
+        return opened;
     }
 
     private ValueTask OpenStream(int id, bool endStream)

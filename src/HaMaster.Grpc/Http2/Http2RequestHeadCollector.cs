@@ -20,6 +20,7 @@ internal sealed class Http2RequestHeadCollector : IHpackHeaderSink
 
     private readonly int _maxListBytes;
     private bool _sawRegular;
+    private HeaderDictionary? _headers;
 
     public Http2RequestHeadCollector(int maxListBytes) => _maxListBytes = maxListBytes;
 
@@ -31,7 +32,8 @@ internal sealed class Http2RequestHeadCollector : IHpackHeaderSink
 
     public string? Authority { get; private set; }
 
-    public HeaderDictionary Headers { get; private set; } = new();
+    /// <summary>The regular fields; a new dictionary per block (the stream keeps it).</summary>
+    public HeaderDictionary Headers => _headers ??= new HeaderDictionary();
 
     /// <summary>RFC 9113 size of the list (name + value + 32 per field).</summary>
     public int ListBytes { get; private set; }
@@ -41,11 +43,15 @@ internal sealed class Http2RequestHeadCollector : IHpackHeaderSink
 
     public bool TooLarge => ListBytes > _maxListBytes;
 
-    /// <summary>Starts a new block.</summary>
+    /// <summary>
+    /// Starts a new block, and forgets the previous one: the collector lives as long as the
+    /// connection, and a client that calls every few seconds must not find its last request's
+    /// fields kept alive (and promoted by the collector) until its next one.
+    /// </summary>
     public void Reset()
     {
         Method = Scheme = Path = Authority = null;
-        Headers = new HeaderDictionary();
+        _headers = null;
         ListBytes = 0;
         Malformed = null;
         _sawRegular = false;
