@@ -111,11 +111,7 @@ internal sealed partial class Http2Connection
             }
         }
 
-        Http2Stream? stream;
-        lock (_streams)
-        {
-            _streams.TryGetValue(header.StreamId, out stream);
-        }
+        var stream = FindStream(header.StreamId);
 
         if (stream is null)
         {
@@ -216,11 +212,7 @@ internal sealed partial class Http2Connection
             ReturnHeaderBlock();
         }
 
-        Http2Stream? existing;
-        lock (_streams)
-        {
-            _streams.TryGetValue(id, out existing);
-        }
+        var existing = FindStream(id);
 
         if (existing is not null || id <= _lastStreamId)
         {
@@ -317,11 +309,7 @@ internal sealed partial class Http2Connection
             throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"RST_STREAM on idle stream {header.StreamId}");
         }
 
-        Http2Stream? stream;
-        lock (_streams)
-        {
-            _streams.TryGetValue(header.StreamId, out stream);
-        }
+        var stream = FindStream(header.StreamId);
 
         stream?.Reset();
     }
@@ -467,11 +455,7 @@ internal sealed partial class Http2Connection
             return ValueTask.CompletedTask;
         }
 
-        Http2Stream? stream;
-        lock (_streams)
-        {
-            _streams.TryGetValue(header.StreamId, out stream);
-        }
+        var stream = FindStream(header.StreamId);
 
         if (stream is null)
         {
@@ -502,6 +486,15 @@ internal sealed partial class Http2Connection
 
         WakeSender(stream);
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>The open stream with this id, or null (never opened, finished, or refused).</summary>
+    private Http2Stream? FindStream(int id)
+    {
+        lock (_streams)
+        {
+            return _streams.GetValueOrDefault(id);
+        }
     }
 
     private ValueTask ResetStream(Http2Stream stream, Http2ErrorCode code)
