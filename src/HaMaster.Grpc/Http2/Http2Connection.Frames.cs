@@ -146,7 +146,7 @@ internal sealed partial class Http2Connection
 
         if (padding > 0)
         {
-            CreditReceive(stream, padding, padding);
+            stream.OnPaddingReceived(padding);
         }
 
         stream.OnRequestData(data, header.HasFlag(Http2Flags.EndStream));

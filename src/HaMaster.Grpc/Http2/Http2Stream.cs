@@ -161,6 +161,30 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
         _connection.CreditReceive(this, bytes, streamCredit);
     }
 
+    /// <summary>
+    /// Padding is never seen by the handler: its window reopens at once, but in the same
+    /// half-window batches as examined bytes, so a flood of tiny padded frames cannot make the
+    /// server queue one WINDOW_UPDATE per frame.
+    /// </summary>
+    public void OnPaddingReceived(int padding)
+    {
+        var streamCredit = 0;
+        lock (_receiveLock)
+        {
+            if (!RequestEnded)
+            {
+                _unackedExamined += padding;
+                if (_unackedExamined >= _connection.Limits.InitialStreamWindow / 2)
+                {
+                    streamCredit = _unackedExamined;
+                    _unackedExamined = 0;
+                }
+            }
+        }
+
+        _connection.CreditReceive(this, padding, streamCredit);
+    }
+
     /// <summary>The handler will read no more: every byte not yet credited goes back to the connection window.</summary>
     public void OnRequestReaderCompleted()
     {
