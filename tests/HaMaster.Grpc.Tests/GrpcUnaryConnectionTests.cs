@@ -271,6 +271,26 @@ public sealed class GrpcUnaryConnectionTests
         Assert.Equal("after", (await CallAsync(connection, Prefix + "Echo", new EchoRequest { Text = "after" })).Text);
     }
 
+    [Theory]
+    [MemberData(nameof(Servers))]
+    public async Task Header_blocks_that_continue_in_continuation_frames_are_read_whole(GrpcHttp2Server kind)
+    {
+        // 20,000-character response header and trailer: each block is larger than one 16 KiB
+        // frame, and the trailers' END_STREAM rides on HEADERS while the block ends in CONTINUATION.
+        await using var server = await GrpcServerHost.StartAsync(
+            Http2.FlowService.Register(new TestService().Register(new GrpcServiceRegistry())),
+            new GrpcServerHostOptions { Http2Server = kind });
+        using var connection = new GrpcUnaryConnection("127.0.0.1", server.Port);
+
+        var big = await CallAsync(connection, Http2.FlowService.BigHeadersPath, new EchoRequest { Text = "big", ReplySize = 20_000 });
+        Assert.Equal("big", big.Text);
+
+        // The HPACK state stayed in step: the next call on the same connection decodes cleanly.
+        var reply = await CallAsync(connection, Prefix + "Echo", new EchoRequest { Text = "in step" });
+        Assert.Equal("in step", reply.Text);
+        Assert.True(connection.IsConnected);
+    }
+
     private static ValueTask<GrpcServerHost> StartAsync(GrpcHttp2Server kind, TestService service, UnaryConnectionService? unary = null) =>
         GrpcServerHost.StartAsync(
             (unary ?? new UnaryConnectionService()).Register(service.Register(new GrpcServiceRegistry())),

@@ -22,7 +22,6 @@ public sealed class GrpcUnaryConnection : IDisposable
 {
     private const int StreamWindow = 1 << 20;
     private const int ConnectionWindow = 16 << 20;
-    private static ReadOnlySpan<byte> Preface => "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8;
 
     private readonly EndPoint _endPoint;
     private readonly string _authority;
@@ -60,15 +59,15 @@ public sealed class GrpcUnaryConnection : IDisposable
         try
         {
             await socket.ConnectAsync(_endPoint, cancellationToken).ConfigureAwait(false);
-            var hello = new byte[Preface.Length + Http2FrameHeader.Size + 12 + Http2FrameHeader.Size + 4];
-            Preface.CopyTo(hello);
-            var p = hello.AsSpan(Preface.Length);
+            var hello = new byte[Http2FrameHeader.Preface.Length + Http2FrameHeader.Size + 12 + Http2FrameHeader.Size + 4];
+            Http2FrameHeader.Preface.CopyTo(hello);
+            var p = hello.AsSpan(Http2FrameHeader.Preface.Length);
             Http2FrameHeader.Write(p, 12, Http2FrameType.Settings, 0, 0);
             BinaryPrimitives.WriteUInt16BigEndian(p[9..], Http2SettingId.EnablePush);
             BinaryPrimitives.WriteUInt32BigEndian(p[11..], 0);
             BinaryPrimitives.WriteUInt16BigEndian(p[15..], Http2SettingId.InitialWindowSize);
             BinaryPrimitives.WriteUInt32BigEndian(p[17..], StreamWindow);
-            WriteWindowUpdate(p[21..], 0, ConnectionWindow - Http2FrameHeader.DefaultWindow);
+            Http2FrameHeader.WriteWindowUpdate(p[21..], 0, ConnectionWindow - Http2FrameHeader.DefaultWindow);
             await SendAllAsync(socket, hello, cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -114,13 +113,7 @@ public sealed class GrpcUnaryConnection : IDisposable
             buffer = ArrayPool<byte>.Shared.Rent(Math.Max(Http2FrameHeader.DefaultMaxFrameSize + Http2FrameHeader.Size, 1024 + method.Length + request.CalculateSize()));
             var length = WriteRequest(buffer, streamId, method, request, timeout);
             await SendAllAsync(socket, buffer.AsMemory(0, length), deadline.Token).ConfigureAwait(false);
-            var response = await ReadResponseAsync(socket, streamId, buffer, parser, deadline.Token).ConfigureAwait(false);
-            if (_closeAfterCall || _nextStreamId > int.MaxValue / 2)
-            {
-                Drop();
-            }
-
-            return response;
+            return await ReadResponseAsync(socket, streamId, buffer, parser, deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -142,6 +135,13 @@ public sealed class GrpcUnaryConnection : IDisposable
             if (buffer is not null)
             {
                 ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            // A GOAWAY seen during the call (whatever its outcome), or stream ids running out: the
+            // next call opens a new connection.
+            if (_closeAfterCall || _nextStreamId > int.MaxValue / 2)
+            {
+                Drop();
             }
 
             Volatile.Write(ref _busy, 0);
@@ -198,6 +198,7 @@ public sealed class GrpcUnaryConnection : IDisposable
         var headerBlock = new ArrayBufferWriter<byte>(256);
         var message = new ArrayBufferWriter<byte>(256);
         var sawHeaders = false;
+        var headersEndStream = false;
         var streamBytes = 0;
         _fields.Clear();
         while (true)
@@ -240,18 +241,27 @@ public sealed class GrpcUnaryConnection : IDisposable
                     case Http2FrameType.RstStream when header.StreamId == streamId:
                         throw new GrpcException(StatusCode.Unavailable, $"The server reset the stream (HTTP/2 error {BinaryPrimitives.ReadUInt32BigEndian(payload)}).");
                     case Http2FrameType.Headers or Http2FrameType.Continuation when header.StreamId == streamId:
-                        headerBlock.Write(header.Type == Http2FrameType.Headers ? StripHeadersPadding(header, payload) : payload);
+                        if (header.Type == Http2FrameType.Headers)
+                        {
+                            // END_STREAM rides on HEADERS; the block may continue in CONTINUATION frames.
+                            headersEndStream = header.HasFlag(Http2Flags.EndStream);
+                            headerBlock.Write(StripHeadersPadding(header, payload));
+                        }
+                        else
+                        {
+                            headerBlock.Write(payload);
+                        }
+
                         if (header.HasFlag(Http2Flags.EndHeaders))
                         {
                             _fields.Trailers = sawHeaders;
                             _decoder.Decode(headerBlock.WrittenSpan, _fields);
                             headerBlock.ResetWrittenCount();
                             sawHeaders = true;
-                        }
-
-                        if (header.HasFlag(Http2Flags.EndStream))
-                        {
-                            return Finish(message, parser);
+                            if (headersEndStream)
+                            {
+                                return Finish(message, parser);
+                            }
                         }
 
                         break;
@@ -348,13 +358,13 @@ public sealed class GrpcUnaryConnection : IDisposable
         var length = 0;
         if (connectionCredit > 0)
         {
-            WriteWindowUpdate(frames, 0, connectionCredit);
+            Http2FrameHeader.WriteWindowUpdate(frames, 0, connectionCredit);
             length += Http2FrameHeader.Size + 4;
         }
 
         if (streamCredit > 0)
         {
-            WriteWindowUpdate(frames.AsSpan(length), streamId, streamCredit);
+            Http2FrameHeader.WriteWindowUpdate(frames.AsSpan(length), streamId, streamCredit);
             length += Http2FrameHeader.Size + 4;
         }
 
@@ -389,12 +399,6 @@ public sealed class GrpcUnaryConnection : IDisposable
         }
 
         return SendAllAsync(socket, frame, cancellationToken);
-    }
-
-    private static void WriteWindowUpdate(Span<byte> destination, int streamId, int increment)
-    {
-        Http2FrameHeader.Write(destination, 4, Http2FrameType.WindowUpdate, 0, streamId);
-        BinaryPrimitives.WriteUInt32BigEndian(destination[Http2FrameHeader.Size..], (uint)increment);
     }
 
     private static async ValueTask SendAllAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)

@@ -16,6 +16,9 @@ internal sealed class RequestStreamWriter<TReq>
     private readonly Task _started;
     private readonly int _maxSendBytes;
 
+    /// <summary>How long a failed write waits for the server's status before reporting the failure itself.</summary>
+    private static readonly TimeSpan StatusGrace = TimeSpan.FromSeconds(1);
+
     public RequestStreamWriter(GrpcClientCall call, StreamingRequestContent content, Task started, int maxSendBytes)
     {
         _call = call;
@@ -27,7 +30,9 @@ internal sealed class RequestStreamWriter<TReq>
     public async ValueTask WriteAsync(TReq message, CancellationToken ct)
     {
         var size = GrpcFrameCodec.CheckedSize(message, _maxSendBytes);
-        var opened = await Task.WhenAny(_content.RequestStream, _started).ConfigureAwait(false);
+        // Bounded by the caller's token too: a connection that cannot even send the request head
+        // (a silently dead peer) must not hold the writer past the caller's timeout.
+        var opened = await Task.WhenAny(_content.RequestStream, _started).WaitAsync(ct).ConfigureAwait(false);
         if (opened != _content.RequestStream && !_content.RequestStream.IsCompleted)
         {
             // The server answered before the body was opened: surface its status (or transport failure).
@@ -48,10 +53,16 @@ internal sealed class RequestStreamWriter<TReq>
         }
         catch (Exception ex) when (ex is not GrpcException)
         {
-            // If the server already sent its status, that is the more useful error.
-            if (_started.IsCompleted)
+            // The server may have ended the call just before this write failed (a trailers-only
+            // status, then RST_STREAM): its status is the useful error, and its answer is already
+            // on the connection, so give it a moment to be read before reporting the write failure.
+            try
             {
-                await _started.ConfigureAwait(false);
+                await _started.WaitAsync(StatusGrace, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // No answer: the write failure is all there is.
             }
 
             throw _call.Fail(ex);

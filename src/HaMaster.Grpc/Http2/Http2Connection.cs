@@ -20,8 +20,6 @@ namespace HaMaster.Grpc.Http2;
 /// </summary>
 internal sealed partial class Http2Connection
 {
-    private static ReadOnlySpan<byte> Preface => "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8;
-
     private readonly ConnectionContext _context;
     private readonly PipeReader _input;
     private readonly ILogger _logger;
@@ -80,8 +78,7 @@ internal sealed partial class Http2Connection
     /// <summary>Serves the connection until the client closes it, a protocol error, or server shutdown.</summary>
     public async Task RunAsync()
     {
-        using var closing = _context.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested
-            .Register(static c => ((Http2Connection)c!).BeginClose(), this);
+        CancellationTokenRegistration closing = default;
         try
         {
             if (!await ReadPrefaceAsync().ConfigureAwait(false))
@@ -90,6 +87,10 @@ internal sealed partial class Http2Connection
             }
 
             await Output.WriteSettingsAsync(Limits).ConfigureAwait(false);
+
+            // Registered after our SETTINGS: the server preface must precede a shutdown GOAWAY.
+            closing = _context.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested
+                .Register(static c => ((Http2Connection)c!).BeginClose(), this) ?? default;
             await ReadFramesAsync().ConfigureAwait(false);
         }
         catch (Http2ConnectionException ex)
@@ -108,6 +109,7 @@ internal sealed partial class Http2Connection
         }
         finally
         {
+            await closing.DisposeAsync().ConfigureAwait(false);
             Http2Stream[] open;
             lock (_streams)
             {
@@ -166,7 +168,7 @@ internal sealed partial class Http2Connection
         {
             var result = await _input.ReadAsync().ConfigureAwait(false);
             var buffer = result.Buffer;
-            var available = (int)Math.Min(buffer.Length, Preface.Length);
+            var available = (int)Math.Min(buffer.Length, Http2FrameHeader.Preface.Length);
             if (!StartsLikePreface(buffer.Slice(0, available)))
             {
                 // Not HTTP/2 with prior knowledge (e.g. an HTTP/1.1 request): give up at the first wrong byte.
@@ -175,9 +177,9 @@ internal sealed partial class Http2Connection
                 return false;
             }
 
-            if (available == Preface.Length)
+            if (available == Http2FrameHeader.Preface.Length)
             {
-                _input.AdvanceTo(buffer.GetPosition(Preface.Length));
+                _input.AdvanceTo(buffer.GetPosition(Http2FrameHeader.Preface.Length));
                 return true;
             }
 
@@ -195,7 +197,7 @@ internal sealed partial class Http2Connection
     {
         Span<byte> bytes = stackalloc byte[24];
         received.CopyTo(bytes);
-        return bytes[..(int)received.Length].SequenceEqual(Preface[..(int)received.Length]);
+        return bytes[..(int)received.Length].SequenceEqual(Http2FrameHeader.Preface[..(int)received.Length]);
     }
 
     private async ValueTask ReadFramesAsync()

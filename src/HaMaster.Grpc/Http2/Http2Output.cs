@@ -88,7 +88,7 @@ internal sealed class Http2Output
         var connectionIncrement = l.InitialConnectionWindow - Http2FrameHeader.DefaultWindow;
         if (connectionIncrement > 0)
         {
-            WriteWindowUpdate(span[written..], 0, connectionIncrement);
+            Http2FrameHeader.WriteWindowUpdate(span[written..], 0, connectionIncrement);
             written += Http2FrameHeader.Size + 4;
         }
 
@@ -111,7 +111,7 @@ internal sealed class Http2Output
 
     public ValueTask<bool> WriteWindowUpdateAsync(int streamId, int increment) => WriteAsync((streamId, increment), static (w, s, _) =>
     {
-        WriteWindowUpdate(w.GetSpan(Http2FrameHeader.Size + 4), s.streamId, s.increment);
+        Http2FrameHeader.WriteWindowUpdate(w.GetSpan(Http2FrameHeader.Size + 4), s.streamId, s.increment);
         w.Advance(Http2FrameHeader.Size + 4);
     });
 
@@ -188,11 +188,5 @@ internal sealed class Http2Output
         BinaryPrimitives.WriteUInt16BigEndian(destination, id);
         BinaryPrimitives.WriteUInt32BigEndian(destination[2..], value);
         destination = destination[6..];
-    }
-
-    private static void WriteWindowUpdate(Span<byte> destination, int streamId, int increment)
-    {
-        Http2FrameHeader.Write(destination, 4, Http2FrameType.WindowUpdate, 0, streamId);
-        BinaryPrimitives.WriteUInt32BigEndian(destination[Http2FrameHeader.Size..], (uint)increment & 0x7FFF_FFFF);
     }
 }

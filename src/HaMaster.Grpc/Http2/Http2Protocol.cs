@@ -74,7 +74,17 @@ internal readonly record struct Http2FrameHeader(int Length, Http2FrameType Type
     /// <summary>The initial window of every stream and of the connection until SETTINGS say otherwise.</summary>
     public const int DefaultWindow = 65535;
 
+    /// <summary>The client connection preface (RFC 9113 3.4).</summary>
+    public static ReadOnlySpan<byte> Preface => "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8;
+
     public bool HasFlag(byte flag) => (Flags & flag) != 0;
+
+    /// <summary>Writes a whole WINDOW_UPDATE frame (header and 4-byte increment).</summary>
+    public static void WriteWindowUpdate(Span<byte> destination, int streamId, int increment)
+    {
+        Write(destination, 4, Http2FrameType.WindowUpdate, 0, streamId);
+        BinaryPrimitives.WriteUInt32BigEndian(destination[Size..], (uint)increment & 0x7FFF_FFFF);
+    }
 
     public static Http2FrameHeader Read(ReadOnlySpan<byte> source) => new(
         (source[0] << 16) | (source[1] << 8) | source[2],
@@ -102,7 +112,11 @@ public sealed record Http2ServerLimits
     /// <summary>Receive window of each stream in bytes (default 1 MiB): what a client may send ahead of the handler.</summary>
     public int InitialStreamWindow { get; init; } = 1 << 20;
 
-    /// <summary>Receive window of the connection in bytes (default 8 MiB): bounds the request bytes buffered per connection.</summary>
+    /// <summary>
+    /// Receive window of the connection in bytes (default 8 MiB). Windows reopen as handlers
+    /// examine request bytes, so what a connection buffers is bounded by its open streams times the
+    /// message size limit, not by this window.
+    /// </summary>
     public int InitialConnectionWindow { get; init; } = 8 << 20;
 
     /// <summary>SETTINGS_MAX_HEADER_LIST_SIZE in bytes (default 32 KiB); a larger request header list is refused.</summary>

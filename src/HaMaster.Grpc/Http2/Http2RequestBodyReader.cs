@@ -37,7 +37,7 @@ internal sealed class Http2RequestBodyReader : PipeReader
         // needs a whole message (gRPC) examines a partial one without consuming it, and must still
         // let the client send the rest. The message size limit bounds what is buffered.
         var newlyExamined = examinedBytes - _creditedAhead;
-        _creditedAhead = Math.Max(0, examinedBytes - consumedBytes);
+        _creditedAhead = Math.Max(_creditedAhead, examinedBytes) - consumedBytes;
         if (newlyExamined > 0)
         {
             _stream.OnRequestBytesExamined((int)newlyExamined);

@@ -110,9 +110,8 @@ internal sealed partial class Http2Stream :
     /// <summary>The handler (or the server) aborts the exchange: RST_STREAM CANCEL.</summary>
     public void Abort()
     {
-        if (!_reset)
+        if (Abandon())
         {
-            Reset();
             _ = _connection.Output.WriteRstStreamAsync(Id, Http2ErrorCode.Cancel).AsTask();
         }
     }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.IO.Pipelines;
 using HaMaster.Grpc.Http2.Hpack;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using WireEncoding = HaMaster.Grpc.Protocol.GrpcMessageEncoding;
 using WireProtocol = HaMaster.Grpc.Protocol.GrpcProtocol;
@@ -118,23 +119,53 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
         }
     }
 
-    /// <summary>RST_STREAM from the client, or the connection ended: the handler's token fires, sends stop.</summary>
+    /// <summary>
+    /// RST_STREAM from the client, or the connection ended: the handler's token fires, sends stop,
+    /// and a pending read of the request fails as cancelled (not as an I/O error). Read loop only:
+    /// it completes the request pipe's writer, which only the read loop uses.
+    /// </summary>
     public void Reset()
     {
-        if (_reset)
+        if (!Abandon())
         {
             return;
         }
 
-        _reset = true;
         if (!RequestEnded)
         {
             RequestEnded = true;
-            _requestPipe.Writer.Complete(new IOException("The client reset the stream."));
+            _requestPipe.Writer.Complete(new ConnectionAbortedException("The client reset the stream."));
+        }
+    }
+
+    /// <summary>
+    /// Marks the stream reset, wakes a sender waiting for window and cancels the handler's token;
+    /// safe from any thread (the request pipe is left to the read loop). False if already reset.
+    /// </summary>
+    public bool Abandon()
+    {
+        if (_reset)
+        {
+            return false;
         }
 
+        _reset = true;
         _connection.WakeSender(this);
-        ThreadPool.UnsafeQueueUserWorkItem(static cts => cts.Cancel(), _aborted, preferLocal: false);
+        ThreadPool.UnsafeQueueUserWorkItem(static stream => stream.CancelToken(), this, preferLocal: false);
+        return true;
+    }
+
+    private void CancelToken()
+    {
+        try
+        {
+            _aborted.Cancel();
+        }
+        catch (Exception ex)
+        {
+            // A callback registered on RequestAborted threw: log it rather than take the process down.
+            _connection.OnApplicationFailure(this, ex);
+        }
     }
 
     // ---- handler side ----
@@ -247,7 +278,7 @@ internal sealed partial class Http2Stream : IThreadPoolWorkItem
             {
                 // A header the wire cannot carry (e.g. a value above Latin-1): the exchange cannot end cleanly.
                 _connection.OnApplicationFailure(this, ex);
-                Reset();
+                Abandon();
                 await _connection.Output.WriteRstStreamAsync(Id, Http2ErrorCode.InternalError).ConfigureAwait(false);
             }
 

@@ -12,9 +12,10 @@ namespace HaMaster.Server.Peers;
 /// per peer (etcd's stream transport): one queue and one sender per peer; everything queued while
 /// the previous batch was being written goes out as the next batch, in order, without waiting for
 /// an answer, so a heartbeat or ReadIndex never waits a round trip behind an earlier call. A
-/// write that fails or stalls for 3 s (a dead or partitioned peer) ends the stream, is reported
-/// to the core as "unreachable" and its messages are dropped: Raft retries by itself, and the
-/// next batch opens a new stream. A peer that does not know DeliverStream (UNIMPLEMENTED) gets
+/// write that fails or stalls for 3 s ends the stream, is reported to the core as "unreachable"
+/// and its messages are dropped: Raft retries by itself, and the next batch opens a new stream.
+/// A dead peer that resets connections is noticed at once; a silently partitioned one only once
+/// the stream's windows or the socket buffers fill (the unary path noticed after its 3 s deadline). A peer that does not know DeliverStream (UNIMPLEMENTED) gets
 /// unary <c>RaftPeer/Deliver</c> calls, one in flight. Snapshot messages are handed to the
 /// <see cref="SnapshotSender"/>.
 /// </summary>
@@ -106,6 +107,7 @@ internal sealed class PeerTransport : IRaftTransport, IDisposable
                 {
                     // An older master: fall back to one unary call per batch. This batch is lost like any failed one.
                     stream.Unsupported = true;
+                    stream.Reset();
                     _host.ReportUnreachable(peer);
                 }
                 catch (Exception e) when (!_stopping.IsCancellationRequested)

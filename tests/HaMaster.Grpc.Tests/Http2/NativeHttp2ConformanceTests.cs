@@ -120,6 +120,38 @@ public sealed class NativeHttp2ConformanceTests : IClassFixture<NativeHttp2Fixtu
     }
 
     [Fact]
+    public async Task Padding_reopens_the_window_in_batches_not_one_window_update_per_frame()
+    {
+        // A stream of tiny padded DATA frames (1 byte of data, 200 of padding): the window they
+        // use is reopened in half-window batches, so 200 frames bring no stream WINDOW_UPDATE at
+        // all (40 KB is far under half of the 1 MiB window), not one per frame.
+        await using var client = await RawHttp2Client.ConnectAndHandshakeAsync(Port);
+        await client.WriteHeadersAsync(1, RawHttp2Client.EncodeHeaders(RawHttp2Client.GrpcRequestFields(FlowService.DrainPath)), endStream: false);
+        var padding = new byte[200];
+        for (var i = 0; i < 200; i++)
+        {
+            await client.WriteFrameAsync(Http2FrameType.Data, Http2Flags.Padded, 1, [200, 0, .. padding]);
+        }
+
+        await client.WritePingAsync(0x5A5A);
+        var updates = 0;
+        await client.ReadUntilAsync(
+            frame =>
+            {
+                if (frame.Type == Http2FrameType.WindowUpdate && frame.StreamId == 1)
+                {
+                    updates++;
+                }
+
+                return frame.Type == Http2FrameType.Ping;
+            },
+            "the PING ACK after the padded frames",
+            maxFrames: 1024);
+
+        Assert.Equal(0, updates);
+    }
+
+    [Fact]
     public async Task Hpack_dynamic_table_persists_across_requests()
     {
         await using var client = await RawHttp2Client.ConnectAndHandshakeAsync(Port);
