@@ -9,8 +9,10 @@ public sealed partial class MetadataStateMachine
 {
     /// <summary>
     /// Writes a snapshot of the applied state into <paramref name="targetDirectory"/> (which must not
-    /// exist) and returns the applied index and term it contains. Rocks: a RocksDB checkpoint (hard links);
-    /// Heap: a RocksDB database of the same layout. Waits for the batch being applied, never blocks reads.
+    /// exist) and returns the applied index and term it contains. Rocks: a RocksDB checkpoint (hard links)
+    /// taken while batches keep being applied, so the returned index may be later than the one applied
+    /// when the call started; Heap: a RocksDB database of the same layout, written with applying held off.
+    /// Never blocks reads. Safe from any thread; a restore waits for a snapshot in progress.
     /// </summary>
     public (ulong Index, ulong Term) CreateSnapshot(string targetDirectory)
     {
@@ -22,11 +24,23 @@ public sealed partial class MetadataStateMachine
         }
 
         Directory.CreateDirectory(Path.GetDirectoryName(targetDirectory)!);
-        lock (_applyGate)
+        lock (_snapshotGate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var state = _store.State;
-            _store.WriteSnapshot(targetDirectory);
+            var store = Volatile.Read(ref _store);
+            StateRecord state;
+            if (store.SnapshotsWhileCommitting)
+            {
+                state = store.WriteSnapshot(targetDirectory);
+            }
+            else
+            {
+                lock (_applyGate)
+                {
+                    state = store.WriteSnapshot(targetDirectory);
+                }
+            }
+
             return (state.AppliedIndex, state.AppliedTerm);
         }
     }
@@ -41,6 +55,7 @@ public sealed partial class MetadataStateMachine
     {
         ArgumentException.ThrowIfNullOrEmpty(snapshotDirectory);
         snapshotDirectory = Path.GetFullPath(snapshotDirectory);
+        lock (_snapshotGate)
         lock (_applyGate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);

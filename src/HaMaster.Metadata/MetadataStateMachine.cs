@@ -29,6 +29,10 @@ public sealed partial class MetadataStateMachine : IDisposable
     private const string PointerFile = "CURRENT_DB";
 
     private readonly Lock _applyGate = new();
+
+    // Held while a snapshot is written (outside _applyGate for the Rocks store, whose checkpoints
+    // run concurrently with applying) and by whatever replaces or disposes the store. Order: this, then _applyGate.
+    private readonly Lock _snapshotGate = new();
     private readonly ReaderWriterLockSlim _rw = new(LockRecursionPolicy.NoRecursion);
     private readonly string _dataDir;
     private readonly MetastoreOptions _options;
@@ -202,6 +206,7 @@ public sealed partial class MetadataStateMachine : IDisposable
 
     public void Dispose()
     {
+        lock (_snapshotGate)
         lock (_applyGate)
         {
             if (_disposed)

@@ -50,4 +50,7 @@ internal static partial class LogMessages
 
     [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "leader {Leader} (peer {Address}) of term {Term} refuses connections: forgetting it to elect a successor now")]
     public static partial void LeaderGone(ILogger logger, ulong leader, string address, ulong term);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "Raft loop iteration took {TotalMs} ms: {Posted} posted items {PostedMs} ms, fsync of {Persisted} entries {FsyncMs} ms, apply of {Applied} entries {ApplyMs} ms, snapshot {SnapshotMs} ms, GC pauses {GcMs} ms")]
+    public static partial void SlowLoopIteration(ILogger logger, long totalMs, int posted, long postedMs, int persisted, long fsyncMs, int applied, long applyMs, long snapshotMs, long gcMs);
 }

@@ -118,6 +118,72 @@ public sealed class ReplayAndSnapshotTests
         Assert.Equal(350UL, again.AppliedIndex);
     }
 
+    [Theory]
+    [InlineData("rocks")]
+    [InlineData("caching-tiny")]
+    [InlineData("heap")]
+    public async Task SnapshotTakenWhileApplyingHoldsExactlyThePrefixItNames(string kind)
+    {
+        // The Raft host snapshots on a pool thread while the loop keeps applying: whatever index the
+        // snapshot says it holds, restoring it must give exactly the state after that prefix of the log.
+        using var dir = new TempDirectory();
+        var log = RandomLog(11, 3000);
+        using var source = MetadataStateMachine.Open(dir.Sub("source"), StoreKinds.Options(kind));
+        source.ApplyBatch(log.Take(100).ToList());
+        var applier = Task.Run(() =>
+        {
+            for (var next = 100; next < log.Count; next += 10)
+            {
+                source.ApplyBatch(log.Skip(next).Take(10).ToList());
+            }
+        });
+
+        var positions = new List<ulong>();
+        for (var i = 0; i < 4; i++)
+        {
+            var (index, term) = source.CreateSnapshot(dir.Sub($"snap-{i}"));
+            Assert.True(index >= 100 && index <= (ulong)log.Count, $"snapshot {i} names index {index}");
+            Assert.Equal(log[(int)index - 1].Item2, term);
+            positions.Add(index);
+        }
+
+        await applier;
+        Assert.True(positions.SequenceEqual(positions.Order()), $"snapshot indexes went backwards: {string.Join(",", positions)}");
+        for (var i = 0; i < positions.Count; i++)
+        {
+            using var restored = MetadataStateMachine.Open(dir.Sub($"restored-{i}"), StoreKinds.Options("rocks"));
+            Assert.Equal((positions[i], log[(int)positions[i] - 1].Item2), restored.RestoreFromSnapshot(dir.Sub($"snap-{i}")));
+            using var replayed = MetadataStateMachine.Open(dir.Sub($"replayed-{i}"), new MetastoreOptions { Kind = MetastoreKind.Heap });
+            replayed.ApplyBatch(log.Take((int)positions[i]).ToList());
+            Assert.Equal(replayed.Digest(), restored.Digest());
+        }
+    }
+
+    [Fact]
+    public async Task RestoreWaitsForASnapshotInProgressAndDisposeForBoth()
+    {
+        // A follower may install the leader's snapshot while writing its own: the store must not be
+        // swapped (and disposed) under a running checkpoint.
+        using var dir = new TempDirectory();
+        var log = RandomLog(12, 2000);
+        using (var leader = MetadataStateMachine.Open(dir.Sub("leader"), StoreKinds.Options("rocks")))
+        {
+            leader.ApplyBatch(log);
+            leader.CreateSnapshot(dir.Sub("from-leader"));
+        }
+
+        using var follower = MetadataStateMachine.Open(dir.Sub("follower"), StoreKinds.Options("rocks"));
+        follower.ApplyBatch(log.Take(1000).ToList());
+        var own = Task.Run(() => follower.CreateSnapshot(dir.Sub("own")));
+        var restore = Task.Run(() => follower.RestoreFromSnapshot(dir.Sub("from-leader")));
+        var ownAt = await own;
+        Assert.Equal((2000UL, log[^1].Item2), await restore);
+        Assert.True(ownAt.Index is 1000 or 2000, $"own snapshot at {ownAt.Index}");
+        using var check = MetadataStateMachine.Open(dir.Sub("check"), StoreKinds.Options("heap"));
+        Assert.Equal(ownAt, check.RestoreFromSnapshot(dir.Sub("own")));
+        Assert.Equal(2000UL, follower.AppliedIndex);
+    }
+
     [Fact]
     public void RestoredRocksStateSurvivesReopenAndSessionsTravel()
     {

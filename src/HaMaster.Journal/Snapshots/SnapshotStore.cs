@@ -67,7 +67,7 @@ public sealed class SnapshotStore
 
     /// <summary>
     /// Starts a snapshot: the caller creates its files under <see cref="SnapshotWriter.Directory"/>
-    /// (which does not exist yet, as a RocksDB checkpoint requires), then calls <see cref="SnapshotWriter.Commit"/>.
+    /// (which does not exist yet, as a RocksDB checkpoint requires), then calls <see cref="SnapshotWriter.Commit()"/>.
     /// </summary>
     public SnapshotWriter BeginSnapshot(ulong index, ulong term, ReadOnlyMemory<byte> config)
     {

@@ -2,13 +2,13 @@ namespace HaMaster.Journal;
 
 /// <summary>
 /// A snapshot being created. The caller fills <see cref="Directory"/> (not yet existing: a RocksDB
-/// checkpoint creates it) and calls <see cref="Commit"/>; <see cref="Abort"/> or Dispose without
+/// checkpoint creates it) and calls <see cref="Commit()"/>; <see cref="Abort"/> or Dispose without
 /// commit removes everything. Not thread-safe.
 /// </summary>
 public sealed class SnapshotWriter : IDisposable
 {
     private readonly SnapshotStore _store;
-    private readonly byte[] _config;
+    private byte[] _config;
     private bool _done;
 
     internal SnapshotWriter(SnapshotStore store, string tempDirectory, ulong index, ulong term, byte[] config)
@@ -20,14 +20,27 @@ public sealed class SnapshotWriter : IDisposable
         _config = config;
     }
 
-    public ulong Index { get; }
+    public ulong Index { get; private set; }
 
-    public ulong Term { get; }
+    public ulong Term { get; private set; }
 
     /// <summary>Where the caller puts the snapshot's files; does not exist until the caller creates it.</summary>
     public string Directory => Path.Combine(TempDirectory, SnapshotStore.DataDirectoryName);
 
     internal string TempDirectory { get; }
+
+    /// <summary>
+    /// Commits the snapshot at a position learned only once its files were written (a checkpoint of a
+    /// store that kept applying meanwhile says which index it holds): see <see cref="Commit()"/>.
+    /// </summary>
+    public SnapshotManifest Commit(ulong index, ulong term, ReadOnlyMemory<byte> config)
+    {
+        ObjectDisposedException.ThrowIf(_done, this);
+        Index = index;
+        Term = term;
+        _config = config.ToArray();
+        return Commit();
+    }
 
     /// <summary>
     /// Checksums and fsyncs every file under <see cref="Directory"/>, writes the manifest, renames the

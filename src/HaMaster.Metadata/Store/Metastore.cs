@@ -33,8 +33,15 @@ internal abstract class Metastore : IDisposable
     public abstract void Commit(ApplyTransaction tx);
 
     /// <summary>Writes a snapshot (a RocksDB database of <see cref="Rocks.RocksMetastore"/>'s format) into a
-    /// directory that does not exist yet.</summary>
-    public abstract void WriteSnapshot(string directory);
+    /// directory that does not exist yet and returns the state record it holds (its applied index and term).</summary>
+    public abstract StateRecord WriteSnapshot(string directory);
+
+    /// <summary>
+    /// True when <see cref="WriteSnapshot"/> may run while batches are being committed: the snapshot is
+    /// then a consistent image as of some committed batch, and the returned record says which.
+    /// False: the caller must keep commits out while it runs.
+    /// </summary>
+    public abstract bool SnapshotsWhileCommitting { get; }
 
     public abstract void Dispose();
 

@@ -18,6 +18,7 @@ internal sealed class MasterMetrics : IDisposable
     private readonly Histogram<long> _appendBatch;
     private readonly Histogram<long> _applyBatch;
     private readonly Histogram<double> _snapshotDuration;
+    private readonly Histogram<double> _loopIteration;
     private readonly Counter<long> _leaderChanges;
     private readonly Counter<long> _workersDeclaredLost;
 
@@ -29,6 +30,7 @@ internal sealed class MasterMetrics : IDisposable
         _appendBatch = _meter.CreateHistogram<long>("hamaster_raft_append_batch_entries", description: "Entries persisted per Raft log append (group commit size).");
         _applyBatch = _meter.CreateHistogram<long>("hamaster_raft_apply_batch_entries", description: "Committed entries applied per state-machine batch.");
         _snapshotDuration = _meter.CreateHistogram<double>("hamaster_snapshot_duration", "s", "Time to take and publish a snapshot.");
+        _loopIteration = _meter.CreateHistogram<double>("hamaster_raft_loop_iteration_duration", "s", "Busy time of one Raft loop iteration (posted work, fsync, apply, snapshot); long ones stall every write.");
         _leaderChanges = _meter.CreateCounter<long>("hamaster_raft_leader_changes", description: "Times this master saw the leader change.");
         _workersDeclaredLost = _meter.CreateCounter<long>("hamaster_workers_declared_lost", description: "Workers this master declared lost as leader.");
     }
@@ -80,6 +82,8 @@ internal sealed class MasterMetrics : IDisposable
     public void Applied(int entries) => _applyBatch.Record(entries);
 
     public void SnapshotTaken(TimeSpan elapsed) => _snapshotDuration.Record(elapsed.TotalSeconds);
+
+    public void LoopIteration(TimeSpan elapsed) => _loopIteration.Record(elapsed.TotalSeconds);
 
     public void LeaderChanged() => _leaderChanges.Add(1);
 

@@ -3,8 +3,9 @@ using HaMaster.Raft;
 namespace HaMaster.Server.Raft;
 
 /// <summary>
-/// What the Raft loop needs from the replicated state machine. All members are called only
-/// from the Raft loop thread; reads by RPC handlers go to the state machine directly.
+/// What the Raft loop needs from the replicated state machine. All members but
+/// <see cref="CreateSnapshot"/> are called only from the Raft loop thread; reads by RPC handlers go
+/// to the state machine directly.
 /// </summary>
 internal interface IStateMachineHost
 {
@@ -21,8 +22,11 @@ internal interface IStateMachineHost
     /// </summary>
     void Apply(IReadOnlyList<Entry> entries, List<AppliedResult> results);
 
-    /// <summary>Writes a checkpoint of the current state into <paramref name="directory"/>, which must not exist yet.</summary>
-    void CreateSnapshot(string directory);
+    /// <summary>
+    /// Writes a checkpoint of the state into <paramref name="directory"/>, which must not exist yet, and
+    /// returns the applied index and term it holds. Called on a pool thread while the loop keeps applying.
+    /// </summary>
+    (ulong Index, ulong Term) CreateSnapshot(string directory);
 
     /// <summary>Replaces the whole state with the snapshot in <paramref name="directory"/> (atomic).</summary>
     void RestoreSnapshot(string directory);

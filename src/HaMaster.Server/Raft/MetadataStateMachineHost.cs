@@ -73,7 +73,7 @@ internal sealed class MetadataStateMachineHost : IStateMachineHost
         _batch.Clear();
     }
 
-    public void CreateSnapshot(string directory) => _machine.CreateSnapshot(directory);
+    public (ulong Index, ulong Term) CreateSnapshot(string directory) => _machine.CreateSnapshot(directory);
 
     public void RestoreSnapshot(string directory) => _machine.RestoreFromSnapshot(directory);
 }

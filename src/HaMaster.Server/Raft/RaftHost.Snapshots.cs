@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Google.Protobuf;
 using HaMaster.Protos.V1;
 using HaMaster.Raft;
@@ -21,73 +22,111 @@ internal sealed partial class RaftHost
     }
 
     /// <summary>
-    /// A RocksDB checkpoint (hard links: cheap) is taken on the loop thread, so it captures
-    /// exactly the applied index; checksumming the files and publishing the snapshot happen
-    /// in the background, and the log is compacted behind it once it is durable.
+    /// Snapshots without stalling the loop: the state machine writes its checkpoint on a pool thread
+    /// while the loop keeps appending and applying (a RocksDB checkpoint is a consistent image as of one
+    /// applied batch and says which; the Heap store holds applying off while it exports). The loop is
+    /// asked only for the cluster configuration as of the index the checkpoint holds; checksumming,
+    /// publishing and garbage collection stay off the loop too, and the log is compacted behind the
+    /// snapshot once it is durable.
     /// </summary>
     private Task<SnapshotMetadata> StartSnapshot()
     {
         if (_snapshotInProgress && _snapshotTask is not null) return _snapshotTask;
         var index = _stateMachine.AppliedIndex;
-        var term = _stateMachine.AppliedTerm;
-        if (index == 0 || (index == _lastSnapshotIndex && _storage.Snapshot is { } current))
+        if (index == 0)
         {
-            return index == 0
-                ? Task.FromException<SnapshotMetadata>(new ClusterPreconditionException("nothing has been applied yet: no snapshot to take"))
-                : Task.FromResult(_storage.Snapshot!);
+            return Task.FromException<SnapshotMetadata>(new ClusterPreconditionException("nothing has been applied yet: no snapshot to take"));
         }
 
-        var meta = new SnapshotMetadata(index, term, _appliedConfig);
-        var state = ClusterStateFile.Create(_appliedConfig, _directory);
-        var writer = _snapshots.BeginSnapshot(index, term, state.ToByteArray());
-        try
-        {
-            _stateMachine.CreateSnapshot(writer.Directory);
-        }
-        catch
-        {
-            writer.Abort();
-            throw;
-        }
+        if (index == _lastSnapshotIndex && _storage.Snapshot is { } current) return Task.FromResult(current);
 
         _snapshotInProgress = true;
+        _clusterStatesDuringSnapshot.Clear();
+        _clusterStatesDuringSnapshot.Add((index, _appliedConfig, ClusterStateFile.Create(_appliedConfig, _directory).ToByteArray()));
+        var term = _stateMachine.AppliedTerm;
         var started = _clock.Elapsed;
         var tcs = new TaskCompletionSource<SnapshotMetadata>(TaskCreationOptions.RunContinuationsAsynchronously);
         _snapshotTask = tcs.Task;
-        _ = Task.Run(() =>
+        var stopping = _stopping.Token;
+        _ = Task.Run(async () =>
         {
+            HaMaster.Journal.SnapshotWriter? writer = null;
             try
             {
-                writer.Commit();
+                writer = _snapshots.BeginSnapshot(index, term, ReadOnlyMemory<byte>.Empty);
+                var (at, atTerm) = _stateMachine.CreateSnapshot(writer.Directory);
+                var (config, state) = await InvokeAsync(() => ClusterStateAt(at)).WaitAsync(stopping).ConfigureAwait(false);
+                SnapshotMetadata meta = new(at, atTerm, config);
+                if (_snapshots.List().Any(m => m.Index == at && m.Term == atTerm))
+                {
+                    writer.Abort(); // e.g. the same position arrived from the leader meanwhile
+                }
+                else
+                {
+                    writer.Commit(at, atTerm, state);
+                }
+
+                _snapshots.CollectGarbage();
                 Post(() => OnSnapshotCommitted(meta, started, tcs));
             }
             catch (Exception e)
             {
-                writer.Abort();
+                writer?.Abort();
                 Post(() =>
                 {
                     _snapshotInProgress = false;
+                    _clusterStatesDuringSnapshot.Clear();
                     LogMessages.SnapshotFailed(_logger, index, e);
                     tcs.TrySetException(e);
                 });
             }
-        });
+        }, CancellationToken.None);
         return tcs.Task;
+    }
+
+    // The cluster state as of each index applied while a snapshot is being written (the first item:
+    // as of the index applied when it started), so the snapshot records the configuration as of the
+    // index its checkpoint actually holds. Loop thread only.
+    private readonly List<(ulong Index, ClusterConfig Config, byte[] State)> _clusterStatesDuringSnapshot = [];
+
+    private void NoteClusterStateChange(ulong index)
+    {
+        if (_snapshotInProgress)
+        {
+            _clusterStatesDuringSnapshot.Add((index, _appliedConfig, ClusterStateFile.Create(_appliedConfig, _directory).ToByteArray()));
+        }
+    }
+
+    private (ClusterConfig Config, byte[] State) ClusterStateAt(ulong index)
+    {
+        for (var i = _clusterStatesDuringSnapshot.Count - 1; i >= 0; i--)
+        {
+            var (at, config, state) = _clusterStatesDuringSnapshot[i];
+            if (at <= index || i == 0) return (config, state);
+        }
+
+        return (_appliedConfig, ClusterStateFile.Create(_appliedConfig, _directory).ToByteArray());
     }
 
     private void OnSnapshotCommitted(SnapshotMetadata meta, TimeSpan started, TaskCompletionSource<SnapshotMetadata> tcs)
     {
+        var cleanupStarted = Stopwatch.GetTimestamp();
         _snapshotInProgress = false;
-        _storage.Snapshot = meta;
-        _lastSnapshotIndex = meta.Index;
-        var keep = (ulong)_options.LogEntriesKeptBehindSnapshot;
-        var compactTo = meta.Index > keep ? meta.Index - keep : 0;
-        if (compactTo >= _log.FirstIndex && _log.TryGetTerm(compactTo, out var compactTerm) == HaMaster.Journal.TermLookup.Found)
+        _clusterStatesDuringSnapshot.Clear();
+        if (meta.Index > _lastSnapshotIndex)
         {
-            _log.CompactPrefix(compactTo, compactTerm);
+            // (Not so when a snapshot from the leader was installed while this one was written.)
+            _storage.Snapshot = meta;
+            _lastSnapshotIndex = meta.Index;
+            var keep = (ulong)_options.LogEntriesKeptBehindSnapshot;
+            var compactTo = meta.Index > keep ? meta.Index - keep : 0;
+            if (compactTo >= _log.FirstIndex && _log.TryGetTerm(compactTo, out var compactTerm) == HaMaster.Journal.TermLookup.Found)
+            {
+                _log.CompactPrefix(compactTo, compactTerm);
+            }
         }
 
-        _snapshots.CollectGarbage();
+        _iteration.Snapshot(Stopwatch.GetElapsedTime(cleanupStarted));
         var elapsed = _clock.Elapsed - started;
         LogMessages.SnapshotTaken(_logger, meta.Index, meta.Term, (long)elapsed.TotalMilliseconds);
         Metrics?.SnapshotTaken(elapsed);
@@ -108,6 +147,7 @@ internal sealed partial class RaftHost
         _appliedConfig = meta.Config;
         _directory = state.Directory;
         _clusterStateFile.Write(ClusterStateFile.Create(_appliedConfig, _directory));
+        NoteClusterStateChange(meta.Index); // a snapshot of our own being written may land after this one
         _lastSnapshotIndex = meta.Index;
         foreach (var index in _pending.Keys.Where(i => i <= meta.Index).ToList())
         {

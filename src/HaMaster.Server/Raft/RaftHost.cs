@@ -46,6 +46,7 @@ internal sealed partial class RaftHost : IDisposable
     private MemberDirectory _directory;
     private ulong _lastSnapshotIndex;
     private bool _snapshotInProgress;
+    private readonly LoopIterationTimer _iteration = new();
     private volatile RaftObservedState _observed;
     private volatile Exception? _fatal;
 
@@ -250,11 +251,17 @@ internal sealed partial class RaftHost : IDisposable
                 // Reset before draining: a post that lands after the drain sees 0 and wakes us again.
                 Interlocked.Exchange(ref _signaled, 0);
 
+                _iteration.Begin();
+
                 // Bounded drain so ticks and Ready processing are never starved by a flood of posts.
-                for (var i = 0; i < 4096 && _inbox.TryDequeue(out var work); i++)
+                var posted = 0;
+                while (posted < 4096 && _inbox.TryDequeue(out var work))
                 {
                     work();
+                    posted++;
                 }
+
+                _iteration.Inbox(posted);
 
                 now = _clock.ElapsedTicks;
                 if (now >= nextTick)
@@ -271,6 +278,7 @@ internal sealed partial class RaftHost : IDisposable
                 }
 
                 PublishObserved();
+                _iteration.End(Metrics, _logger);
             }
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
             {
@@ -331,7 +339,9 @@ internal sealed partial class RaftHost : IDisposable
         {
             var started = Stopwatch.GetTimestamp();
             _log.Flush();
-            Metrics?.Fsync(Stopwatch.GetElapsedTime(started), rd.EntriesToPersist.Count);
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            _iteration.Fsync(elapsed, rd.EntriesToPersist.Count);
+            Metrics?.Fsync(elapsed, rd.EntriesToPersist.Count);
         }
 
         if (rd.Messages.Count > 0) Transport?.Send(rd.Messages);
@@ -355,7 +365,9 @@ internal sealed partial class RaftHost : IDisposable
             else if (!e.Data.IsEmpty && e.Data.Span[0] == HostEntry.MemberDirectoryTag) OnDirectoryCommitted(e);
         }
 
+        var started = Stopwatch.GetTimestamp();
         _stateMachine.Apply(entries, _appliedResults);
+        _iteration.Applied(Stopwatch.GetElapsedTime(started), entries.Count);
         Metrics?.Applied(entries.Count);
         foreach (var r in _appliedResults) CompleteProposal(r);
 
@@ -388,6 +400,7 @@ internal sealed partial class RaftHost : IDisposable
         var transition = ConfigTransition.Decode(e.Data.Span);
         _appliedConfig = transition.Result;
         _clusterStateFile.Write(ClusterStateFile.Create(_appliedConfig, _directory));
+        NoteClusterStateChange(e.Index);
         LogMessages.MembershipChanged(_logger, transition.Change.Kind.ToString(), transition.Change.NodeId, _appliedConfig.ToString(), e.Index);
     }
 
@@ -395,6 +408,7 @@ internal sealed partial class RaftHost : IDisposable
     {
         _directory = HostEntry.DecodeDirectory(e.Data.Span);
         _clusterStateFile.Write(ClusterStateFile.Create(_appliedConfig, _directory));
+        NoteClusterStateChange(e.Index);
     }
 
     private void PublishObserved()

@@ -46,7 +46,13 @@ internal sealed class HeapMetastore : Metastore
         _state = tx.State;
     }
 
-    public override void WriteSnapshot(string directory) => SnapshotFormat.Export(this, directory);
+    public override StateRecord WriteSnapshot(string directory)
+    {
+        SnapshotFormat.Export(this, directory);
+        return State;
+    }
+
+    public override bool SnapshotsWhileCommitting => false;
 
     public override void Dispose()
     {
