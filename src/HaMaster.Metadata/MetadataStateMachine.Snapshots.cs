@@ -74,7 +74,7 @@ public sealed partial class MetadataStateMachine
                 var target = Path.Combine(_dataDir, name);
                 DirectoryLinks.LinkOrCopy(snapshotDirectory, staging);
                 Directory.Move(staging, target);
-                replacement = RocksMetastore.Open(target, _options.RocksDb with { CreateIfMissing = false }, _options.InodeCacheMaxEntries);
+                replacement = RocksMetastore.Open(target, _options.RocksDb with { CreateIfMissing = false }, _options.InodeCacheMaxEntries, _options.SessionCacheMaxEntries);
                 WritePointer(_dataDir, name);
             }
 

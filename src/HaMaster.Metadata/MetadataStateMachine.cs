@@ -82,7 +82,7 @@ public sealed partial class MetadataStateMachine : IDisposable
             }
         }
 
-        var store = RocksMetastore.Open(Path.Combine(dataDir, current), options.RocksDb, options.InodeCacheMaxEntries);
+        var store = RocksMetastore.Open(Path.Combine(dataDir, current), options.RocksDb, options.InodeCacheMaxEntries, options.SessionCacheMaxEntries);
         return new MetadataStateMachine(dataDir, options, store);
     }
 

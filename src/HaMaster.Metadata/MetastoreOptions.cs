@@ -24,6 +24,11 @@ public sealed record MetastoreOptions
     /// 0 = no cache. Default 200,000 (roughly 60-100 MB of heap). Ignored for Heap.</summary>
     public int InodeCacheMaxEntries { get; init; } = 200_000;
 
+    /// <summary>Client sessions (exactly-once records) cached in front of RocksDB, write-through; 0 = no
+    /// cache. Every write reads its session, so this saves a RocksDB lookup per write. Default 65,536
+    /// (a few hundred bytes each). Ignored for Heap, which holds every session anyway.</summary>
+    public int SessionCacheMaxEntries { get; init; } = 65_536;
+
     /// <summary>RocksDB tuning. Default: <see cref="RocksDbOptions"/> defaults.</summary>
     public RocksDbOptions RocksDb { get; init; } = new();
 
@@ -44,6 +49,11 @@ public sealed record MetastoreOptions
         if (InodeCacheMaxEntries < 0)
         {
             throw new ArgumentException($"InodeCacheMaxEntries must be >= 0 (0 = no cache), got {InodeCacheMaxEntries}.");
+        }
+
+        if (SessionCacheMaxEntries < 0)
+        {
+            throw new ArgumentException($"SessionCacheMaxEntries must be >= 0 (0 = no cache), got {SessionCacheMaxEntries}.");
         }
 
         if (MaxListLimit < 1 || DefaultListLimit < 1 || DefaultListLimit > MaxListLimit)

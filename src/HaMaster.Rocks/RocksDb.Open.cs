@@ -258,6 +258,11 @@ public sealed partial class RocksDb
             RocksNative.rocksdb_options_set_compression(native, options.NativeCompression);
             RocksNative.rocksdb_options_set_max_background_jobs(native, options.MaxBackgroundJobs);
             RocksNative.rocksdb_options_set_paranoid_checks(native, options.ParanoidChecks ? (byte)1 : (byte)0);
+            if (options.MemtableBloomRatio > 0)
+            {
+                RocksNative.rocksdb_options_set_memtable_prefix_bloom_size_ratio(native, options.MemtableBloomRatio);
+                RocksNative.rocksdb_options_set_memtable_whole_key_filtering(native, 1);
+            }
             RocksNative.rocksdb_options_set_keep_log_file_num(native, (nuint)options.KeepLogFiles);
             if (options.FixedPrefixLength is { } prefix)
             {

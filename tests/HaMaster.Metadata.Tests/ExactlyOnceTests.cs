@@ -43,6 +43,48 @@ public sealed class ExactlyOnceTests
         Assert.Equal(2UL, other.BlockId);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    [InlineData(1000)]
+    public void SessionsReadThroughABoundedCacheGiveTheSameAnswersAndSurviveReopen(int cachedSessions)
+    {
+        // Five clients interleave writes and retries while at most `cachedSessions` sessions are cached:
+        // evicted, cached and uncached sessions must all answer retries with the stored result.
+        using var dir = new TempDirectory();
+        var options = new MetastoreOptions { Kind = MetastoreKind.Rocks, SessionCacheMaxEntries = cachedSessions };
+        var f = new EntryFactory();
+        var firsts = new Dictionary<(int, ulong), (JournalEntry Entry, CommandResult Result)>();
+        using (var sm = MetadataStateMachine.Open(dir.Path, options))
+        {
+            for (ulong seq = 1; seq <= 3; seq++)
+            {
+                for (var c = 0; c < 5; c++)
+                {
+                    var entry = f.Entry(e => e.CreateDirectory = new() { Path = $"/c{c}-{seq}" }, Session(seq, seq - 1, $"client-{c}"));
+                    var result = sm.Apply(f, entry);
+                    Assert.Equal(MetadataStatus.Ok, result.Status);
+                    firsts[(c, seq)] = (entry, result);
+                }
+
+                for (var c = 4; c >= 0; c--)
+                {
+                    Assert.Equal(firsts[(c, seq)].Result, sm.Apply(f, firsts[(c, seq)].Entry.Clone()));
+                }
+            }
+
+            // Acknowledged results are gone whether or not the session was cached.
+            Assert.Equal(MetadataStatus.FailedPrecondition, sm.Apply(f, firsts[(0, 1)].Entry.Clone()).Status);
+        }
+
+        using var reopened = MetadataStateMachine.Open(dir.Path, options);
+        for (var c = 0; c < 5; c++)
+        {
+            Assert.Equal(firsts[(c, 3)].Result, reopened.Apply(f, firsts[(c, 3)].Entry.Clone()));
+            Assert.Equal(MetadataStatus.NotFound, reopened.GetStatus($"/c{c}-4").Status);
+        }
+    }
+
     [Fact]
     public void AcknowledgedAndOverflowingResultsAreForgottenWithAClearError()
     {

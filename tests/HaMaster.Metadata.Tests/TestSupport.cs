@@ -8,9 +8,9 @@ internal static class StoreKinds
 
     public static MetastoreOptions Options(string kind) => kind switch
     {
-        "rocks" => new MetastoreOptions { Kind = MetastoreKind.Rocks, InodeCacheMaxEntries = 0 },
+        "rocks" => new MetastoreOptions { Kind = MetastoreKind.Rocks, InodeCacheMaxEntries = 0, SessionCacheMaxEntries = 0 },
         "heap" => new MetastoreOptions { Kind = MetastoreKind.Heap },
-        "caching-tiny" => new MetastoreOptions { Kind = MetastoreKind.Rocks, InodeCacheMaxEntries = 3 },
+        "caching-tiny" => new MetastoreOptions { Kind = MetastoreKind.Rocks, InodeCacheMaxEntries = 3, SessionCacheMaxEntries = 2 },
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 }

@@ -36,6 +36,12 @@ internal static unsafe partial class RocksNative
     internal static partial void rocksdb_options_set_paranoid_checks(OptionsHandle options, byte value);
 
     [LibraryImport(Library)]
+    internal static partial void rocksdb_options_set_memtable_prefix_bloom_size_ratio(OptionsHandle options, double ratio);
+
+    [LibraryImport(Library)]
+    internal static partial void rocksdb_options_set_memtable_whole_key_filtering(OptionsHandle options, byte value);
+
+    [LibraryImport(Library)]
     internal static partial void rocksdb_options_set_keep_log_file_num(OptionsHandle options, nuint value);
 
     [LibraryImport(Library)]
