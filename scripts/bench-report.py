@@ -70,9 +70,9 @@ md.append("Both systems run as three processes on 127.0.0.1 of the same machine,
           "Raft timing (HaMaster 100 ms x 10 ticks, etcd 100 ms heartbeat / 1000 ms election), driven by the same generator "
           "(`hamaster bench`, our own gRPC client, closed loop, every request raw to the leader).")
 md.append("")
-md.append(f"**Machine load**: other engineers build and test on this 2-core machine at the same time; `uptime` at the start: `{machine.get('uptimeAtStart', '?')}`. "
-          "Each row below records the load average when its round started. Absolute figures are depressed and noisy; the "
-          "ratios compare the two systems under the same conditions, round by round.")
+md.append(f"**Machine load**: the benchmark, both clusters and the load generator share one 2-core machine; `uptime` at the start: `{machine.get('uptimeAtStart', '?')}`. "
+          "Each row below records the load average when its round started. Absolute figures are noisy (runs of the same code "
+          "vary by about 15%); the ratios compare the two systems under the same conditions, round by round.")
 md.append("")
 
 header_len = len(md)
@@ -274,7 +274,7 @@ if procs:
     md.append("")
     loadgen = load_lines("workers-loadgen.jsonl")
     if loadgen:
-        md.append("Load-generator processes' CPU seconds (all three share the same 2 cores with the masters and the other engineers' builds): "
+        md.append("Load-generator processes' CPU seconds (all three share the same 2 cores with the masters): "
                   + ", ".join(f"process {g['process']}: {g['cpuSeconds']:.1f} s" for g in loadgen)
                   + "; connection set-up (64 at a time, before the measured phase): "
                   + ", ".join(f"{p.get('connectSeconds', 0):.1f} s" for p in procs) + ".")

@@ -240,6 +240,60 @@ if has compare || has failover; then
   stop_hamaster_cluster
 fi
 
+# ---------------------------------------------------------------- workers + clients
+# Before the scale section: its load leaves gigabytes of dirty pages whose writeback, for minutes
+# after, stalls every fsync (a full run with workers after scale measured heartbeat p99 264 ms, a
+# run on the settled machine 14 ms).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+if has workers; then
+  sync # what the earlier sections wrote reaches the disk now, not during the measurement
+  setup_hamaster fleet
+  start_hamaster_cluster
+  echo "[bench] workers/clients: $fleet_workers workers (1 s heartbeats) + $((3 * fleet_clients)) clients (own connection each, GetStatus every 10 s) for ${fleet_secs}s; fd limit $(ulimit -n)"
+  declare -A c0=() fleet_cpu=()
+  for i in 1 2 3; do c0[$i]=$(cpu_ticks "${PID[hm$i]}"); done
+  f0=$(date +%s%N)
+  : >"$results/workers-samples.jsonl"
+  for p in 1 2 3; do
+    # The workers are split evenly too, so no load process does much more work than the others
+    # (an overloaded generator measures its own queueing, not the masters').
+    w=$(( fleet_workers / 3 + (p <= fleet_workers % 3 ? 1 : 0) )); wbase=$(( (p - 1) * (fleet_workers / 3) + (p - 1 < fleet_workers % 3 ? p - 1 : fleet_workers % 3) ))
+    # Idle thread-pool workers of a load process block instead of spinning for work: with 10,000
+    # connections per process the spinning took ~19% of its CPU, from the cores the masters need
+    # (the masters keep the runtime's default, as everywhere else).
+    DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 dotnet "$cli" --masters "$hm_endpoints" --timeout 10s bench fleet --workers "$w" --worker-base "$wbase" --clients "$fleet_clients" --duration "${fleet_secs}s" \
+      >"$results/workers-process-$p.json" 2>"$work/fleet-$p.err" &
+    PID[fleet$p]=$!
+  done
+  while kill -0 "${PID[fleet1]}" 2>/dev/null || kill -0 "${PID[fleet2]}" 2>/dev/null || kill -0 "${PID[fleet3]}" 2>/dev/null; do
+    for _ in $(seq 1 50); do sleep 0.1; done
+    for p in 1 2 3; do t=$(cpu_ticks "${PID[fleet$p]}"); [ "$t" -gt 0 ] && fleet_cpu[$p]=$t; done
+    for i in 1 2 3; do
+      jq -nc --argjson m "$i" --argjson t "$(now_ms)" --arg rss "$(hm_metric "$i" hamaster_process_resident_memory_bytes)" \
+        --arg conns "$(ls "/proc/${PID[hm$i]}/fd" 2>/dev/null | wc -l)" '{master:$m, atUnixMs:$t, rssBytes:($rss|tonumber? // null), openFds:($conns|tonumber)}' >>"$results/workers-samples.jsonl"
+    done
+  done
+  for p in 1 2 3; do wait "${PID[fleet$p]}" || echo "  fleet process $p failed: $(head -c 300 "$work/fleet-$p.err")"; unset "PID[fleet$p]"; done
+  f1=$(date +%s%N)
+  hz=$(getconf CLK_TCK)
+  : >"$results/workers-masters.jsonl"; : >"$results/workers-loadgen.jsonl"
+  for i in 1 2 3; do
+    c1=$(cpu_ticks "${PID[hm$i]}")
+    # Whole-process totals (start-up and connection set-up included): GC pause and collections,
+    # and how many ReadIndex requests confirmed how many linearizable reads.
+    jq -nc --argjson m "$i" --argjson ticks "$((c1 - c0[$i]))" --argjson hz "$hz" --argjson ns "$((f1 - f0))" \
+      --arg gcPause "$(hm_metric "$i" hamaster_process_gc_pause_seconds_total)" --arg gcs "$(hm_metric "$i" 'hamaster_process_gc_collections_total{generation="0"}')" \
+      --arg reads "$(hm_metric "$i" hamaster_raft_linearizable_reads_total)" --arg readIndex "$(hm_metric "$i" hamaster_raft_read_index_requests_total)" \
+      '{master:$m, cpuSeconds:($ticks/$hz), cpuPercentOfOneCore:(($ticks/$hz) / ($ns/1e9) * 100 | . * 10 | round / 10),
+        gcPauseSeconds:($gcPause|tonumber? // null), gcCollections:($gcs|tonumber? // null), linearizableReads:($reads|tonumber? // null), readIndexRequests:($readIndex|tonumber? // null)}' >>"$results/workers-masters.jsonl"
+  done
+  for p in 1 2 3; do
+    jq -nc --argjson p "$p" --argjson ticks "${fleet_cpu[$p]:-0}" --argjson hz "$hz" '{process:$p, cpuSeconds:($ticks/$hz)}' >>"$results/workers-loadgen.jsonl"
+  done
+  echo "$(load_note)" >"$results/workers-load.txt"
+  stop_hamaster_cluster
+fi
+
 # ---------------------------------------------------------------- scale
 sample_masters() { # sample_masters LABEL -> one JSON line per master into scale-samples.jsonl
   for i in 1 2 3; do
@@ -291,56 +345,6 @@ if has scale; then
   jq -n --argjson n "$n_inodes" --argjson rs "$((r1 - r0))" --argjson rr "$((r2 - r0))" --argjson join "$((j1 - j0))" --argjson ok "$add_ok" --argjson st4 "$st4" --arg load "$(load_note)" \
     '{inodesTarget:$n, restartToServingMs:$rs, restartToCaughtUpMs:$rr, joinToVoterMs:$join, joinOk:$ok, joinedStatus:$st4, load:$load}' >"$results/scale-times.json"
   echo "  restart to serving $((r1 - r0)) ms (caught up $((r2 - r0)) ms); fresh master added as voter after $((j1 - j0)) ms (ok=$add_ok)"
-  stop_hamaster_cluster
-fi
-
-# ---------------------------------------------------------------- workers + clients
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-if has workers; then
-  setup_hamaster fleet
-  start_hamaster_cluster
-  echo "[bench] workers/clients: $fleet_workers workers (1 s heartbeats) + $((3 * fleet_clients)) clients (own connection each, GetStatus every 10 s) for ${fleet_secs}s; fd limit $(ulimit -n)"
-  declare -A c0=() fleet_cpu=()
-  for i in 1 2 3; do c0[$i]=$(cpu_ticks "${PID[hm$i]}"); done
-  f0=$(date +%s%N)
-  : >"$results/workers-samples.jsonl"
-  for p in 1 2 3; do
-    # The workers are split evenly too, so no load process does much more work than the others
-    # (an overloaded generator measures its own queueing, not the masters').
-    w=$(( fleet_workers / 3 + (p <= fleet_workers % 3 ? 1 : 0) )); wbase=$(( (p - 1) * (fleet_workers / 3) + (p - 1 < fleet_workers % 3 ? p - 1 : fleet_workers % 3) ))
-    # Idle thread-pool workers of a load process block instead of spinning for work: with 10,000
-    # connections per process the spinning took ~19% of its CPU, from the cores the masters need
-    # (the masters keep the runtime's default, as everywhere else).
-    DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 dotnet "$cli" --masters "$hm_endpoints" --timeout 10s bench fleet --workers "$w" --worker-base "$wbase" --clients "$fleet_clients" --duration "${fleet_secs}s" \
-      >"$results/workers-process-$p.json" 2>"$work/fleet-$p.err" &
-    PID[fleet$p]=$!
-  done
-  while kill -0 "${PID[fleet1]}" 2>/dev/null || kill -0 "${PID[fleet2]}" 2>/dev/null || kill -0 "${PID[fleet3]}" 2>/dev/null; do
-    for _ in $(seq 1 50); do sleep 0.1; done
-    for p in 1 2 3; do t=$(cpu_ticks "${PID[fleet$p]}"); [ "$t" -gt 0 ] && fleet_cpu[$p]=$t; done
-    for i in 1 2 3; do
-      jq -nc --argjson m "$i" --argjson t "$(now_ms)" --arg rss "$(hm_metric "$i" hamaster_process_resident_memory_bytes)" \
-        --arg conns "$(ls "/proc/${PID[hm$i]}/fd" 2>/dev/null | wc -l)" '{master:$m, atUnixMs:$t, rssBytes:($rss|tonumber? // null), openFds:($conns|tonumber)}' >>"$results/workers-samples.jsonl"
-    done
-  done
-  for p in 1 2 3; do wait "${PID[fleet$p]}" || echo "  fleet process $p failed: $(head -c 300 "$work/fleet-$p.err")"; unset "PID[fleet$p]"; done
-  f1=$(date +%s%N)
-  hz=$(getconf CLK_TCK)
-  : >"$results/workers-masters.jsonl"; : >"$results/workers-loadgen.jsonl"
-  for i in 1 2 3; do
-    c1=$(cpu_ticks "${PID[hm$i]}")
-    # Whole-process totals (start-up and connection set-up included): GC pause and collections,
-    # and how many ReadIndex requests confirmed how many linearizable reads.
-    jq -nc --argjson m "$i" --argjson ticks "$((c1 - c0[$i]))" --argjson hz "$hz" --argjson ns "$((f1 - f0))" \
-      --arg gcPause "$(hm_metric "$i" hamaster_process_gc_pause_seconds_total)" --arg gcs "$(hm_metric "$i" 'hamaster_process_gc_collections_total{generation="0"}')" \
-      --arg reads "$(hm_metric "$i" hamaster_raft_linearizable_reads_total)" --arg readIndex "$(hm_metric "$i" hamaster_raft_read_index_requests_total)" \
-      '{master:$m, cpuSeconds:($ticks/$hz), cpuPercentOfOneCore:(($ticks/$hz) / ($ns/1e9) * 100 | . * 10 | round / 10),
-        gcPauseSeconds:($gcPause|tonumber? // null), gcCollections:($gcs|tonumber? // null), linearizableReads:($reads|tonumber? // null), readIndexRequests:($readIndex|tonumber? // null)}' >>"$results/workers-masters.jsonl"
-  done
-  for p in 1 2 3; do
-    jq -nc --argjson p "$p" --argjson ticks "${fleet_cpu[$p]:-0}" --argjson hz "$hz" '{process:$p, cpuSeconds:($ticks/$hz)}' >>"$results/workers-loadgen.jsonl"
-  done
-  echo "$(load_note)" >"$results/workers-load.txt"
   stop_hamaster_cluster
 fi
 

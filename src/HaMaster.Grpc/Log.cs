@@ -31,4 +31,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 9, Level = LogLevel.Debug, Message = "Malformed request on connection {ConnectionId} stream {StreamId}: {Reason}; stream reset")]
     public static partial void MalformedRequest(ILogger logger, string connectionId, int streamId, string reason);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "Connection {ConnectionId} sent no HTTP/2 preface within {TimeoutMs} ms; closed")]
+    public static partial void HandshakeTimedOut(ILogger logger, string connectionId, long timeoutMs);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "Connection {ConnectionId} idle (no stream, no frame) for {IdleMs} ms; GOAWAY")]
+    public static partial void IdleClosed(ILogger logger, string connectionId, long idleMs);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "Connection {ConnectionId} silent for {SilentMs} ms and did not answer a keep-alive PING; closed")]
+    public static partial void KeepAliveTimedOut(ILogger logger, string connectionId, long silentMs);
 }

@@ -218,6 +218,13 @@ internal sealed partial class Http2Connection
         {
             // Trailers of a request: they must end the stream; their fields are not used. A stream
             // id that is closed (or was skipped) cannot carry HEADERS (RFC 9113 5.1.1).
+            if (existing is null && WasResetByUs(id))
+            {
+                // RFC 9113 5.4.2: frames the client sent before our RST_STREAM reached it are ignored
+                // (the block was decoded above, so the HPACK table stays in step).
+                return ValueTask.CompletedTask;
+            }
+
             if (existing is null || existing.RequestEnded)
             {
                 throw new Http2ConnectionException(Http2ErrorCode.StreamClosed, $"HEADERS on closed stream {id}");
@@ -285,6 +292,7 @@ internal sealed partial class Http2Connection
         lock (_streams)
         {
             _streams.Add(id, stream);
+            _lastStreamActivityAt = Environment.TickCount64;
         }
 
         if (endStream)
@@ -503,7 +511,11 @@ internal sealed partial class Http2Connection
         return ResetStream(stream.Id, code);
     }
 
-    private ValueTask ResetStream(int id, Http2ErrorCode code) => Discard(Output.WriteRstStreamAsync(id, code));
+    private ValueTask ResetStream(int id, Http2ErrorCode code)
+    {
+        RememberReset(id);
+        return Discard(Output.WriteRstStreamAsync(id, code));
+    }
 
     private static ValueTask Discard(ValueTask<bool> write) =>
         write.IsCompletedSuccessfully ? ValueTask.CompletedTask : new ValueTask(write.AsTask());

@@ -37,6 +37,11 @@ internal sealed partial class Http2Connection
     private bool _closing;
     private bool _peerGoAway;
     private bool _sawSettings;
+    private readonly long _acceptedAt = Environment.TickCount64;
+    private long _lastFrameAt = Environment.TickCount64;
+    private long _lastStreamActivityAt = Environment.TickCount64; // a stream opened or ended
+    private long _pingSentAt; // 0: no keep-alive PING outstanding (sweeper thread only)
+    private volatile bool _prefaceReceived;
 
     // Header block being assembled from HEADERS + CONTINUATION.
     private byte[]? _headerBlock;
@@ -87,6 +92,7 @@ internal sealed partial class Http2Connection
             }
 
             await Output.WriteSettingsAsync(Limits).ConfigureAwait(false);
+            _prefaceReceived = true; // (after our SETTINGS: an idle GOAWAY must not precede them)
 
             // Registered after our SETTINGS: the server preface must precede a shutdown GOAWAY.
             closing = _context.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested
@@ -124,6 +130,64 @@ internal sealed partial class Http2Connection
             await Output.CloseAsync().ConfigureAwait(false);
             ReturnHeaderBlock();
         }
+    }
+
+    /// <summary>
+    /// Called by the server's sweeper: closes a connection that has not sent its preface within
+    /// <see cref="Http2ServerLimits.HandshakeTimeout"/>, and sends GOAWAY to one that has had no open
+    /// stream and received nothing for <see cref="Http2ServerLimits.IdleTimeout"/>.
+    /// </summary>
+    public void EnforceTimeouts(long now)
+    {
+        if (!_prefaceReceived)
+        {
+            if (now - _acceptedAt >= (long)Limits.HandshakeTimeout.TotalMilliseconds)
+            {
+                Log.HandshakeTimedOut(_logger, _context.ConnectionId, (long)Limits.HandshakeTimeout.TotalMilliseconds);
+                _context.Abort(new ConnectionAbortedException("no HTTP/2 preface within the handshake timeout"));
+            }
+
+            return;
+        }
+
+        var lastFrame = Volatile.Read(ref _lastFrameAt);
+        if (_pingSentAt != 0)
+        {
+            if (lastFrame >= _pingSentAt)
+            {
+                _pingSentAt = 0; // the client answered (or sent anything at all)
+            }
+            else if (now - _pingSentAt >= (long)Limits.KeepAlivePingTimeout.TotalMilliseconds)
+            {
+                Log.KeepAliveTimedOut(_logger, _context.ConnectionId, now - lastFrame);
+                _context.Abort(new ConnectionAbortedException("the client did not answer a keep-alive PING"));
+                return;
+            }
+        }
+
+        if (_pingSentAt == 0 && Limits.KeepAlivePingDelay != Timeout.InfiniteTimeSpan && now - lastFrame >= (long)Limits.KeepAlivePingDelay.TotalMilliseconds)
+        {
+            _pingSentAt = now;
+            _ = Output.WritePingAsync((ulong)now).AsTask();
+        }
+
+        if (Limits.IdleTimeout == Timeout.InfiniteTimeSpan)
+        {
+            return;
+        }
+
+        long idle;
+        lock (_streams)
+        {
+            idle = now - _lastStreamActivityAt;
+            if (_streams.Count > 0 || _closing || idle < (long)Limits.IdleTimeout.TotalMilliseconds)
+            {
+                return;
+            }
+        }
+
+        Log.IdleClosed(_logger, _context.ConnectionId, idle);
+        BeginClose();
     }
 
     /// <summary>Server shutdown: GOAWAY now, stop when the streams under way are done.</summary>
@@ -205,6 +269,7 @@ internal sealed partial class Http2Connection
         while (true)
         {
             var result = await _input.ReadAsync().ConfigureAwait(false);
+            Volatile.Write(ref _lastFrameAt, Environment.TickCount64);
             var buffer = result.Buffer;
             try
             {
@@ -267,6 +332,28 @@ internal sealed partial class Http2Connection
         return true;
     }
 
+    // Ids of the last streams this server reset (or answered while the client was still sending),
+    // whose late HEADERS are ignored rather than taken for a protocol violation.
+    private readonly int[] _recentlyReset = new int[32];
+    private int _recentlyResetNext;
+
+    private void RememberReset(int id)
+    {
+        lock (_recentlyReset)
+        {
+            _recentlyReset[_recentlyResetNext] = id;
+            _recentlyResetNext = (_recentlyResetNext + 1) % _recentlyReset.Length;
+        }
+    }
+
+    private bool WasResetByUs(int id)
+    {
+        lock (_recentlyReset)
+        {
+            return Array.IndexOf(_recentlyReset, id) >= 0;
+        }
+    }
+
     // ---- called by streams ----
 
     public void OnStreamEnded(Http2Stream stream)
@@ -274,6 +361,12 @@ internal sealed partial class Http2Connection
         lock (_streams)
         {
             _streams.Remove(stream.Id);
+            _lastStreamActivityAt = Environment.TickCount64;
+        }
+
+        if (stream.IsReset || !stream.RequestEnded)
+        {
+            RememberReset(stream.Id); // the client may still have frames for it in flight
         }
 
         lock (_flowLock)

@@ -6,12 +6,17 @@ namespace HaMaster.Grpc.Http2;
 /// <summary>
 /// Runs HaMaster's own HTTP/2 protocol on connections accepted by Kestrel's socket transport
 /// (and its TLS middleware, when configured): Kestrel accepts, we speak HTTP/2.
+/// One timer for the whole server (running only while connections exist) enforces
+/// <see cref="Http2ServerLimits.HandshakeTimeout"/> and <see cref="Http2ServerLimits.IdleTimeout"/>,
+/// so connections themselves keep no timers.
 /// </summary>
 internal sealed class Http2ConnectionHandler
 {
     private readonly Http2Application _application;
     private readonly Http2ServerLimits _limits;
     private readonly ILogger _logger;
+    private readonly HashSet<Http2Connection> _connections = [];
+    private Timer? _sweeper;
 
     public Http2ConnectionHandler(Http2Application application, Http2ServerLimits limits, ILogger logger)
     {
@@ -20,6 +25,54 @@ internal sealed class Http2ConnectionHandler
         _logger = logger;
     }
 
-    public Task OnConnectedAsync(ConnectionContext connection) =>
-        new Http2Connection(connection, _application, _limits, _logger).RunAsync();
+    /// <summary>Connections being served (for tests and diagnostics).</summary>
+    public int ConnectionCount
+    {
+        get
+        {
+            lock (_connections) return _connections.Count;
+        }
+    }
+
+    public async Task OnConnectedAsync(ConnectionContext connection)
+    {
+        var http2 = new Http2Connection(connection, _application, _limits, _logger);
+        lock (_connections)
+        {
+            _connections.Add(http2);
+            _sweeper ??= new Timer(static s => ((Http2ConnectionHandler)s!).Sweep(), this, _limits.SweepInterval, _limits.SweepInterval);
+        }
+
+        try
+        {
+            await http2.RunAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_connections)
+            {
+                _connections.Remove(http2);
+                if (_connections.Count == 0)
+                {
+                    _sweeper?.Dispose();
+                    _sweeper = null;
+                }
+            }
+        }
+    }
+
+    private void Sweep()
+    {
+        Http2Connection[] all;
+        lock (_connections)
+        {
+            all = [.. _connections];
+        }
+
+        var now = Environment.TickCount64;
+        foreach (var connection in all)
+        {
+            connection.EnforceTimeouts(now);
+        }
+    }
 }

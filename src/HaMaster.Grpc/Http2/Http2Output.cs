@@ -101,10 +101,13 @@ internal sealed class Http2Output
         w.Advance(Http2FrameHeader.Size);
     });
 
-    public ValueTask<bool> WritePingAckAsync(ulong opaque) => WriteAsync(opaque, static (w, data, _) =>
+    public ValueTask<bool> WritePingAckAsync(ulong opaque) => WritePingAsync(opaque, ack: true);
+
+    public ValueTask<bool> WritePingAsync(ulong opaque, bool ack = false) => WriteAsync((opaque, ack), static (w, ping, _) =>
     {
+        var (data, ack) = ping;
         var span = w.GetSpan(Http2FrameHeader.Size + 8);
-        Http2FrameHeader.Write(span, 8, Http2FrameType.Ping, Http2Flags.Ack, 0);
+        Http2FrameHeader.Write(span, 8, Http2FrameType.Ping, ack ? Http2Flags.Ack : (byte)0, 0);
         BinaryPrimitives.WriteUInt64BigEndian(span[Http2FrameHeader.Size..], data);
         w.Advance(Http2FrameHeader.Size + 8);
     });

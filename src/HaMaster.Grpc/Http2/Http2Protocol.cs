@@ -125,8 +125,58 @@ public sealed record Http2ServerLimits
     /// <summary>SETTINGS_HEADER_TABLE_SIZE: the HPACK dynamic table the client may use, in bytes (default 4096).</summary>
     public int HeaderTableBytes { get; init; } = 4096;
 
+    /// <summary>
+    /// Time a new connection has to send the client preface (default 10 s); a connection that sends
+    /// nothing, or something slowly, is closed instead of holding a socket forever.
+    /// </summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// A connection with no open stream that has received no frame for this long is sent GOAWAY and
+    /// closed (default 5 minutes, like gRPC's MAX_CONNECTION_IDLE; <see cref="Timeout.InfiniteTimeSpan"/>
+    /// disables it). Clients reconnect on their next call; a stream raced with the GOAWAY is refused,
+    /// which clients retry. Long-lived streams (Raft peer streams) keep their connection open.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// A connection that has received nothing for this long is sent a PING (default 30 s, as the
+    /// Kestrel mode is configured; <see cref="Timeout.InfiniteTimeSpan"/> disables keep-alive).
+    /// </summary>
+    public TimeSpan KeepAlivePingDelay { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// A connection that then receives nothing (not even the PING's ACK) for this long is closed, and
+    /// its streams reset (default 20 s): a peer that vanished without closing (power loss, partition)
+    /// does not hold its streams and buffers forever.
+    /// </summary>
+    public TimeSpan KeepAlivePingTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How often one server-wide timer checks every connection against the timeouts.</summary>
+    internal TimeSpan SweepInterval
+    {
+        get
+        {
+            var shortest = HandshakeTimeout;
+            foreach (var t in new[] { IdleTimeout, KeepAlivePingDelay, KeepAlivePingTimeout })
+            {
+                if (t != Timeout.InfiniteTimeSpan && t < shortest) shortest = t;
+            }
+
+            return TimeSpan.FromTicks(Math.Clamp(shortest.Ticks / 4, TimeSpan.FromMilliseconds(20).Ticks, TimeSpan.FromSeconds(5).Ticks));
+        }
+    }
+
     public Http2ServerLimits Validate()
     {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(HandshakeTimeout, TimeSpan.Zero);
+        foreach (var t in new[] { IdleTimeout, KeepAlivePingDelay })
+        {
+            if (t != Timeout.InfiniteTimeSpan) ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(t, TimeSpan.Zero);
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(KeepAlivePingTimeout, TimeSpan.Zero);
+
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxConcurrentStreams);
         ArgumentOutOfRangeException.ThrowIfLessThan(InitialStreamWindow, Http2FrameHeader.DefaultWindow);
         ArgumentOutOfRangeException.ThrowIfLessThan(InitialConnectionWindow, Http2FrameHeader.DefaultWindow);

@@ -27,6 +27,12 @@ public sealed record GrpcServerHostOptions
     public GrpcServerOptions Server { get; init; } = new();
 
     /// <summary>
+    /// Limits and timeouts of the native HTTP/2 server (handshake, idle, keep-alive, windows);
+    /// <see cref="MaxStreamsPerConnection"/> overrides its stream limit. Ignored by the Kestrel mode.
+    /// </summary>
+    public Http2.Http2ServerLimits Http2Limits { get; init; } = new();
+
+    /// <summary>
     /// Which HTTP/2 implementation serves the port: <see cref="GrpcHttp2Server.Native"/> (default,
     /// HaMaster's own, built for many mostly-idle connections) or <see cref="GrpcHttp2Server.Kestrel"/>.
     /// </summary>
@@ -44,6 +50,8 @@ public sealed record GrpcServerHostOptions
         ArgumentOutOfRangeException.ThrowIfNegative(Port);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(Port, 65535);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxStreamsPerConnection);
+        ArgumentNullException.ThrowIfNull(Http2Limits);
+        Http2Limits.Validate();
         Server.Validate();
         return this;
     }
@@ -93,7 +101,7 @@ public sealed class GrpcServerHost : IAsyncDisposable
                 var logger = kestrel.ApplicationServices.GetService<ILoggerFactory>()?.CreateLogger("HaMaster.Grpc") ?? (ILogger)Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
                 handler = new Http2.Http2ConnectionHandler(
                     GrpcNativeDispatch.Create(registry, validated.Server, logger),
-                    new Http2.Http2ServerLimits { MaxConcurrentStreams = validated.MaxStreamsPerConnection },
+                    validated.Http2Limits with { MaxConcurrentStreams = validated.MaxStreamsPerConnection },
                     logger);
                 kestrel.ListenGrpc(validated.Address, validated.Port, validated.CertificatePath, validated.CertificatePassword, handler.OnConnectedAsync);
             }

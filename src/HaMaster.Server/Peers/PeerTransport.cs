@@ -137,7 +137,8 @@ internal sealed class PeerTransport : IRaftTransport, IDisposable
             foreach (var q in _queues.Values) q.Writer.TryComplete();
         }
 
-        _stopping.Dispose();
+        // _stopping is not disposed: send loops still winding down read its token, and a
+        // CancellationTokenSource without timer or wait handle holds nothing to release.
     }
 }
 

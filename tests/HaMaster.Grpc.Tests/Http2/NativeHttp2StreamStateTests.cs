@@ -30,6 +30,23 @@ public sealed class NativeHttp2StreamStateTests : IClassFixture<NativeHttp2Fixtu
         Assert.Contains((Http2ErrorCode)answer.ErrorCode, new[] { Http2ErrorCode.StreamClosed, Http2ErrorCode.ProtocolError });
     }
 
+    [Fact]
+    public async Task Late_headers_on_a_stream_the_server_reset_are_ignored()
+    {
+        // The server answers an unknown method at once and resets the still-open request
+        // (RST_STREAM NO_ERROR); trailers the client sent before that reached it must not cost the
+        // connection (RFC 9113 5.4.2), and the HPACK state must stay in step.
+        await using var client = await RawHttp2Client.ConnectAndHandshakeAsync(Port);
+        var fields = RawHttp2Client.GrpcRequestFields("/" + TestService.Service + "/NoSuchMethod");
+        await client.WriteHeadersAsync(1, RawHttp2Client.EncodeHeaders(fields), endStream: false);
+        var reset = await client.ReadUntilAsync(f => f.StreamId == 1 && f.Type == Http2FrameType.RstStream, "RST_STREAM of stream 1");
+        Assert.Equal(Http2ErrorCode.NoError, (Http2ErrorCode)reset.ErrorCode);
+
+        await client.WriteHeadersAsync(1, RawHttp2Client.EncodeHeaders([("x-late-trailer", "t")]), endStream: true);
+        await NativeHttp2Assert.EchoWorksAsync(client, 3);
+        await NativeHttp2Assert.EchoWorksAsync(client, 5);
+    }
+
     [Theory]
     [InlineData(0u)] // default 16384
     [InlineData(32768u)]
