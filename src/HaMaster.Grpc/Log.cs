@@ -35,7 +35,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "Connection {ConnectionId} sent no HTTP/2 preface within {TimeoutMs} ms; closed")]
     public static partial void HandshakeTimedOut(ILogger logger, string connectionId, long timeoutMs);
 
-    [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "Connection {ConnectionId} idle (no stream, no frame) for {IdleMs} ms; GOAWAY")]
+    [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "Connection {ConnectionId} without a stream for {IdleMs} ms; GOAWAY")]
     public static partial void IdleClosed(ILogger logger, string connectionId, long idleMs);
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "Connection {ConnectionId} silent for {SilentMs} ms and did not answer a keep-alive PING; closed")]

@@ -291,6 +291,40 @@ public sealed class GrpcUnaryConnectionTests
         Assert.True(connection.IsConnected);
     }
 
+    public static TheoryData<string> ServerClosings => new() { "idle", "keep-alive" };
+
+    [Theory]
+    [MemberData(nameof(ServerClosings))]
+    public async Task A_connection_the_server_closed_between_calls_is_replaced_by_the_next_call(string why)
+    {
+        // The lean client reads only during a call: it neither sees an idle GOAWAY nor answers a
+        // keep-alive PING in between. The next call must still succeed, on a new connection.
+        var limits = new HaMaster.Grpc.Http2.Http2ServerLimits { IdleTimeout = Timeout.InfiniteTimeSpan, KeepAlivePingDelay = Timeout.InfiniteTimeSpan };
+        limits = why == "idle"
+            ? limits with { IdleTimeout = TimeSpan.FromMilliseconds(200) }
+            : limits with { KeepAlivePingDelay = TimeSpan.FromMilliseconds(100), KeepAlivePingTimeout = TimeSpan.FromMilliseconds(200) };
+        await using var server = await GrpcServerHost.StartAsync(
+            new TestService().Register(new GrpcServiceRegistry()),
+            new GrpcServerHostOptions { Http2Server = GrpcHttp2Server.Native, Http2Limits = limits });
+        using var connection = new GrpcUnaryConnection("127.0.0.1", server.Port);
+        for (var round = 1; round <= 3; round++)
+        {
+            var text = $"{why} {round}";
+            Assert.Equal(text, (await CallAsync(connection, Prefix + "Echo", new EchoRequest { Text = text })).Text);
+            Assert.Equal(1, server.OpenConnections);
+
+            // Wait (bounded) for the server to give up on the quiet connection.
+            var deadline = DateTime.UtcNow + Bound;
+            while (server.OpenConnections != 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
+
+            Assert.Equal(0, server.OpenConnections);
+            Assert.True(connection.IsConnected); // the client has not noticed yet
+        }
+    }
+
     private static ValueTask<GrpcServerHost> StartAsync(GrpcHttp2Server kind, TestService service, UnaryConnectionService? unary = null) =>
         GrpcServerHost.StartAsync(
             (unary ?? new UnaryConnectionService()).Register(service.Register(new GrpcServiceRegistry())),

@@ -16,7 +16,9 @@ namespace HaMaster.Grpc;
 /// of thousands of them open (as many simulated clients) without its own garbage collector
 /// distorting the latencies it measures. Applications use <see cref="GrpcChannel"/>.
 /// Contract: one call at a time (a concurrent call throws); a call that fails on the transport or
-/// times out drops the connection and the next call reconnects.
+/// times out drops the connection and the next call reconnects. A connection the server closed
+/// or sent GOAWAY on between calls (idle timeout, unanswered keep-alive PING: nothing reads it
+/// between calls) is replaced at the next call, which is sent again when GOAWAY excluded it.
 /// </summary>
 public sealed class GrpcUnaryConnection : IDisposable
 {
@@ -106,14 +108,34 @@ public sealed class GrpcUnaryConnection : IDisposable
         byte[]? buffer = null;
         try
         {
-            await ConnectAsync(deadline.Token).ConfigureAwait(false);
-            var socket = _socket!;
-            var streamId = _nextStreamId;
-            _nextStreamId += 2;
+            if (_socket is { } idle && idle.Poll(0, SelectMode.SelectRead))
+            {
+                // Something arrived between calls: the server closed the connection or sent GOAWAY
+                // (idle timeout, unanswered keep-alive PING, restart) or PINGed it. A unary exchange
+                // leaves nothing else behind, so start afresh rather than send into a closing connection.
+                Drop();
+            }
+
             buffer = ArrayPool<byte>.Shared.Rent(Math.Max(Http2FrameHeader.DefaultMaxFrameSize + Http2FrameHeader.Size, 1024 + method.Length + request.CalculateSize()));
-            var length = WriteRequest(buffer, streamId, method, request, timeout);
-            await SendAllAsync(socket, buffer.AsMemory(0, length), deadline.Token).ConfigureAwait(false);
-            return await ReadResponseAsync(socket, streamId, buffer, parser, deadline.Token).ConfigureAwait(false);
+            for (var attempt = 1; ; attempt++)
+            {
+                await ConnectAsync(deadline.Token).ConfigureAwait(false);
+                var socket = _socket!;
+                var streamId = _nextStreamId;
+                _nextStreamId += 2;
+                var length = WriteRequest(buffer, streamId, method, request, timeout);
+                await SendAllAsync(socket, buffer.AsMemory(0, length), deadline.Token).ConfigureAwait(false);
+                try
+                {
+                    return await ReadResponseAsync(socket, streamId, buffer, parser, deadline.Token).ConfigureAwait(false);
+                }
+                catch (GoAwayBeforeCallException) when (attempt == 1)
+                {
+                    // The server's GOAWAY (sent while we were idle) excludes this stream: it was not
+                    // processed, so sending it again on a new connection is safe.
+                    Drop();
+                }
+            }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -124,6 +146,10 @@ public sealed class GrpcUnaryConnection : IDisposable
         {
             Drop();
             throw new GrpcException(StatusCode.Unavailable, "Connection failed: " + ex.Message, null, ex);
+        }
+        catch (GoAwayBeforeCallException)
+        {
+            throw new GrpcException(StatusCode.Unavailable, "The server is closing the connection (GOAWAY) before this call, twice.");
         }
         catch (Exception ex) when (ex is not GrpcException)
         {
@@ -149,6 +175,15 @@ public sealed class GrpcUnaryConnection : IDisposable
     }
 
     public void Dispose() => Drop();
+
+    /// <summary>A GOAWAY whose last stream id is below the call's: the server did not process it.</summary>
+    private sealed class GoAwayBeforeCallException : Exception
+    {
+        public GoAwayBeforeCallException()
+            : base("GOAWAY before this call")
+        {
+        }
+    }
 
     private void Drop()
     {
@@ -232,7 +267,7 @@ public sealed class GrpcUnaryConnection : IDisposable
                         if (last < streamId)
                         {
                             Drop();
-                            throw new GrpcException(StatusCode.Unavailable, "The server is closing the connection (GOAWAY) before this call.");
+                            throw new GoAwayBeforeCallException();
                         }
 
                         // The server promised to finish this call: read it to the end, then reconnect.

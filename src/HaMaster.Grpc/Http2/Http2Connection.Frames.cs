@@ -218,7 +218,7 @@ internal sealed partial class Http2Connection
         {
             // Trailers of a request: they must end the stream; their fields are not used. A stream
             // id that is closed (or was skipped) cannot carry HEADERS (RFC 9113 5.1.1).
-            if (existing is null && WasResetByUs(id))
+            if ((existing is null || existing.IsReset) && WasResetByUs(id))
             {
                 // RFC 9113 5.4.2: frames the client sent before our RST_STREAM reached it are ignored
                 // (the block was decoded above, so the HPACK table stays in step).

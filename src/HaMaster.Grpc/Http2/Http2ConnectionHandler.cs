@@ -61,7 +61,23 @@ internal sealed class Http2ConnectionHandler
         }
     }
 
+    private int _sweeping;
+
     private void Sweep()
+    {
+        // Timer callbacks can overlap when the pool is starved: one sweep at a time.
+        if (Interlocked.Exchange(ref _sweeping, 1) == 1) return;
+        try
+        {
+            SweepOnce();
+        }
+        finally
+        {
+            Volatile.Write(ref _sweeping, 0);
+        }
+    }
+
+    private void SweepOnce()
     {
         Http2Connection[] all;
         lock (_connections)
@@ -72,7 +88,16 @@ internal sealed class Http2ConnectionHandler
         var now = Environment.TickCount64;
         foreach (var connection in all)
         {
-            connection.EnforceTimeouts(now);
+            try
+            {
+                connection.EnforceTimeouts(now);
+            }
+            catch (Exception ex)
+            {
+                // Typically the connection ended while it was being checked; never let a timer
+                // callback take the process down.
+                Log.ProtocolError(_logger, "(sweeper)", Http2ErrorCode.InternalError, ex.Message);
+            }
         }
     }
 }

@@ -132,9 +132,9 @@ public sealed record Http2ServerLimits
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// A connection with no open stream that has received no frame for this long is sent GOAWAY and
-    /// closed (default 5 minutes, like gRPC's MAX_CONNECTION_IDLE; <see cref="Timeout.InfiniteTimeSpan"/>
-    /// disables it). Clients reconnect on their next call; a stream raced with the GOAWAY is refused,
+    /// A connection that has had no open stream for this long (none opened or ended; PINGs and
+    /// other control frames do not count) is sent GOAWAY and closed (default 5 minutes, like gRPC's
+    /// MAX_CONNECTION_IDLE; <see cref="Timeout.InfiniteTimeSpan"/> disables it). Clients reconnect on their next call; a stream raced with the GOAWAY is refused,
     /// which clients retry. Long-lived streams (Raft peer streams) keep their connection open.
     /// </summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);

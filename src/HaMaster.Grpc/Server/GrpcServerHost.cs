@@ -64,11 +64,17 @@ public sealed record GrpcServerHostOptions
 /// </summary>
 public sealed class GrpcServerHost : IAsyncDisposable
 {
-    private GrpcServerHost(WebApplication app, Uri address)
+    private readonly Http2.Http2ConnectionHandler? _native;
+
+    private GrpcServerHost(WebApplication app, Uri address, Http2.Http2ConnectionHandler? native)
     {
         App = app;
         Address = address;
+        _native = native;
     }
+
+    /// <summary>Connections the native HTTP/2 server is serving now (null in the Kestrel mode).</summary>
+    public int? OpenConnections => _native?.ConnectionCount;
 
     public WebApplication App { get; }
 
@@ -133,7 +139,7 @@ public sealed class GrpcServerHost : IAsyncDisposable
             throw new InvalidOperationException("Kestrel reported no bound address.");
         }
 
-        return new GrpcServerHost(app, bound[0]);
+        return new GrpcServerHost(app, bound[0], handler);
     }
 
     public async ValueTask DisposeAsync()

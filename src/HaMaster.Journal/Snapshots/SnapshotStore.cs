@@ -72,8 +72,17 @@ public sealed class SnapshotStore
     public SnapshotWriter BeginSnapshot(ulong index, ulong term, ReadOnlyMemory<byte> config)
     {
         var temp = Path.Combine(Directory, $"tmp-{index:D20}-{term:D20}-{Guid.NewGuid():N}");
-        Io.CreateDirectory(temp);
-        Track(temp, add: true);
+        Track(temp, add: true); // before it exists: a concurrent CollectGarbage must never see it untracked
+        try
+        {
+            Io.CreateDirectory(temp);
+        }
+        catch
+        {
+            Track(temp, add: false);
+            throw;
+        }
+
         return new SnapshotWriter(this, temp, index, term, config.ToArray());
     }
 

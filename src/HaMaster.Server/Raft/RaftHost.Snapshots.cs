@@ -9,6 +9,10 @@ internal sealed partial class RaftHost
 {
     private Task<SnapshotMetadata>? _snapshotTask;
 
+    // The snapshot's background work (checkpoint and publishing, then garbage collection); Dispose
+    // waits for it so none of it outlives the host.
+    private Task? _snapshotWork;
+
     /// <summary>Takes a snapshot now (or joins the one in progress) and completes when it is durable.</summary>
     public Task<SnapshotMetadata> TakeSnapshotAsync(CancellationToken cancellationToken) =>
         InvokeAsync(StartSnapshot).Unwrap().WaitAsync(cancellationToken);
@@ -48,7 +52,7 @@ internal sealed partial class RaftHost
         var tcs = new TaskCompletionSource<SnapshotMetadata>(TaskCreationOptions.RunContinuationsAsynchronously);
         _snapshotTask = tcs.Task;
         var stopping = _stopping.Token;
-        _ = Task.Run(async () =>
+        _snapshotWork = Task.Run(async () =>
         {
             HaMaster.Journal.SnapshotWriter? writer = null;
             try
@@ -66,18 +70,17 @@ internal sealed partial class RaftHost
                     writer.Commit(at, atTerm, state);
                 }
 
-                _snapshots.CollectGarbage();
                 Post(() => OnSnapshotCommitted(meta, started, tcs));
             }
             catch (Exception e)
             {
                 writer?.Abort();
+                LogMessages.SnapshotFailed(_logger, index, e);
+                tcs.TrySetException(e); // here, not on the loop: it may have stopped
                 Post(() =>
                 {
                     _snapshotInProgress = false;
                     _clusterStatesDuringSnapshot.Clear();
-                    LogMessages.SnapshotFailed(_logger, index, e);
-                    tcs.TrySetException(e);
                 });
             }
         }, CancellationToken.None);
@@ -127,6 +130,19 @@ internal sealed partial class RaftHost
         }
 
         _iteration.Snapshot(Stopwatch.GetElapsedTime(cleanupStarted));
+
+        // Older snapshots go only now that the log and the snapshot sender point at this one.
+        _snapshotWork = Task.Run(() =>
+        {
+            try
+            {
+                _snapshots.CollectGarbage();
+            }
+            catch (Exception e)
+            {
+                LogMessages.SnapshotFailed(_logger, meta.Index, e);
+            }
+        });
         var elapsed = _clock.Elapsed - started;
         LogMessages.SnapshotTaken(_logger, meta.Index, meta.Term, (long)elapsed.TotalMilliseconds);
         Metrics?.SnapshotTaken(elapsed);

@@ -472,6 +472,15 @@ internal sealed partial class RaftHost : IDisposable
         _stopping.Cancel();
         _wake.Release();
         _thread?.Join(TimeSpan.FromSeconds(10));
+        try
+        {
+            _snapshotWork?.Wait(TimeSpan.FromSeconds(30));
+        }
+        catch (AggregateException)
+        {
+            // Its failure was reported to whoever asked for the snapshot.
+        }
+
         _wake.Dispose();
         _stopping.Dispose();
     }

@@ -82,7 +82,7 @@ internal sealed class RocksMetastore : Metastore
     // Every write looks its client's session up, and the session column family's memtable holds one
     // version of the record per write: a RocksDB lookup there cost ~8% of a follower's CPU under load.
     // Records are immutable once committed, so they are cached as they are written (write-through),
-    // bounded by evicting an arbitrary entry; a miss reads RocksDB.
+    // bounded by starting over when full; a miss reads RocksDB.
     private readonly int _maxCachedSessions;
     private readonly Dictionary<string, SessionRecord> _sessionCache = new(StringComparer.Ordinal);
 
@@ -91,11 +91,9 @@ internal sealed class RocksMetastore : Metastore
         if (_maxCachedSessions == 0) return;
         if (_sessionCache.Count >= _maxCachedSessions && !_sessionCache.ContainsKey(clientId))
         {
-            foreach (var victim in _sessionCache.Keys)
-            {
-                _sessionCache.Remove(victim);
-                break;
-            }
+            // Full: start over, and let the sessions in use fill it again. (Evicting one entry at a
+            // time would pick the same dictionary slot every time and pin the first clients forever.)
+            _sessionCache.Clear();
         }
 
         _sessionCache[clientId] = record;
