@@ -40,4 +40,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "Connection {ConnectionId} silent for {SilentMs} ms and did not answer a keep-alive PING; closed")]
     public static partial void KeepAliveTimedOut(ILogger logger, string connectionId, long silentMs);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Information, Message = "Connection {ConnectionId} stream {StreamId} got no flow-control window for {TimeoutMs} ms; stream reset")]
+    public static partial void SendWindowStalled(ILogger logger, string connectionId, int streamId, long timeoutMs);
 }

@@ -464,7 +464,27 @@ internal sealed partial class Http2Connection
                 wait = stream.WindowWaiter.Task;
             }
 
-            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await wait.WaitAsync(Limits.SendWindowStallTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                Log.SendWindowStalled(_logger, _context.ConnectionId, stream.Id, (long)Limits.SendWindowStallTimeout.TotalMilliseconds);
+                lock (_flowLock)
+                {
+                    _windowWaiters.Remove(stream);
+                    stream.WindowWaiter = null;
+                }
+
+                if (stream.Abandon())
+                {
+                    Forget(Output.WriteRstStreamAsync(stream.Id, Http2ErrorCode.Cancel));
+                }
+
+                RememberReset(stream.Id);
+                return 0;
+            }
         }
     }
 

@@ -152,6 +152,14 @@ public sealed record Http2ServerLimits
     /// </summary>
     public TimeSpan KeepAlivePingTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// How long a response may wait for flow-control window (the client's WINDOW_UPDATE) before its
+    /// stream is reset with CANCEL and its handler cancelled (default 60 s;
+    /// <see cref="Timeout.InfiniteTimeSpan"/> waits as long as the call's deadline). A client that stays
+    /// connected but stops reading cannot hold a handler, and what it buffered, forever.
+    /// </summary>
+    public TimeSpan SendWindowStallTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>How often one server-wide timer checks every connection against the timeouts.</summary>
     internal TimeSpan SweepInterval
     {
@@ -170,7 +178,7 @@ public sealed record Http2ServerLimits
     public Http2ServerLimits Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(HandshakeTimeout, TimeSpan.Zero);
-        foreach (var t in new[] { IdleTimeout, KeepAlivePingDelay })
+        foreach (var t in new[] { IdleTimeout, KeepAlivePingDelay, SendWindowStallTimeout })
         {
             if (t != Timeout.InfiniteTimeSpan) ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(t, TimeSpan.Zero);
         }

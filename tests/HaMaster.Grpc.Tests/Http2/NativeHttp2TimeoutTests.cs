@@ -109,12 +109,47 @@ public sealed class NativeHttp2TimeoutTests
     }
 
     [Fact]
+    public async Task A_response_starved_of_window_is_reset_and_the_connection_keeps_serving()
+    {
+        // The client stays connected (it answers, sends frames) but never grants window to stream 1.
+        await using var server = await StartAsync(NoTimeouts with { SendWindowStallTimeout = TimeSpan.FromMilliseconds(300) });
+        const int window = 1000;
+        await using var client = await RawHttp2Client.ConnectAndHandshakeAsync(server.Port, (Http2SettingId.InitialWindowSize, window));
+        var watch = Stopwatch.StartNew();
+        await client.SendGrpcRequestAsync(1, FlowService.BlobsPath, new EchoRequest { Text = "5", ReplySize = 3000 }.ToByteArray());
+
+        var reset = await client.ReadUntilAsync(f => f.StreamId == 1 && f.Type == Http2FrameType.RstStream, "RST_STREAM of the starved stream");
+        Assert.Equal(Http2ErrorCode.Cancel, (Http2ErrorCode)reset.ErrorCode);
+        Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(250), $"reset after {watch.ElapsedMilliseconds} ms, before the timeout");
+
+        // Other streams on the connection are unaffected.
+        await NativeHttp2Assert.EchoWorksAsync(client, 3);
+    }
+
+    [Fact]
+    public async Task A_slow_reader_that_keeps_granting_window_is_never_reset()
+    {
+        // The bound applies to each wait for window, not to the response: a reader that keeps
+        // granting a little at a time (eight or more waits here) gets the complete response.
+        await using var server = await StartAsync(NoTimeouts with { SendWindowStallTimeout = TimeSpan.FromMilliseconds(300) });
+        const int window = 1000;
+        await using var client = await RawHttp2Client.ConnectAndHandshakeAsync(server.Port, (Http2SettingId.InitialWindowSize, window));
+        await client.SendGrpcRequestAsync(1, FlowService.BlobsPath, new EchoRequest { Text = "2", ReplySize = 4000 }.ToByteArray());
+        var (response, grants, _) = await NativeHttp2Assert.ReadWithinWindowsAsync(client, 1, window);
+        Assert.Null(response.ResetCode);
+        Assert.True(grants >= 8, $"only {grants} grants");
+        Assert.Equal("0", response.Trailer("grpc-status"));
+        Assert.Equal(2, RawHttp2Client.GrpcMessages(response.Data.ToArray()).Count);
+    }
+
+    [Fact]
     public void Timeouts_validate_themselves()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new Http2ServerLimits { HandshakeTimeout = TimeSpan.Zero }.Validate());
         Assert.Throws<ArgumentOutOfRangeException>(() => new Http2ServerLimits { IdleTimeout = TimeSpan.FromSeconds(-2) }.Validate());
         Assert.Throws<ArgumentOutOfRangeException>(() => new Http2ServerLimits { KeepAlivePingDelay = TimeSpan.Zero }.Validate());
         Assert.Throws<ArgumentOutOfRangeException>(() => new Http2ServerLimits { KeepAlivePingTimeout = Timeout.InfiniteTimeSpan }.Validate());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Http2ServerLimits { SendWindowStallTimeout = TimeSpan.Zero }.Validate());
         Assert.Throws<ArgumentOutOfRangeException>(() => new GrpcServerHostOptions { Http2Limits = new() { HandshakeTimeout = TimeSpan.Zero } }.Validate());
         NoTimeouts.Validate();
         new Http2ServerLimits().Validate();
