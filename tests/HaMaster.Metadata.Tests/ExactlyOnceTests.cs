@@ -86,6 +86,15 @@ public sealed class ExactlyOnceTests
     }
 
     [Fact]
+    public void ANegativeSessionCacheSizeIsRefusedWithItsName()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new MetastoreOptions { SessionCacheMaxEntries = -1 }.Validate());
+        Assert.Contains("SessionCacheMaxEntries", error.Message, StringComparison.Ordinal);
+        using var dir = new TempDirectory();
+        Assert.Throws<ArgumentException>(() => MetadataStateMachine.Open(dir.Path, new MetastoreOptions { SessionCacheMaxEntries = -1 }));
+    }
+
+    [Fact]
     public void AcknowledgedAndOverflowingResultsAreForgottenWithAClearError()
     {
         using var dir = new TempDirectory();

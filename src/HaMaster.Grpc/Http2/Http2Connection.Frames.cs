@@ -218,10 +218,11 @@ internal sealed partial class Http2Connection
         {
             // Trailers of a request: they must end the stream; their fields are not used. A stream
             // id that is closed (or was skipped) cannot carry HEADERS (RFC 9113 5.1.1).
-            if ((existing is null || existing.IsReset) && WasResetByUs(id))
+            if (existing is { IsReset: true } || (existing is null && WasResetByUs(id)))
             {
-                // RFC 9113 5.4.2: frames the client sent before our RST_STREAM reached it are ignored
-                // (the block was decoded above, so the HPACK table stays in step).
+                // RFC 9113 5.4.2: frames the client sent before a reset reached it are ignored (the
+                // block was decoded above, so the HPACK table stays in step). A stream still in the
+                // map knows it was reset; one already gone is looked up among the recent resets.
                 return ValueTask.CompletedTask;
             }
 
@@ -505,12 +506,14 @@ internal sealed partial class Http2Connection
         }
     }
 
+    // A stream in the map: it is remembered as reset when it leaves the map (OnStreamEnded).
     private ValueTask ResetStream(Http2Stream stream, Http2ErrorCode code)
     {
         stream.Reset();
-        return ResetStream(stream.Id, code);
+        return Discard(Output.WriteRstStreamAsync(stream.Id, code));
     }
 
+    // A stream never opened (refused, malformed) or not in the map: remembered now.
     private ValueTask ResetStream(int id, Http2ErrorCode code)
     {
         RememberReset(id);

@@ -133,9 +133,11 @@ internal sealed partial class Http2Connection
     }
 
     /// <summary>
-    /// Called by the server's sweeper: closes a connection that has not sent its preface within
-    /// <see cref="Http2ServerLimits.HandshakeTimeout"/>, and sends GOAWAY to one that has had no open
-    /// stream and received nothing for <see cref="Http2ServerLimits.IdleTimeout"/>.
+    /// Called by the server's sweeper (one at a time): closes a connection that has not sent its
+    /// preface within <see cref="Http2ServerLimits.HandshakeTimeout"/>; PINGs one silent for
+    /// <see cref="Http2ServerLimits.KeepAlivePingDelay"/> and closes it when still silent after
+    /// <see cref="Http2ServerLimits.KeepAlivePingTimeout"/>; sends GOAWAY to one that has had no open
+    /// stream for <see cref="Http2ServerLimits.IdleTimeout"/>.
     /// </summary>
     public void EnforceTimeouts(long now)
     {
@@ -168,7 +170,7 @@ internal sealed partial class Http2Connection
         if (_pingSentAt == 0 && Limits.KeepAlivePingDelay != Timeout.InfiniteTimeSpan && now - lastFrame >= (long)Limits.KeepAlivePingDelay.TotalMilliseconds)
         {
             _pingSentAt = now;
-            _ = Output.WritePingAsync((ulong)now).AsTask();
+            Forget(Output.WritePingAsync((ulong)now));
         }
 
         if (Limits.IdleTimeout == Timeout.InfiniteTimeSpan)
@@ -471,18 +473,7 @@ internal sealed partial class Http2Connection
             catch (TimeoutException)
             {
                 Log.SendWindowStalled(_logger, _context.ConnectionId, stream.Id, (long)Limits.SendWindowStallTimeout.TotalMilliseconds);
-                lock (_flowLock)
-                {
-                    _windowWaiters.Remove(stream);
-                    stream.WindowWaiter = null;
-                }
-
-                if (stream.Abandon())
-                {
-                    Forget(Output.WriteRstStreamAsync(stream.Id, Http2ErrorCode.Cancel));
-                }
-
-                RememberReset(stream.Id);
+                stream.Abort(); // RST_STREAM CANCEL; forgets the window wait and cancels the handler
                 return 0;
             }
         }

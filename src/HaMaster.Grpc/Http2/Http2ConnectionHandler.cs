@@ -6,9 +6,9 @@ namespace HaMaster.Grpc.Http2;
 /// <summary>
 /// Runs HaMaster's own HTTP/2 protocol on connections accepted by Kestrel's socket transport
 /// (and its TLS middleware, when configured): Kestrel accepts, we speak HTTP/2.
-/// One timer for the whole server (running only while connections exist) enforces
-/// <see cref="Http2ServerLimits.HandshakeTimeout"/> and <see cref="Http2ServerLimits.IdleTimeout"/>,
-/// so connections themselves keep no timers.
+/// One timer for the whole server (running only while connections exist) enforces the handshake,
+/// keep-alive and idle timeouts of <see cref="Http2ServerLimits"/> (see
+/// <see cref="Http2Connection.EnforceTimeouts"/>), so connections themselves keep no timers.
 /// </summary>
 internal sealed class Http2ConnectionHandler
 {

@@ -134,8 +134,9 @@ public sealed record Http2ServerLimits
     /// <summary>
     /// A connection that has had no open stream for this long (none opened or ended; PINGs and
     /// other control frames do not count) is sent GOAWAY and closed (default 5 minutes, like gRPC's
-    /// MAX_CONNECTION_IDLE; <see cref="Timeout.InfiniteTimeSpan"/> disables it). Clients reconnect on their next call; a stream raced with the GOAWAY is refused,
-    /// which clients retry. Long-lived streams (Raft peer streams) keep their connection open.
+    /// MAX_CONNECTION_IDLE; <see cref="Timeout.InfiniteTimeSpan"/> disables it). Clients reconnect
+    /// on their next call; a stream raced with the GOAWAY is refused, which clients retry.
+    /// Long-lived streams (Raft peer streams) keep their connection open.
     /// </summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
 

@@ -7,12 +7,12 @@ namespace HaMaster.Server.Raft;
 /// <summary>
 /// Times one busy iteration of the Raft loop and its phases (posted work, fsync, apply, snapshot).
 /// Every iteration is recorded in a histogram; one that keeps the loop busy longer than
-/// <see cref="SlowThreshold"/> is logged with its breakdown and the garbage collector's pauses
+/// <see cref="DefaultSlowThreshold"/> is logged with its breakdown and the garbage collector's pauses
 /// during it, so a tail-latency stall can be attributed without a profiler. Loop thread only.
 /// </summary>
-internal sealed class LoopIterationTimer
+internal sealed class LoopIterationTimer(TimeSpan slowThreshold)
 {
-    public static readonly TimeSpan SlowThreshold = TimeSpan.FromMilliseconds(100);
+    public static readonly TimeSpan DefaultSlowThreshold = TimeSpan.FromMilliseconds(100);
     private long _started;
     private TimeSpan _gcPauseAtStart;
     private int _posted;
@@ -58,7 +58,7 @@ internal sealed class LoopIterationTimer
         if (_posted == 0 && _persisted == 0 && _applied == 0) return; // an idle tick: nothing worth recording
         var total = Stopwatch.GetElapsedTime(_started);
         metrics?.LoopIteration(total);
-        if (total < SlowThreshold) return;
+        if (total < slowThreshold) return;
         var gc = GC.GetTotalPauseDuration() - _gcPauseAtStart;
         LogMessages.SlowLoopIteration(
             logger,

@@ -46,7 +46,7 @@ internal sealed partial class RaftHost
 
         _snapshotInProgress = true;
         _clusterStatesDuringSnapshot.Clear();
-        _clusterStatesDuringSnapshot.Add((index, _appliedConfig, ClusterStateFile.Create(_appliedConfig, _directory).ToByteArray()));
+        _clusterStatesDuringSnapshot.Add((index, _appliedConfig, CurrentClusterState().ToByteArray()));
         var term = _stateMachine.AppliedTerm;
         var started = _clock.Elapsed;
         var tcs = new TaskCompletionSource<SnapshotMetadata>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -92,23 +92,30 @@ internal sealed partial class RaftHost
     // index its checkpoint actually holds. Loop thread only.
     private readonly List<(ulong Index, ClusterConfig Config, byte[] State)> _clusterStatesDuringSnapshot = [];
 
-    private void NoteClusterStateChange(ulong index)
+    /// <summary>
+    /// The configuration or the member directory changed as of <paramref name="index"/>: persist the
+    /// cluster state file, and remember it for a snapshot being written. Loop thread only.
+    /// </summary>
+    private void ClusterStateChanged(ulong index)
     {
+        var state = CurrentClusterState();
+        _clusterStateFile.Write(state);
         if (_snapshotInProgress)
         {
-            _clusterStatesDuringSnapshot.Add((index, _appliedConfig, ClusterStateFile.Create(_appliedConfig, _directory).ToByteArray()));
+            _clusterStatesDuringSnapshot.Add((index, _appliedConfig, state.ToByteArray()));
         }
     }
 
+    private ClusterState CurrentClusterState() => ClusterStateFile.Create(_appliedConfig, _directory);
+
+    // The newest state recorded at or below index; the first item (the state when the snapshot
+    // started) is at or below any index a checkpoint taken after that can hold.
     private (ClusterConfig Config, byte[] State) ClusterStateAt(ulong index)
     {
-        for (var i = _clusterStatesDuringSnapshot.Count - 1; i >= 0; i--)
-        {
-            var (at, config, state) = _clusterStatesDuringSnapshot[i];
-            if (at <= index || i == 0) return (config, state);
-        }
-
-        return (_appliedConfig, ClusterStateFile.Create(_appliedConfig, _directory).ToByteArray());
+        var i = _clusterStatesDuringSnapshot.Count - 1;
+        while (i > 0 && _clusterStatesDuringSnapshot[i].Index > index) i--;
+        var (_, config, state) = _clusterStatesDuringSnapshot[i];
+        return (config, state);
     }
 
     private void OnSnapshotCommitted(SnapshotMetadata meta, TimeSpan started, TaskCompletionSource<SnapshotMetadata> tcs)
@@ -162,8 +169,7 @@ internal sealed partial class RaftHost
         var state = ClusterState.Parser.ParseFrom(manifest.Config.Span);
         _appliedConfig = meta.Config;
         _directory = state.Directory;
-        _clusterStateFile.Write(ClusterStateFile.Create(_appliedConfig, _directory));
-        NoteClusterStateChange(meta.Index); // a snapshot of our own being written may land after this one
+        ClusterStateChanged(meta.Index); // a snapshot of our own being written may land after this one
         _lastSnapshotIndex = meta.Index;
         foreach (var index in _pending.Keys.Where(i => i <= meta.Index).ToList())
         {
@@ -176,5 +182,5 @@ internal sealed partial class RaftHost
     }
 
     /// <summary>Current cluster state bytes (Raft configuration + addresses) for a snapshot sender.</summary>
-    public ByteString CurrentClusterStateBytes() => ClusterStateFile.Create(_appliedConfig, _directory).ToByteString();
+    public ByteString CurrentClusterStateBytes() => CurrentClusterState().ToByteString();
 }

@@ -46,7 +46,7 @@ internal sealed partial class RaftHost : IDisposable
     private MemberDirectory _directory;
     private ulong _lastSnapshotIndex;
     private bool _snapshotInProgress;
-    private readonly LoopIterationTimer _iteration = new();
+    private readonly LoopIterationTimer _iteration = new(LoopIterationTimer.DefaultSlowThreshold);
     private volatile RaftObservedState _observed;
     private volatile Exception? _fatal;
 
@@ -399,16 +399,14 @@ internal sealed partial class RaftHost : IDisposable
     {
         var transition = ConfigTransition.Decode(e.Data.Span);
         _appliedConfig = transition.Result;
-        _clusterStateFile.Write(ClusterStateFile.Create(_appliedConfig, _directory));
-        NoteClusterStateChange(e.Index);
+        ClusterStateChanged(e.Index);
         LogMessages.MembershipChanged(_logger, transition.Change.Kind.ToString(), transition.Change.NodeId, _appliedConfig.ToString(), e.Index);
     }
 
     private void OnDirectoryCommitted(Entry e)
     {
         _directory = HostEntry.DecodeDirectory(e.Data.Span);
-        _clusterStateFile.Write(ClusterStateFile.Create(_appliedConfig, _directory));
-        NoteClusterStateChange(e.Index);
+        ClusterStateChanged(e.Index);
     }
 
     private void PublishObserved()

@@ -1,5 +1,7 @@
 using HaMaster.Grpc;
 using HaMaster.Server.Observability;
+using HaMaster.Server.Raft;
+using Microsoft.Extensions.Logging;
 
 namespace HaMaster.Server.Tests.Observability;
 
@@ -128,5 +130,52 @@ public sealed class MasterMetricsTests
         other.LeaderChanged();
         var samples = PrometheusText.Parse(collector.Render());
         Assert.Equal(1, Single(samples, "hamaster_raft_leader_changes_total").Value);
+    }
+
+    [Fact]
+    public void A_busy_loop_iteration_is_recorded_and_a_slow_one_logged_with_its_breakdown()
+    {
+        using var metrics = new MasterMetrics();
+        using var collector = new PrometheusCollector(metrics.Meter);
+        var logger = new CapturingLogger();
+        var everySlow = new LoopIterationTimer(TimeSpan.Zero);
+
+        everySlow.Begin(); // an idle tick: neither recorded nor logged
+        everySlow.Inbox(0);
+        everySlow.End(metrics, logger);
+        Assert.Empty(logger.Lines);
+
+        everySlow.Begin();
+        everySlow.Inbox(3);
+        everySlow.Fsync(TimeSpan.FromMilliseconds(4), 7);
+        everySlow.Applied(TimeSpan.FromMilliseconds(2), 5);
+        everySlow.Snapshot(TimeSpan.FromMilliseconds(9));
+        everySlow.End(metrics, logger);
+        var line = Assert.Single(logger.Lines);
+        Assert.Contains("3 posted items", line, StringComparison.Ordinal);
+        Assert.Contains("fsync of 7 entries 4 ms", line, StringComparison.Ordinal);
+        Assert.Contains("apply of 5 entries 2 ms", line, StringComparison.Ordinal);
+        Assert.Contains("snapshot 9 ms", line, StringComparison.Ordinal);
+
+        // Below the threshold: recorded, not logged; counters start over with each iteration.
+        var neverSlow = new LoopIterationTimer(TimeSpan.FromHours(1));
+        neverSlow.Begin();
+        neverSlow.Inbox(1);
+        neverSlow.End(metrics, logger);
+        Assert.Single(logger.Lines);
+        Assert.Equal(2, Single(PrometheusText.Parse(collector.Render()), "hamaster_raft_loop_iteration_duration_seconds_count").Value);
+    }
+
+    private sealed class CapturingLogger : ILogger
+    {
+        public List<string> Lines { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Lines.Add(formatter(state, exception));
     }
 }
