@@ -166,7 +166,7 @@ public class SnapshotStoreTests
         Assert.True(receiver.IsComplete);
         var committed = receiver.Commit();
         Assert.True(committed.SameContentAs(manifest));
-        AssertSameFiles(source.PathOf(manifest), target.PathOf(target.Latest!));
+        AssertSameFiles(source.PathOf(manifest), target.PathOfStaged(target.ListStaged().Single()));
     }
 
     [Fact]
@@ -195,7 +195,8 @@ public class SnapshotStoreTests
             receiver.WriteChunk(chunk);
         }
         receiver.Commit();
-        Assert.NotNull(target.Latest);
+        Assert.Single(target.ListStaged());
+        Assert.Null(target.Latest); // staged: published only when the Raft host installs it
     }
 
     [Fact]
@@ -221,6 +222,7 @@ public class SnapshotStoreTests
         var e = Assert.Throws<SnapshotIntegrityException>(() => receiver.Commit());
         Assert.Contains("000012.sst", e.Message);
         Assert.Empty(target.List());
+        Assert.Empty(target.ListStaged());
         // Only that file is resent.
         Assert.Equal("000012.sst", receiver.ResumeFile);
         Assert.Equal(0, receiver.ResumeOffset);
@@ -232,7 +234,7 @@ public class SnapshotStoreTests
             receiver.WriteChunk(more);
         }
         receiver.Commit();
-        AssertSameFiles(source.PathOf(manifest), target.PathOf(target.Latest!));
+        AssertSameFiles(source.PathOf(manifest), target.PathOfStaged(target.ListStaged().Single()));
     }
 
     [Fact]
@@ -267,7 +269,7 @@ public class SnapshotStoreTests
             Assert.Equal(2 + 2, sent);
             resumed.Commit();
         }
-        AssertSameFiles(source.PathOf(manifest), target.PathOf(target.Latest!));
+        AssertSameFiles(source.PathOf(manifest), target.PathOfStaged(target.ListStaged().Single()));
         Assert.Empty(Directory.GetDirectories(targetPath, "recv-*"));
 
         // A different snapshot at the same place is not mistaken for a resume.
@@ -316,6 +318,6 @@ public class SnapshotStoreFaultTests
             }
             receiver.Commit();
         }
-        Assert.Equal(9UL, target.Latest!.Index);
+        Assert.Equal(9UL, target.ListStaged().Single().Index);
     }
 }

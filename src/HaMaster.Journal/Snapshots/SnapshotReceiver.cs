@@ -6,8 +6,8 @@ namespace HaMaster.Journal;
 /// The receiving side of a snapshot transfer. Chunks are written at their offsets: a resent chunk
 /// that was already written is ignored, a chunk whose CRC does not match its data is rejected before
 /// anything is written, and a chunk beyond what was received (a gap) is refused. <see cref="Commit"/>
-/// verifies every file's length and CRC-32C against the manifest and publishes the snapshot
-/// atomically. The partial directory survives a crash or <see cref="Dispose"/>, so a later
+/// verifies every file's length and CRC-32C against the manifest and stages the snapshot
+/// atomically (see <see cref="SnapshotStore"/>: the Raft host publishes it when it installs it). The partial directory survives a crash or <see cref="Dispose"/>, so a later
 /// <see cref="SnapshotStore.BeginReceive"/> of the same snapshot resumes. Not thread-safe.
 /// </summary>
 public sealed class SnapshotReceiver : IDisposable
@@ -124,7 +124,7 @@ public sealed class SnapshotReceiver : IDisposable
         }
     }
 
-    /// <summary>Verifies every file against the manifest, makes it durable and publishes the snapshot; returns its manifest.</summary>
+    /// <summary>Verifies every file against the manifest, makes it durable and stages the snapshot; returns its manifest.</summary>
     public SnapshotManifest Commit()
     {
         ObjectDisposedException.ThrowIf(_done, this);
@@ -152,7 +152,7 @@ public sealed class SnapshotReceiver : IDisposable
         }
         File.Delete(Path.Combine(_directory, "receiving.json"));
         _store.SyncTree(_directory);
-        var manifest = _store.Publish(_directory, Manifest);
+        var manifest = _store.Stage(_directory, Manifest);
         _done = true;
         _store.Track(_directory, add: false);
         return manifest;

@@ -95,7 +95,7 @@ internal sealed class RaftPeerService
     private ValueTask<InstallSnapshotResponse> PrepareSnapshotAsync(PrepareSnapshotRequest request, ServerCallContext context)
     {
         var manifest = ParseManifest(request.Manifest);
-        if (_host.Snapshots.List().Any(m => m.Index == manifest.Index && m.Term == manifest.Term))
+        if (_host.Snapshots.Holds(manifest.Index, manifest.Term))
         {
             return ValueTask.FromResult(new InstallSnapshotResponse { Complete = true, ReceivedBytes = (ulong)manifest.TotalBytes });
         }
@@ -123,7 +123,7 @@ internal sealed class RaftPeerService
                 {
                     message = chunk.Message;
                     manifest = ParseManifest(chunk.Manifest);
-                    if (!_host.Snapshots.List().Any(m => m.Index == manifest.Index && m.Term == manifest.Term))
+                    if (!_host.Snapshots.Holds(manifest.Index, manifest.Term))
                     {
                         receiver = _host.Snapshots.BeginReceive(manifest);
                     }
@@ -150,7 +150,8 @@ internal sealed class RaftPeerService
                 receiver.Commit();
             }
 
-            // The data is durable in the store: now the core may accept the snapshot.
+            // The data is durable in the store (staged): now the core may accept the snapshot, and the
+            // Raft loop installs it (RaftHost.Install.cs).
             Message raft;
             try
             {

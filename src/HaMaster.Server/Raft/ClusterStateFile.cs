@@ -48,11 +48,26 @@ internal sealed class ClusterStateFile
         DirectorySync.Fsync(Path.GetDirectoryName(_path)!);
     }
 
-    public static ClusterState Create(ClusterConfig config, MemberDirectory directory) => new()
+    public static ClusterState Create(ClusterConfig config, MemberDirectory directory, ulong appliedIndex = 0) => new()
     {
         RaftConfig = ByteString.CopyFrom(config.ToBytes()),
         Directory = directory,
+        AppliedIndex = appliedIndex,
     };
+
+    /// <summary>
+    /// The newer of the state in <c>cluster.state</c> and the one in the newest snapshot (taken as of
+    /// <paramref name="snapshotIndex"/>): a snapshot installed after the file was last written
+    /// carries a newer membership than the file. A file written before states recorded their index
+    /// is preferred, as it was then.
+    /// </summary>
+    public static ClusterState? Newer(ClusterState? file, ClusterState? snapshot, ulong snapshotIndex)
+    {
+        if (snapshot is null) return file;
+        if (file is null) return snapshot;
+        if (!file.HasAppliedIndex) return file; // written by an older version: as it always was
+        return file.AppliedIndex >= snapshotIndex ? file : snapshot;
+    }
 }
 
 /// <summary>fsync of a directory, so that a rename inside it survives power loss.</summary>

@@ -88,6 +88,9 @@ internal sealed partial class RaftHost
         return target;
     }
 
+    /// <summary>Asks the core to move leadership to <paramref name="target"/> without waiting for it (the simulation's).</summary>
+    internal void BeginLeadershipTransfer(ulong target) => Post(() => _node.TransferLeadership(target));
+
     private void EnsureLeader()
     {
         var o = _observed;

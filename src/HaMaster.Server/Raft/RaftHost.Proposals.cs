@@ -42,6 +42,14 @@ internal sealed partial class RaftHost
         switch (result.Status)
         {
             case ProposeStatus.Accepted:
+                // An older proposal still waiting at this index lost it: as leader of a newer term we
+                // just appended our own entry there, so its entry is gone from our log and, by Leader
+                // Completeness, never committed. Without this its caller would wait forever.
+                if (_pending.Remove(result.Index, out var replaced))
+                {
+                    replaced.Completion.TrySetException(new ProposalLostException($"entry {result.Index} (term {replaced.Term}) was replaced by an entry of term {result.Term} before it committed; retry"));
+                }
+
                 _pending[result.Index] = new PendingProposal(result.Term, tcs);
                 break;
             case ProposeStatus.NotLeader:
@@ -84,9 +92,8 @@ internal sealed partial class RaftHost
         else p.Completion.TrySetException(new ProposalLostException($"leadership changed: entry {applied.Index} committed in term {applied.Term}, not {p.Term}; retry"));
     }
 
-    private static async Task<T> WithCancellation<T>(Task<T> task, CancellationToken cancellationToken)
-    {
-        if (!cancellationToken.CanBeCanceled || task.IsCompleted) return await task.ConfigureAwait(false);
-        return await task.WaitAsync(cancellationToken).ConfigureAwait(false);
-    }
+    // Without a cancellable token the caller gets the completion's own task (no wrapper completing
+    // later on the thread pool).
+    private static Task<T> WithCancellation<T>(Task<T> task, CancellationToken cancellationToken) =>
+        !cancellationToken.CanBeCanceled || task.IsCompleted ? task : task.WaitAsync(cancellationToken);
 }

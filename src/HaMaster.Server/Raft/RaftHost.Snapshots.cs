@@ -46,35 +46,30 @@ internal sealed partial class RaftHost
 
         _snapshotInProgress = true;
         _clusterStatesDuringSnapshot.Clear();
-        _clusterStatesDuringSnapshot.Add((index, _appliedConfig, CurrentClusterState().ToByteArray()));
+        _clusterStatesDuringSnapshot.Add((index, _appliedConfig, CurrentClusterState(index).ToByteArray()));
         var term = _stateMachine.AppliedTerm;
         var started = _clock.Elapsed;
         var tcs = new TaskCompletionSource<SnapshotMetadata>(TaskCreationOptions.RunContinuationsAsynchronously);
         _snapshotTask = tcs.Task;
+        if (_hooks.Manual)
+        {
+            // Simulation: every step on the caller's thread, so that a seed replays exactly. A
+            // simulated crash propagates to the caller like any other.
+            var written = WriteSnapshotAsync(index, term, at => Task.FromResult(ClusterStateAt(at)));
+            OnSnapshotCommitted(written.GetAwaiter().GetResult(), started, tcs);
+            return tcs.Task;
+        }
+
         var stopping = _stopping.Token;
         _snapshotWork = Task.Run(async () =>
         {
-            HaMaster.Journal.SnapshotWriter? writer = null;
             try
             {
-                writer = _snapshots.BeginSnapshot(index, term, ReadOnlyMemory<byte>.Empty);
-                var (at, atTerm) = _stateMachine.CreateSnapshot(writer.Directory);
-                var (config, state) = await InvokeAsync(() => ClusterStateAt(at)).WaitAsync(stopping).ConfigureAwait(false);
-                SnapshotMetadata meta = new(at, atTerm, config);
-                if (_snapshots.List().Any(m => m.Index == at && m.Term == atTerm))
-                {
-                    writer.Abort(); // e.g. the same position arrived from the leader meanwhile
-                }
-                else
-                {
-                    writer.Commit(at, atTerm, state);
-                }
-
+                var meta = await WriteSnapshotAsync(index, term, at => InvokeAsync(() => ClusterStateAt(at)).WaitAsync(stopping)).ConfigureAwait(false);
                 Post(() => OnSnapshotCommitted(meta, started, tcs));
             }
             catch (Exception e)
             {
-                writer?.Abort();
                 LogMessages.SnapshotFailed(_logger, index, e);
                 tcs.TrySetException(e); // here, not on the loop: it may have stopped
                 Post(() =>
@@ -85,6 +80,38 @@ internal sealed partial class RaftHost
             }
         }, CancellationToken.None);
         return tcs.Task;
+    }
+
+    /// <summary>
+    /// Writes the state machine's checkpoint and publishes it with the cluster state as of the index
+    /// it holds (asked of the loop through <paramref name="clusterStateAt"/>). Off the loop, except in
+    /// a manually driven host.
+    /// </summary>
+    private async Task<SnapshotMetadata> WriteSnapshotAsync(ulong index, ulong term, Func<ulong, Task<(ClusterConfig Config, byte[] State)>> clusterStateAt)
+    {
+        var writer = _snapshots.BeginSnapshot(index, term, ReadOnlyMemory<byte>.Empty);
+        try
+        {
+            var (at, atTerm) = _stateMachine.CreateSnapshot(writer.Directory);
+            CrashPoint(CrashPoints.SnapshotCheckpointed);
+            var (config, state) = await clusterStateAt(at).ConfigureAwait(false);
+            if (_snapshots.List().Any(m => m.Index == at && m.Term == atTerm))
+            {
+                writer.Abort(); // e.g. the same position arrived from the leader meanwhile
+            }
+            else
+            {
+                writer.Commit(at, atTerm, state);
+            }
+
+            CrashPoint(CrashPoints.SnapshotPublished);
+            return new SnapshotMetadata(at, atTerm, config);
+        }
+        catch
+        {
+            writer.Abort();
+            throw;
+        }
     }
 
     // The cluster state as of each index applied while a snapshot is being written (the first item:
@@ -98,7 +125,7 @@ internal sealed partial class RaftHost
     /// </summary>
     private void ClusterStateChanged(ulong index)
     {
-        var state = CurrentClusterState();
+        var state = CurrentClusterState(index);
         _clusterStateFile.Write(state);
         if (_snapshotInProgress)
         {
@@ -106,7 +133,7 @@ internal sealed partial class RaftHost
         }
     }
 
-    private ClusterState CurrentClusterState() => ClusterStateFile.Create(_appliedConfig, _directory);
+    private ClusterState CurrentClusterState(ulong index = 0) => ClusterStateFile.Create(_appliedConfig, _directory, index);
 
     // The newest state recorded at or below index; the first item (the state when the snapshot
     // started) is at or below any index a checkpoint taken after that can hold.
@@ -133,23 +160,39 @@ internal sealed partial class RaftHost
             if (compactTo >= _log.FirstIndex && _log.TryGetTerm(compactTo, out var compactTerm) == HaMaster.Journal.TermLookup.Found)
             {
                 _log.CompactPrefix(compactTo, compactTerm);
+                CrashPoint(CrashPoints.SnapshotLogCompacted);
             }
         }
 
         _iteration.Snapshot(Stopwatch.GetElapsedTime(cleanupStarted));
 
-        // Older snapshots go only now that the log and the snapshot sender point at this one.
-        _snapshotWork = Task.Run(() =>
+        // Older snapshots go only now that the log and the snapshot sender point at this one (kept
+        // whatever its rank: it is what followers are sent).
+        var pointedAt = _storage.Snapshot;
+        void CollectGarbage()
         {
-            try
+            var protect = pointedAt is null ? null : _snapshots.List().FirstOrDefault(m => m.Index == pointedAt.Index && m.Term == pointedAt.Term);
+            _snapshots.CollectGarbage(protect);
+        }
+
+        if (_hooks.Manual)
+        {
+            CollectGarbage();
+        }
+        else
+        {
+            _snapshotWork = Task.Run(() =>
             {
-                _snapshots.CollectGarbage();
-            }
-            catch (Exception e)
-            {
-                LogMessages.SnapshotFailed(_logger, meta.Index, e);
-            }
-        });
+                try
+                {
+                    CollectGarbage();
+                }
+                catch (Exception e)
+                {
+                    LogMessages.SnapshotFailed(_logger, meta.Index, e);
+                }
+            });
+        }
         var elapsed = _clock.Elapsed - started;
         LogMessages.SnapshotTaken(_logger, meta.Index, meta.Term, (long)elapsed.TotalMilliseconds);
         Metrics?.SnapshotTaken(elapsed);
@@ -160,27 +203,4 @@ internal sealed partial class RaftHost
     /// <summary>Raised on the loop thread after a local snapshot became durable (for metrics).</summary>
     public event Action<SnapshotMetadata, TimeSpan>? SnapshotTaken;
 
-    /// <summary>The core accepted a snapshot from the leader: replace the state machine with it.</summary>
-    private void RestoreFromReceivedSnapshot(SnapshotMetadata meta)
-    {
-        var manifest = _snapshots.List().FirstOrDefault(m => m.Index == meta.Index && m.Term == meta.Term)
-            ?? throw new InvalidOperationException($"snapshot {meta.Index}/{meta.Term} accepted by the core is not in the snapshot store");
-        _stateMachine.RestoreSnapshot(_snapshots.PathOf(manifest));
-        var state = ClusterState.Parser.ParseFrom(manifest.Config.Span);
-        _appliedConfig = meta.Config;
-        _directory = state.Directory;
-        ClusterStateChanged(meta.Index); // a snapshot of our own being written may land after this one
-        _lastSnapshotIndex = meta.Index;
-        foreach (var index in _pending.Keys.Where(i => i <= meta.Index).ToList())
-        {
-            _pending.Remove(index, out var p);
-            p!.Completion.TrySetException(new ProposalLostException($"entry {index} was superseded by a snapshot from the leader; retry"));
-        }
-
-        ReleaseAppliedWaiters(_stateMachine.AppliedIndex);
-        LogMessages.SnapshotInstalled(_logger, meta.Index, meta.Term);
-    }
-
-    /// <summary>Current cluster state bytes (Raft configuration + addresses) for a snapshot sender.</summary>
-    public ByteString CurrentClusterStateBytes() => CurrentClusterState().ToByteString();
 }

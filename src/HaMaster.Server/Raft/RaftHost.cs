@@ -33,6 +33,7 @@ internal sealed partial class RaftHost : IDisposable
     private readonly JournalRaftStorage _storage;
     private readonly IStateMachineHost _stateMachine;
     private readonly ClusterStateFile _clusterStateFile;
+    private readonly RaftHostHooks _hooks;
     private readonly ConcurrentQueue<Action> _inbox = new();
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
     private readonly CancellationTokenSource _stopping = new();
@@ -59,7 +60,8 @@ internal sealed partial class RaftHost : IDisposable
         IStateMachineHost stateMachine,
         ClusterStateFile clusterStateFile,
         ClusterConfig bootstrapConfig,
-        MemberDirectory bootstrapDirectory)
+        MemberDirectory bootstrapDirectory,
+        RaftHostHooks? hooks = null)
     {
         _options = options;
         _logger = logger;
@@ -68,35 +70,20 @@ internal sealed partial class RaftHost : IDisposable
         _snapshots = snapshots;
         _stateMachine = stateMachine;
         _clusterStateFile = clusterStateFile;
+        _hooks = hooks ?? RaftHostHooks.None;
 
-        var latest = snapshots.Latest;
-        SnapshotMetadata? snapshotMeta = null;
-        ClusterState? state = clusterStateFile.Read();
-        if (latest is not null)
-        {
-            var snapState = ClusterState.Parser.ParseFrom(latest.Config.Span);
-            snapshotMeta = new SnapshotMetadata(latest.Index, latest.Term, ClusterConfig.FromBytes(snapState.RaftConfig.Span));
-            _lastSnapshotIndex = latest.Index;
-            if (stateMachine.AppliedIndex < latest.Index)
-            {
-                // Crashed while installing a received snapshot, or the store was lost: start from the snapshot.
-                _logger.LogWarning("state machine applied index {Applied} is behind snapshot {Snapshot}: restoring it from the snapshot", stateMachine.AppliedIndex, latest.Index);
-                stateMachine.RestoreSnapshot(snapshots.PathOf(latest));
-                if (_log.LastIndex < latest.Index) _log.ResetToSnapshot(latest.Index, latest.Term);
-            }
-
-            state ??= snapState;
-        }
-
+        var (snapshotMeta, state) = Recover();
         if (state is null)
         {
             // First start: remember the bootstrap membership so restarts need no flags to find their peers.
-            state = ClusterStateFile.Create(bootstrapConfig, bootstrapDirectory);
+            state = ClusterStateFile.Create(bootstrapConfig, bootstrapDirectory, appliedIndex: 0);
             clusterStateFile.Write(state);
         }
 
         _appliedConfig = ClusterConfig.FromBytes(state.RaftConfig.Span);
+        _appliedConfigIndex = state.AppliedIndex;
         _directory = state.Directory;
+        var latest = snapshots.Latest;
 
         var hs = hardState.Current;
         // The commit index is saved lazily (only with term/vote changes): everything the state
@@ -116,7 +103,7 @@ internal sealed partial class RaftHost : IDisposable
             MaxInflightMessages = 256,
             MaxSizePerMessage = 1 << 20,
             MaxUncommittedEntriesBytes = 256L << 20,
-            RandomSeed = (ulong)Environment.TickCount64 ^ ((ulong)Environment.ProcessId << 20),
+            RandomSeed = _hooks.RandomSeed ?? (ulong)Environment.TickCount64 ^ ((ulong)Environment.ProcessId << 20),
             Applied = stateMachine.AppliedIndex,
         };
         _node = new RawNode(raftOptions, _storage);
@@ -131,6 +118,14 @@ internal sealed partial class RaftHost : IDisposable
 
     /// <summary>Addresses of every master, as last applied.</summary>
     public MemberDirectory Directory => _directory;
+
+    /// <summary>The membership as last applied (loop thread, or a manually driven host's caller).</summary>
+    internal ClusterConfig AppliedConfig => _appliedConfig;
+
+    /// <summary>The log index <see cref="AppliedConfig"/> and <see cref="Directory"/> are as of.</summary>
+    internal ulong AppliedConfigIndex => _appliedConfigIndex;
+
+    private ulong _appliedConfigIndex;
 
     private readonly ConcurrentDictionary<ulong, string> _learnedAddresses = new();
 
@@ -177,6 +172,7 @@ internal sealed partial class RaftHost : IDisposable
 
     public void Start()
     {
+        if (_hooks.Manual) throw new InvalidOperationException("a manually driven host has no loop thread: call RunIteration");
         _thread = new Thread(RunLoop) { IsBackground = true, Name = $"raft-loop-{_options.NodeId}" };
         _thread.Start();
     }
@@ -252,32 +248,15 @@ internal sealed partial class RaftHost : IDisposable
                 Interlocked.Exchange(ref _signaled, 0);
 
                 _iteration.Begin();
-
-                // Bounded drain so ticks and Ready processing are never starved by a flood of posts.
-                var posted = 0;
-                while (posted < 4096 && _inbox.TryDequeue(out var work))
-                {
-                    work();
-                    posted++;
-                }
-
-                _iteration.Inbox(posted);
-
                 now = _clock.ElapsedTicks;
-                if (now >= nextTick)
+                var tick = now >= nextTick;
+                if (tick)
                 {
-                    _node.Tick();
-                    OnTick();
                     nextTick += tickTicks;
                     if (now - nextTick > 10 * tickTicks) nextTick = now + tickTicks; // paused (SIGSTOP): don't replay a burst of ticks
                 }
 
-                while (_node.HasReady())
-                {
-                    ProcessReady(_node.GetReady());
-                }
-
-                PublishObserved();
+                Iterate(tick);
                 _iteration.End(Metrics, _logger);
             }
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
@@ -301,6 +280,48 @@ internal sealed partial class RaftHost : IDisposable
         }
     }
 
+    /// <summary>
+    /// One loop iteration: posted work (bounded, so ticks and Ready processing are never starved by a
+    /// flood of posts), a tick of the core's clock if <paramref name="tick"/>, then every Ready.
+    /// </summary>
+    private void Iterate(bool tick)
+    {
+        var posted = 0;
+        while (posted < 4096 && _inbox.TryDequeue(out var work))
+        {
+            work();
+            posted++;
+        }
+
+        _iteration.Inbox(posted);
+        if (tick)
+        {
+            _node.Tick();
+            OnTick();
+        }
+
+        while (_node.HasReady())
+        {
+            ProcessReady(_node.GetReady());
+        }
+
+        PublishObserved();
+    }
+
+    /// <summary>
+    /// Drives a <see cref="RaftHostHooks.Manual"/> host: one loop iteration on the caller's thread.
+    /// An exception (a simulated crash) leaves the host unusable, as a crash would.
+    /// </summary>
+    public void RunIteration(bool tick)
+    {
+        if (!_hooks.Manual) throw new InvalidOperationException("only a manually driven host runs iterations on the caller's thread");
+        Interlocked.Exchange(ref _signaled, 0);
+        Iterate(tick);
+    }
+
+    /// <summary>True when posted work is waiting for the next iteration.</summary>
+    public bool HasPostedWork => !_inbox.IsEmpty;
+
     /// <summary>Set when the loop stopped on an unrecoverable error (e.g. disk failure).</summary>
     public Exception? Fatal => _fatal;
 
@@ -313,9 +334,10 @@ internal sealed partial class RaftHost : IDisposable
 
         if (rd.Snapshot is { } snapshot)
         {
-            // A snapshot from the leader, already received into the snapshot store: the log restarts after it.
-            _log.ResetToSnapshot(snapshot.Index, snapshot.Term);
-            _storage.Snapshot = snapshot;
+            // A snapshot from the leader, already received and staged in the snapshot store. It
+            // becomes this master's truth here, before anything of this Ready is acknowledged: log
+            // reset, state machine, cluster state, then published (see InstallSnapshot).
+            InstallReceivedSnapshot(snapshot);
         }
 
         if (rd.EntriesToPersist.Count > 0)
@@ -323,6 +345,7 @@ internal sealed partial class RaftHost : IDisposable
             var records = new LogRecord[rd.EntriesToPersist.Count];
             for (var i = 0; i < records.Length; i++) records[i] = JournalRaftStorage.ToRecord(rd.EntriesToPersist[i]);
             _log.Append(records);
+            CrashPoint(CrashPoints.EntriesAppended);
         }
 
         if (rd.HardState is { } hs)
@@ -332,6 +355,7 @@ internal sealed partial class RaftHost : IDisposable
                 // Term and vote must be durable before any message of this Ready leaves (Figure 2).
                 _hardState.Save(new HardStateRecord(hs.Term, hs.Vote, hs.Commit));
                 _savedHardState = hs;
+                CrashPoint(CrashPoints.HardStateSaved);
             }
         }
 
@@ -342,11 +366,10 @@ internal sealed partial class RaftHost : IDisposable
             var elapsed = Stopwatch.GetElapsedTime(started);
             _iteration.Fsync(elapsed, rd.EntriesToPersist.Count);
             Metrics?.Fsync(elapsed, rd.EntriesToPersist.Count);
+            CrashPoint(CrashPoints.EntriesFlushed);
         }
 
         if (rd.Messages.Count > 0) Transport?.Send(rd.Messages);
-
-        if (rd.Snapshot is { } installed) RestoreFromReceivedSnapshot(installed);
 
         if (rd.CommittedEntries.Count > 0) ApplyCommitted(rd.CommittedEntries);
 
@@ -367,6 +390,7 @@ internal sealed partial class RaftHost : IDisposable
 
         var started = Stopwatch.GetTimestamp();
         _stateMachine.Apply(entries, _appliedResults);
+        CrashPoint(CrashPoints.Applied);
         _iteration.Applied(Stopwatch.GetElapsedTime(started), entries.Count);
         Metrics?.Applied(entries.Count);
         foreach (var r in _appliedResults) CompleteProposal(r);
@@ -399,13 +423,16 @@ internal sealed partial class RaftHost : IDisposable
     {
         var transition = ConfigTransition.Decode(e.Data.Span);
         _appliedConfig = transition.Result;
+        _appliedConfigIndex = e.Index;
         ClusterStateChanged(e.Index);
+        CrashPoint(CrashPoints.ConfigClusterStateWritten);
         LogMessages.MembershipChanged(_logger, transition.Change.Kind.ToString(), transition.Change.NodeId, _appliedConfig.ToString(), e.Index);
     }
 
     private void OnDirectoryCommitted(Entry e)
     {
         _directory = HostEntry.DecodeDirectory(e.Data.Span);
+        _appliedConfigIndex = e.Index;
         ClusterStateChanged(e.Index);
     }
 

@@ -10,5 +10,10 @@ internal sealed class NotLeaderException(ulong leaderId, string reason) : Except
 /// it did not take effect, and the client may retry it (exactly-once sessions make that safe).</summary>
 internal sealed class ProposalLostException(string message) : Exception(message);
 
+/// <summary>A proposal's entry was covered by a snapshot from the leader before this master applied it:
+/// it may or may not have taken effect. A retry with the same client session returns the first
+/// answer if it did, and applies it once if it did not.</summary>
+internal sealed class ProposalOutcomeUnknownException(string message) : Exception(message);
+
 /// <summary>The operation could not be done now (e.g. an in-flight membership change); the message says why.</summary>
 internal sealed class ClusterPreconditionException(string message) : Exception(message);

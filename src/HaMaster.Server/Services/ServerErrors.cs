@@ -13,6 +13,7 @@ internal static class ServerErrors
         GrpcException g => g,
         NotLeaderException n => new GrpcException(StatusCode.Unavailable, n.Message),
         ProposalLostException p => new GrpcException(StatusCode.Unavailable, p.Message),
+        ProposalOutcomeUnknownException p => new GrpcException(StatusCode.Unavailable, p.Message),
         ClusterPreconditionException c => new GrpcException(StatusCode.FailedPrecondition, c.Message),
         JournalFailedException j => new GrpcException(StatusCode.Unavailable, $"this master cannot write its journal ({j.Message}); use another master"),
         IOException io => new GrpcException(StatusCode.Unavailable, $"storage error on this master: {io.Message}"),

@@ -1,0 +1,135 @@
+using Google.Protobuf;
+using HaMaster.Journal;
+using HaMaster.Protos.V1;
+using HaMaster.Raft;
+using Microsoft.Extensions.Logging;
+
+namespace HaMaster.Server.Raft;
+
+// Installing a snapshot received from the leader, and finishing one that a crash interrupted.
+//
+// A received snapshot S (index, term) becomes this master's truth in this order, each step durable
+// before the next, so that a crash at any point leaves a state the next start completes:
+//   1. the install intent is recorded (SnapshotStore.RecordInstall): from here on a restart finishes it;
+//   2. the log is reconciled with S (Raft Figure 13, step 6-7): kept if it holds S's entry with S's
+//      term, else reset to start after S (a log that merely reaches S may hold a divergent entry there);
+//   3. the state machine is replaced by S (skipped if it already applied S);
+//   4. cluster.state takes the membership recorded in S, as of S's index;
+//   5. S is published in the snapshot store and the intent removed.
+// Only then is anything of the Ready that carried S acknowledged to the leader. A restart that finds
+// the intent repeats 2-5 (each is idempotent); one that finds no intent still reconciles the log with
+// the newest published snapshot and takes the newer of cluster.state and the snapshot's membership.
+internal sealed partial class RaftHost
+{
+    private void CrashPoint(string name) => _hooks.CrashPoint?.Invoke(name);
+
+    /// <summary>Start-up: finishes an interrupted install and returns the newest snapshot and cluster state.</summary>
+    private (SnapshotMetadata? Snapshot, ClusterState? State) Recover()
+    {
+        CrashPoint(CrashPoints.RecoveryStarted);
+        var fileState = _clusterStateFile.Read();
+        if (_snapshots.PendingInstall is { } pending)
+        {
+            _logger.LogWarning("finishing the install of snapshot {Index}/{Term} that a restart interrupted", pending.Index, pending.Term);
+            FinishInstall(pending, fileState);
+            fileState = _clusterStateFile.Read();
+        }
+
+        var latest = _snapshots.Latest;
+        if (latest is null) return (null, fileState);
+
+        var snapState = ClusterState.Parser.ParseFrom(latest.Config.Span);
+        snapState.AppliedIndex = latest.Index; // the membership did not change between its recording and the checkpoint
+        var meta = new SnapshotMetadata(latest.Index, latest.Term, ClusterConfig.FromBytes(snapState.RaftConfig.Span));
+        _lastSnapshotIndex = latest.Index;
+        ReconcileLog(latest.Index, latest.Term);
+        if (_stateMachine.AppliedIndex < latest.Index)
+        {
+            // The store was lost, or a backup was imported: start from the snapshot.
+            _logger.LogWarning("state machine applied index {Applied} is behind snapshot {Snapshot}: restoring it from the snapshot", _stateMachine.AppliedIndex, latest.Index);
+            _stateMachine.RestoreSnapshot(_snapshots.PathOf(latest));
+        }
+
+        var state = _hooks.BugClusterStateAfterPublish ? fileState ?? snapState : ClusterStateFile.Newer(fileState, snapState, latest.Index);
+        return (meta, state);
+    }
+
+    /// <summary>
+    /// Raft Figure 13 steps 6-7 for a snapshot at (index, term): a log holding that entry keeps the
+    /// entries after it; any other log (shorter, or with a different term there) restarts after it.
+    /// A log whose own snapshot boundary is already past the index is left alone.
+    /// </summary>
+    private void ReconcileLog(ulong index, ulong term)
+    {
+        var lookup = _log.TryGetTerm(index, out var logTerm);
+        if (lookup == TermLookup.Compacted) return;
+        if (lookup == TermLookup.Found && logTerm == term) return;
+        if (_hooks.BugSkipLogTermCheck && lookup == TermLookup.Found) return; // injected bug: the old rule
+        _logger.LogWarning("log reset to snapshot {Index}/{Term}: the log {Reason}", index, term,
+            lookup == TermLookup.Found ? $"holds term {logTerm} there" : $"ends at {_log.LastIndex}");
+        _log.ResetToSnapshot(index, term);
+    }
+
+    /// <summary>Steps 2-5 of an install (see the file comment); returns the installed cluster state.</summary>
+    private ClusterState FinishInstall(SnapshotManifest manifest, ClusterState? fileState)
+    {
+        ReconcileLog(manifest.Index, manifest.Term);
+        CrashPoint(CrashPoints.InstallLogReset);
+        if (_stateMachine.AppliedIndex < manifest.Index)
+        {
+            _stateMachine.RestoreSnapshot(_snapshots.PathForInstall(manifest));
+        }
+
+        CrashPoint(CrashPoints.InstallStateMachineRestored);
+        var state = ClusterState.Parser.ParseFrom(manifest.Config.Span);
+        state.AppliedIndex = manifest.Index;
+        var fileIsOlder = fileState is null || !fileState.HasAppliedIndex || fileState.AppliedIndex < manifest.Index;
+        if (_hooks.BugClusterStateAfterPublish)
+        {
+            _snapshots.CompleteInstall(manifest);
+            CrashPoint(CrashPoints.InstallPublished);
+            if (fileIsOlder) _clusterStateFile.Write(state);
+            CrashPoint(CrashPoints.InstallClusterStateWritten);
+            return state;
+        }
+
+        if (fileIsOlder) _clusterStateFile.Write(state);
+        CrashPoint(CrashPoints.InstallClusterStateWritten);
+        _snapshots.CompleteInstall(manifest);
+        CrashPoint(CrashPoints.InstallPublished);
+        return state;
+    }
+
+    /// <summary>The core accepted a snapshot from the leader (it is staged in the store): install it. Loop thread.</summary>
+    private void InstallReceivedSnapshot(SnapshotMetadata meta)
+    {
+        var manifest = _snapshots.FindStaged(meta.Index, meta.Term)
+            ?? _snapshots.List().FirstOrDefault(m => m.Index == meta.Index && m.Term == meta.Term)
+            ?? throw new InvalidOperationException($"snapshot {meta.Index}/{meta.Term} accepted by the core is not in the snapshot store");
+        _snapshots.RecordInstall(manifest);
+        CrashPoint(CrashPoints.InstallIntentRecorded);
+        var state = FinishInstall(manifest, _clusterStateFile.Read());
+
+        _storage.Snapshot = meta;
+        _appliedConfig = meta.Config;
+        _appliedConfigIndex = meta.Index;
+        _directory = state.Directory;
+        if (_snapshotInProgress)
+        {
+            // A snapshot of our own being written may land after this one.
+            _clusterStatesDuringSnapshot.Add((meta.Index, _appliedConfig, state.ToByteArray()));
+        }
+
+        _lastSnapshotIndex = meta.Index;
+        foreach (var index in _pending.Keys.Where(i => i <= meta.Index).ToList())
+        {
+            // Its entry may be inside the snapshot or may have lost its index: this master cannot
+            // tell. The client's retry with the same session gets the first answer if it took effect.
+            _pending.Remove(index, out var p);
+            p!.Completion.TrySetException(new ProposalOutcomeUnknownException($"entry {index} (term {p.Term}) was covered by a snapshot from the leader before this master applied it: it may or may not have taken effect; retry with the same session to learn its result"));
+        }
+
+        ReleaseAppliedWaiters(_stateMachine.AppliedIndex);
+        LogMessages.SnapshotInstalled(_logger, meta.Index, meta.Term);
+    }
+}
