@@ -63,6 +63,10 @@ public sealed partial class RawNode
     public bool ForgetLeader(ulong leader)
     {
         if (_role != RaftRole.Follower || leader == 0 || _lead != leader) return false;
+        // With lease reads, forgetting the leader would end the lease we granted it (we would vote for
+        // another candidate at once) while it still serves reads from that lease: a refused connection
+        // does not prove its process is gone. etcd-raft ignores the hint in this mode for the same reason.
+        if (_options.LeaseReads) return false;
         _lead = 0;
         if (!Promotable) return true;
         var rank = 0;
@@ -83,7 +87,11 @@ public sealed partial class RawNode
             if (v == _id) { active++; continue; }
             if (_progress.TryGetValue(v, out var pr) && pr.RecentActive) active++;
         }
-        foreach (var pr in _progress.Values) pr.RecentActive = false;
+        foreach (var (id, pr) in _progress.ToList())
+        {
+            if (pr.DepartAt != 0 && !pr.RecentActive) _progress.Remove(id); // a removed member that went silent: give up on it
+            pr.RecentActive = false;
+        }
         if (_progress.TryGetValue(_id, out var self)) self.RecentActive = true;
         return active >= Config.Quorum;
     }

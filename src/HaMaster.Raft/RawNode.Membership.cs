@@ -81,13 +81,28 @@ public sealed partial class RawNode
     {
         if (_role != RaftRole.Leader) return;
         var config = Config;
-        foreach (var id in _progress.Keys.ToList())
+        foreach (var (id, pr) in _progress.ToList())
         {
-            if (!config.Contains(id)) _progress.Remove(id);
+            if (config.Contains(id)) continue;
+            if (id != _id && (pr.DepartAt != 0 || pr.Match < LatestConfigIndex))
+            {
+                // Removed, but it would never receive the entry that removed it (we stop replicating to
+                // non-members), so it would go on pre-voting and calling itself a voter: send it the log up
+                // to that entry first, as a learner that counts in no quorum (see HandleAppendResponse).
+                pr.IsLearner = true;
+                if (pr.DepartAt == 0) pr.DepartAt = LatestConfigIndex;
+                continue;
+            }
+
+            _progress.Remove(id);
         }
         foreach (var member in config.Members)
         {
-            if (_progress.TryGetValue(member, out var pr)) pr.IsLearner = config.IsLearner(member);
+            if (_progress.TryGetValue(member, out var pr))
+            {
+                pr.IsLearner = config.IsLearner(member);
+                pr.DepartAt = 0;
+            }
             else
             {
                 pr = NewProgress(member);

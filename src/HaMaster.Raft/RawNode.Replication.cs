@@ -118,6 +118,11 @@ public sealed partial class RawNode
         }
         var wasPaused = pr.IsPaused;
         if (!pr.MaybeUpdate(m.Index)) return;
+        if (pr.DepartAt != 0 && pr.Match >= pr.DepartAt)
+        {
+            _progress.Remove(m.From); // a removed member now holds its removal: done with it
+            return;
+        }
         switch (pr.State)
         {
             case ProgressState.Probe:
@@ -157,6 +162,9 @@ public sealed partial class RawNode
         // The follower is alive: if the window is full an append was probably lost; free one slot to make progress.
         if (pr.State == ProgressState.Replicate && pr.Inflights.Full) pr.Inflights.FreeFirstOne();
         if (pr.Match < _log.LastIndex) SendAppend(m.From, sendIfEmpty: true);
+        // A transfer target that dropped our TimeoutNow (it had just restarted and did not know us as
+        // leader yet) gets it again once it answers a heartbeat: it knows us now.
+        else if (m.From == _leadTransferee) SendTimeoutNow(m.From);
         if (m.Round > pr.AckedRound)
         {
             pr.AckedRound = m.Round;

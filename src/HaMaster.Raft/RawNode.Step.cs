@@ -131,8 +131,9 @@ public sealed partial class RawNode
                 HandleSnapshot(m);
                 break;
             case MessageType.TimeoutNow:
-                // §3.10: the leader chose us; campaign at once, skipping pre-vote and the receivers' lease.
-                if (Promotable && m.From == _lead) StartCampaign(CampaignKind.Election, transfer: true);
+                // §3.10: the leader chose us; campaign at once, skipping pre-vote and the receivers' lease. Only
+                // the leader of this term sends it: from a leader we do not know yet (we just restarted) it counts too.
+                if (Promotable && (m.From == _lead || _lead == 0)) StartCampaign(CampaignKind.Election, transfer: true);
                 break;
             case MessageType.ReadIndexResponse:
                 if (m.Reject) _droppedReads.Add(m.Context);

@@ -28,6 +28,11 @@ internal sealed class Progress
     /// <summary>In probe state: an append is outstanding; wait for its response or a heartbeat response.</summary>
     public bool ProbeSent { get; set; }
     public bool IsLearner { get; set; }
+    /// <summary>
+    /// Non-zero for a member just removed from the configuration: it keeps receiving the log (counted in no
+    /// quorum) until it holds this index, the entry that removed it, so that it learns of its removal.
+    /// </summary>
+    public ulong DepartAt { get; set; }
     public Inflights Inflights { get; }
     /// <summary>Highest heartbeat round the member acknowledged in the current term (ReadIndex confirmation).</summary>
     public ulong AckedRound { get; set; }
