@@ -24,7 +24,7 @@ internal sealed partial class RaftHost
     private void CrashPoint(string name) => _hooks.CrashPoint?.Invoke(name);
 
     /// <summary>Start-up: finishes an interrupted install and returns the newest snapshot and cluster state.</summary>
-    private (SnapshotMetadata? Snapshot, ClusterState? State) Recover()
+    private (SnapshotMetadata? Snapshot, ClusterState? State) Recover(ClusterConfig bootstrapConfig, MemberDirectory bootstrapDirectory)
     {
         CrashPoint(CrashPoints.RecoveryStarted);
         var fileState = _clusterStateFile.Read();
@@ -36,7 +36,7 @@ internal sealed partial class RaftHost
         }
 
         var latest = _snapshots.Latest;
-        if (latest is null) return (null, fileState);
+        if (latest is null) return (null, AsOfApplied(fileState, null, bootstrapConfig, bootstrapDirectory));
 
         var snapState = ClusterState.Parser.ParseFrom(latest.Config.Span);
         snapState.AppliedIndex = latest.Index; // the membership did not change between its recording and the checkpoint
@@ -51,7 +51,46 @@ internal sealed partial class RaftHost
         }
 
         var state = _hooks.BugClusterStateAfterPublish ? fileState ?? snapState : ClusterStateFile.Newer(fileState, snapState, latest.Index);
-        return (meta, state);
+        return (meta, AsOfApplied(state, snapState, bootstrapConfig, bootstrapDirectory));
+    }
+
+    /// <summary>
+    /// cluster.state is written when a membership entry is applied, before the state machine's batch is
+    /// durable, so after a crash it can be ahead of the state machine. Running that membership as of the
+    /// state machine's index would put a later configuration into the next snapshot under an earlier
+    /// index; instead it is rebuilt as of the applied index from the newest base at or below it (the
+    /// snapshot's, or the bootstrap one) and the membership entries of the log after that base. The
+    /// entries beyond the applied index are applied again, and write the file again.
+    /// </summary>
+    private ClusterState? AsOfApplied(ClusterState? state, ClusterState? snapshotState, ClusterConfig bootstrapConfig, MemberDirectory bootstrapDirectory)
+    {
+        var applied = _stateMachine.AppliedIndex;
+        if (state is null || !state.HasAppliedIndex || state.AppliedIndex <= applied) return state;
+        var baseState = snapshotState is not null && snapshotState.AppliedIndex <= applied
+            ? snapshotState
+            : ClusterStateFile.Create(bootstrapConfig, bootstrapDirectory, appliedIndex: 0);
+        if (baseState.AppliedIndex + 1 < _log.FirstIndex)
+        {
+            return state; // the entries in between are compacted (cannot happen without a snapshot past them)
+        }
+
+        var config = ClusterConfig.FromBytes(baseState.RaftConfig.Span);
+        var directory = baseState.Directory;
+        for (var lo = baseState.AppliedIndex + 1; lo <= applied;)
+        {
+            var records = _log.Read(lo, applied + 1, 4L << 20);
+            if (records.Count == 0) break;
+            foreach (var r in records)
+            {
+                if (r.Kind == (byte)EntryType.ConfigChange) config = ConfigTransition.Decode(r.Payload.Span).Result;
+                else if (r.Payload.Length > 0 && r.Payload.Span[0] == HostEntry.MemberDirectoryTag) directory = HostEntry.DecodeDirectory(r.Payload.Span);
+            }
+
+            lo = records[^1].Index + 1;
+        }
+
+        _logger.LogWarning("cluster.state is as of index {FileIndex}, ahead of the state machine ({Applied}): membership rebuilt as of {Applied} from the log", state.AppliedIndex, applied, applied);
+        return ClusterStateFile.Create(config, directory, applied);
     }
 
     /// <summary>

@@ -72,7 +72,7 @@ internal sealed partial class RaftHost : IDisposable
         _clusterStateFile = clusterStateFile;
         _hooks = hooks ?? RaftHostHooks.None;
 
-        var (snapshotMeta, state) = Recover();
+        var (snapshotMeta, state) = Recover(bootstrapConfig, bootstrapDirectory);
         if (state is null)
         {
             // First start: remember the bootstrap membership so restarts need no flags to find their peers.

@@ -96,7 +96,7 @@ internal sealed partial class SimHostCluster
             var expected = ConfigAt(host.AppliedConfigIndex);
             if (expected is not null && !expected.Equals(host.AppliedConfig))
             {
-                Fail($"master {n.Id} runs {host.AppliedConfig} as of index {host.AppliedConfigIndex}, but the committed configuration there is {expected}");
+                Fail($"master {n.Id} runs {host.AppliedConfig} as of index {host.AppliedConfigIndex}, but the committed configuration there is {expected} (changes at {string.Join(", ", _configChanges.Select(c => $"{c.Key}: {c.Value}"))}; its state machine applied {applied}, incarnation {n.Incarnation})");
             }
         }
     }
