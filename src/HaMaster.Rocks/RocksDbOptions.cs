@@ -25,7 +25,7 @@ public sealed record RocksDbOptions
     /// <summary>Bloom filter bits per key (full filters); 0 = no filter. Default 10 (about 1% false positives). At most 64.</summary>
     public int BloomBitsPerKey { get; init; } = 10;
 
-    /// <summary>SST block compression. Default LZ4. All four are compiled into Debian's librocksdb 7.8.</summary>
+    /// <summary>SST block compression. Default LZ4. All four are compiled into the librocksdb the RocksDB package ships.</summary>
     public RocksCompression Compression { get; init; } = RocksCompression.Lz4;
 
     /// <summary>Maximum open SST files; -1 = unlimited (RocksDB's default). Otherwise at least 16.</summary>

@@ -1,5 +1,5 @@
 using HaMaster.Chaos.Core.Files;
-using HaMaster.Rocks.Native;
+using HaMaster.Rocks.Lifetime;
 
 namespace HaMaster.Rocks.Tests;
 
@@ -9,11 +9,11 @@ public class LeakTests
     public void Open_close_iterate_snapshot_and_batch_loops_free_every_native_object()
     {
         using var dir = new TempDirectory();
-        var baseline = RocksHandle.LiveCount;
+        var baseline = NativeLifetime.LiveCount;
         for (var round = 0; round < 200; round++)
         {
             using var db = RocksDb.Open(dir.Sub("db"), B.Small, ["a", "b"]);
-            Assert.True(RocksHandle.LiveCount > baseline);
+            Assert.True(NativeLifetime.LiveCount > baseline);
             db.Put(B.U($"k{round}"), B.U("v"), db.GetColumnFamily("a"));
             using var snapshot = db.CreateSnapshot();
             for (var i = 0; i < 20; i++)
@@ -32,6 +32,6 @@ public class LeakTests
             leaked.SeekToFirst();
         }
 
-        Assert.Equal(baseline, RocksHandle.LiveCount);
+        Assert.Equal(baseline, NativeLifetime.LiveCount);
     }
 }
