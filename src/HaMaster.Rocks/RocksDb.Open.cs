@@ -206,7 +206,7 @@ public sealed partial class RocksDb
             cf.SetPrefixExtractor(SliceTransform.CreateFixedPrefix((ulong)prefix));
         }
 
-        var table = new BlockBasedTableOptions();
+        var table = new BlockBasedTableOptions().SetFormatVersion(options.SstFormatVersion);
         cache = null;
         if (options.BlockCacheBytes > 0)
         {

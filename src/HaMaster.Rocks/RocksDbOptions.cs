@@ -55,6 +55,16 @@ public sealed record RocksDbOptions
     /// </summary>
     public double MemtableBloomRatio { get; init; } = 0.02;
 
+    /// <summary>
+    /// Block-based table format_version of the SST files written. Default 5, RocksDB 7.8's default
+    /// and the newest it reads: with it, masters still on the RocksDB 7.8 build (HaMaster before the
+    /// RocksDB package) can open SST files and snapshots written by this build, so a rolling upgrade
+    /// can install snapshots in both directions and be rolled back. RocksDB 11's own default (7) is
+    /// refused by 7.8 ("Corrupt or unsupported format_version"). Raise it only once every master runs
+    /// this build. 2..7.
+    /// </summary>
+    public int SstFormatVersion { get; init; } = 5;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting and why.</summary>
     public void Validate()
     {
@@ -96,6 +106,11 @@ public sealed record RocksDbOptions
         if (MaxBackgroundJobs is < 1 or > 64)
         {
             throw new ArgumentException($"MaxBackgroundJobs must be 1..64, was {MaxBackgroundJobs}.", nameof(MaxBackgroundJobs));
+        }
+
+        if (SstFormatVersion is < 2 or > 7)
+        {
+            throw new ArgumentException($"SstFormatVersion must be 2..7, was {SstFormatVersion}.", nameof(SstFormatVersion));
         }
 
         if (KeepLogFiles < 1)
