@@ -46,7 +46,11 @@ public sealed partial class RocksDb
         }
         catch (RocksDbSharpException e)
         {
-            cache?.SetCapacity(0);
+            if (cache is not null)
+            {
+                ReleaseCache(cache);
+            }
+
             throw RocksDbException.From(e, "open", fullPath, OpenHint(e.Message, options));
         }
 
@@ -57,6 +61,11 @@ public sealed partial class RocksDb
         catch
         {
             db.Dispose();
+            if (cache is not null)
+            {
+                ReleaseCache(cache);
+            }
+
             throw;
         }
     }
@@ -211,6 +220,9 @@ public sealed partial class RocksDb
         if (options.BlockCacheBytes > 0)
         {
             cache = Cache.CreateLru((ulong)options.BlockCacheBytes);
+#pragma warning disable CA1816 // freed by RocksDb.ReleaseCache, never by its finalizer
+            GC.SuppressFinalize(cache);
+#pragma warning restore CA1816
             table.SetBlockCache(cache);
         }
         else

@@ -36,6 +36,12 @@ public sealed partial class RocksDb : IDisposable
         Path = path;
         _db = db;
         _cache = cache;
+
+        // Only our lifetime closes the database: RocksDbSharp's finalizer would close it when both
+        // are unreachable, possibly before the critical finalizers of iterators still open on it.
+#pragma warning disable CA1816 // deliberately another object's finalizer
+        GC.SuppressFinalize(db);
+#pragma warning restore CA1816
         _lifetime = new NativeLifetime(Close);
         _columnFamilies = new Dictionary<string, ColumnFamily>(StringComparer.Ordinal);
         _columnFamilyList = new ColumnFamily[names.Length];
@@ -180,8 +186,21 @@ public sealed partial class RocksDb : IDisposable
     private void Close()
     {
         _db.Dispose(); // column family handles, then the database
-        // RocksDbSharp's options objects (and the table factory holding the cache) are freed only by
-        // their finalizers; emptying the cache now gives its memory back at close, as before.
-        _cache?.SetCapacity(0);
+        if (_cache is not null)
+        {
+            ReleaseCache(_cache);
+        }
+    }
+
+    /// <summary>
+    /// Frees our reference on the block cache now. RocksDbSharp's options objects (and the table
+    /// factory sharing the cache) are freed only by their finalizers, so the cache is emptied first
+    /// to give its memory back at close. Its own finalizer is suppressed when it is created: it
+    /// could otherwise run before a database still using it is closed by ours.
+    /// </summary>
+    private static void ReleaseCache(Cache cache)
+    {
+        cache.SetCapacity(0);
+        Native.Instance.rocksdb_cache_destroy(cache.Handle);
     }
 }

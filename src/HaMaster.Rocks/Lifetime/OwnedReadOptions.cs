@@ -20,6 +20,13 @@ internal sealed unsafe class OwnedReadOptions : ReadOptions
     public static (OwnedReadOptions Options, NativeLifetime Lifetime) Create(Snapshot? snapshot, byte[]? lowerBound, byte[]? upperBound, bool prefixSameAsStart, NativeLifetime? snapshotLifetime)
     {
         var options = new OwnedReadOptions();
+
+        // Freed by its lifetime only: RocksDB iterators keep pointers into the C options object (the
+        // bound slices), and a lifetime frees it after the iterators that depend on it, which the
+        // base class finalizer would not.
+#pragma warning disable CA1816 // deliberately, outside Dispose
+        GC.SuppressFinalize(options);
+#pragma warning restore CA1816
         NativeLifetime lifetime;
         try
         {
