@@ -6,11 +6,11 @@ cd "$(dirname "$0")/.."
 
 log() { printf '[setup] %s\n' "$*"; }
 
-# Debian packages: the RocksDB runtime (our binding loads librocksdb.so.7.8 through the C API),
-# Python grpcio + protobuf + protoc for the interop tests, python3-yaml for the deployment
-# manifest tests, Node.js + npm for grpc-js interop and playwright-core.
+# Debian packages: Python grpcio + protobuf + protoc for the interop tests, python3-yaml for the
+# deployment manifest tests, Node.js + npm for grpc-js interop and playwright-core. (RocksDB needs
+# none: the RocksDB NuGet package ships librocksdb.so.)
 need=()
-for pkg in librocksdb7.8 python3-grpcio python3-protobuf python3-yaml protobuf-compiler; do
+for pkg in python3-grpcio python3-protobuf python3-yaml protobuf-compiler; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 # Debian's Chromium drives the status-page browser test (through npm playwright-core).

@@ -1,11 +1,11 @@
-using HaMaster.Rocks.Native;
+using RocksDbSharp;
 
 namespace HaMaster.Rocks;
 
 /// <summary>
 /// A column family of one open <see cref="RocksDb"/>. Owned by that database: it becomes
 /// invalid (operations throw <see cref="ObjectDisposedException"/>) once the database is disposed.
-/// Thread-safe (it is an immutable reference to a native handle).
+/// Thread-safe (an immutable reference to RocksDbSharp's handle).
 /// </summary>
 public sealed class ColumnFamily
 {
@@ -21,6 +21,7 @@ public sealed class ColumnFamily
 
     internal RocksDb Owner { get; }
 
+    /// <summary>RocksDbSharp's handle; use only under a lease on <see cref="Owner"/>.</summary>
     internal ColumnFamilyHandle Handle { get; }
 
     public override string ToString() => Name;

@@ -1,4 +1,5 @@
-using HaMaster.Rocks.Native;
+using System.Globalization;
+using RocksDbSharp;
 
 namespace HaMaster.Rocks;
 
@@ -13,10 +14,10 @@ public sealed partial class RocksDb
     /// copied into the checkpoint instead (replayed when it is opened), which avoids a flush that
     /// can take a long time on a busy disk. 0 (default) always flushes.
     /// </summary>
-    public unsafe void CreateCheckpoint(string directory, ulong walBytesWithoutFlush = 0)
+    public void CreateCheckpoint(string directory, ulong walBytesWithoutFlush = 0)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
-        ThrowIfDisposed();
+        using var db = Lease();
         var fullPath = System.IO.Path.GetFullPath(directory);
         var parent = System.IO.Path.GetDirectoryName(fullPath.TrimEnd(System.IO.Path.DirectorySeparatorChar));
         if (!string.IsNullOrEmpty(parent))
@@ -24,13 +25,15 @@ public sealed partial class RocksDb
             Directory.CreateDirectory(parent);
         }
 
-        using var checkpoint = new CheckpointHandle(_db);
-        nint error = 0;
-        var pointer = RocksNative.rocksdb_checkpoint_object_create(_db, &error);
-        RocksDbException.ThrowIfError(error, "checkpoint", Path);
-        checkpoint.Attach(pointer, "checkpoint");
-        RocksNative.rocksdb_checkpoint_create(checkpoint, fullPath, walBytesWithoutFlush, &error);
-        RocksDbException.ThrowIfError(error, "checkpoint", fullPath);
+        try
+        {
+            using var checkpoint = _db.Checkpoint();
+            checkpoint.Save(fullPath, walBytesWithoutFlush);
+        }
+        catch (RocksDbSharpException e)
+        {
+            throw RocksDbException.From(e, "checkpoint", fullPath);
+        }
     }
 
     /// <summary>Flushes the memtables of every column family to SST files.</summary>
@@ -43,28 +46,27 @@ public sealed partial class RocksDb
     }
 
     /// <summary>Flushes one column family's memtable.</summary>
-    public unsafe void Flush(ColumnFamily cf, bool wait = true)
+    public void Flush(ColumnFamily cf, bool wait = true)
     {
         ArgumentNullException.ThrowIfNull(cf);
         using var db = Lease();
-        var cfPointer = ColumnFamilyPointer(cf);
-        using var options = new FlushOptionsHandle();
-        options.Attach(RocksNative.rocksdb_flushoptions_create(), "create flush options");
-        RocksNative.rocksdb_flushoptions_set_wait(options, wait ? (byte)1 : (byte)0);
-        nint error = 0;
-        RocksNative.rocksdb_flush_cf(db.Pointer, options, cfPointer, &error);
-        RocksDbException.ThrowIfError(error, "flush", Path);
+        var family = Family(cf);
+        try
+        {
+            // RocksDb.Flush flushes "default" only; the per-family call is on RocksDbSharp's C API surface.
+            Native.Instance.rocksdb_flush_cf(_db.Handle, SharedOptions.Flush(wait).Handle, family.Handle);
+        }
+        catch (RocksDbSharpException e)
+        {
+            throw RocksDbException.From(e, "flush", Path);
+        }
     }
 
     /// <summary>Compacts [begin, end] of a column family (null bounds = open ends), blocking until done.</summary>
-    public unsafe void CompactRange(ColumnFamily? cf = null, byte[]? begin = null, byte[]? end = null)
+    public void CompactRange(ColumnFamily? cf = null, byte[]? begin = null, byte[]? end = null)
     {
         using var db = Lease();
-        var cfPointer = ColumnFamilyPointer(cf);
-        fixed (byte* b = begin, e = end)
-        {
-            RocksNative.rocksdb_compact_range_cf(db.Pointer, cfPointer, b, (nuint)(begin?.Length ?? 0), e, (nuint)(end?.Length ?? 0));
-        }
+        _db.CompactRange(begin, end, Family(cf));
     }
 
     /// <summary>Reads a RocksDB property (see <see cref="RocksProperties"/>); null when unknown.</summary>
@@ -72,36 +74,22 @@ public sealed partial class RocksDb
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         using var db = Lease();
-        return RocksNative.TakeString(RocksNative.rocksdb_property_value_cf(db.Pointer, ColumnFamilyPointer(cf), name));
+        return _db.GetProperty(name, Family(cf));
     }
 
     /// <summary>Reads a numeric RocksDB property; null when unknown or not a number.</summary>
-    public unsafe long? GetLongProperty(string name, ColumnFamily? cf = null)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(name);
-        ulong value;
-        int status;
-        using (var db = Lease())
-        {
-            status = RocksNative.rocksdb_property_int_cf(db.Pointer, ColumnFamilyPointer(cf), name, &value);
-        }
-
-        if (status == 0)
-        {
-            return value > long.MaxValue ? long.MaxValue : (long)value;
-        }
-
-        // Some numeric properties are only exposed as strings.
-        return long.TryParse(GetProperty(name, cf), out var parsed) ? parsed : null;
-    }
+    public long? GetLongProperty(string name, ColumnFamily? cf = null)
+        => ulong.TryParse(GetProperty(name, cf), NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+            ? (long)Math.Min(value, long.MaxValue)
+            : null;
 
     /// <summary>Bytes currently held by the block cache (0 when the cache is disabled).</summary>
     public long BlockCacheUsage
     {
         get
         {
-            ThrowIfDisposed();
-            return _cache is null ? 0 : (long)RocksNative.rocksdb_cache_get_usage(_cache);
+            using var db = Lease();
+            return _cache is null ? 0 : (long)_cache.GetUsage();
         }
     }
 }

@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
-using System.Runtime.InteropServices;
-using HaMaster.Rocks.Native;
+using RocksDbSharp;
+using SharpDb = RocksDbSharp.RocksDb;
 
 namespace HaMaster.Rocks;
 
-// Opening, listing column families, native option construction.
+// Opening, listing column families, building RocksDbSharp's options from RocksDbOptions.
 public sealed partial class RocksDb
 {
     private static readonly ConcurrentDictionary<RocksCompression, bool> s_compressionSupport = new();
@@ -17,12 +17,13 @@ public sealed partial class RocksDb
     /// </summary>
     /// <exception cref="RocksDbException">RocksDB refused: bad path, locked by another instance, corrupt files, missing database.</exception>
     /// <exception cref="ArgumentException">Invalid options.</exception>
-    public static unsafe RocksDb Open(string path, RocksDbOptions options, IReadOnlyList<string>? columnFamilies = null)
+    /// <exception cref="DllNotFoundException">The package's native library could not be loaded.</exception>
+    public static RocksDb Open(string path, RocksDbOptions options, IReadOnlyList<string>? columnFamilies = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        RocksNative.EnsureLoaded();
+        RocksLibrary.EnsureLoaded();
         var fullPath = System.IO.Path.GetFullPath(path);
         if (options.CreateIfMissing)
         {
@@ -30,121 +31,57 @@ public sealed partial class RocksDb
         }
 
         var names = ColumnFamilyNames(fullPath, columnFamilies);
+        var dbOptions = CreateDbOptions(options);
+        var cfOptions = CreateColumnFamilyOptions(options, out var cache);
+        var families = new ColumnFamilies(cfOptions);
+        foreach (var name in names.Where(n => n != DefaultColumnFamilyName))
+        {
+            families.Add(name, cfOptions);
+        }
 
-        using var nativeOptions = CreateOptions(options, out var cache);
-        var db = new DbHandle();
-        var handles = new ColumnFamilyHandle[names.Length];
+        SharpDb db;
         try
         {
-            var namePointers = new nint[names.Length];
-            var optionPointers = new nint[names.Length];
-            var cfPointers = new nint[names.Length];
-            var addedOptions = false;
-            nativeOptions.DangerousAddRef(ref addedOptions);
-            try
-            {
-                for (var i = 0; i < names.Length; i++)
-                {
-                    namePointers[i] = Marshal.StringToCoTaskMemUTF8(names[i]);
-                    optionPointers[i] = nativeOptions.DangerousGetHandle();
-                }
-
-                nint error = 0;
-                nint pointer;
-                fixed (nint* namesPtr = namePointers, optionsPtr = optionPointers, cfsPtr = cfPointers)
-                {
-                    pointer = RocksNative.rocksdb_open_column_families(nativeOptions, fullPath, names.Length, namesPtr, optionsPtr, cfsPtr, &error);
-                }
-
-                if (error != 0)
-                {
-                    var message = RocksNative.TakeString(error) ?? "unknown error";
-                    throw new RocksDbException("open", fullPath, message, OpenHint(message, options));
-                }
-
-                db.Attach(pointer, "open");
-            }
-            finally
-            {
-                foreach (var name in namePointers)
-                {
-                    Marshal.FreeCoTaskMem(name);
-                }
-
-                nativeOptions.DangerousRelease();
-            }
-
-            // From here on the database handle owns (and on failure frees) everything created.
+            db = SharpDb.Open(dbOptions, fullPath, families);
+        }
+        catch (RocksDbSharpException e)
+        {
             if (cache is not null)
             {
-                db.Own(cache);
+                ReleaseCache(cache);
             }
 
-            for (var i = 0; i < names.Length; i++)
-            {
-                handles[i] = new ColumnFamilyHandle();
-                db.Own(handles[i]);
-                handles[i].Attach(cfPointers[i], "open column family");
-            }
+            throw RocksDbException.From(e, "open", fullPath, OpenHint(e.Message, options));
+        }
 
-            var readOptions = new ReadOptionsHandle();
-            db.Own(readOptions);
-            readOptions.Attach(RocksNative.rocksdb_readoptions_create(), "create read options");
-            var writeOptions = new WriteOptionsHandle[4];
-            for (var i = 0; i < writeOptions.Length; i++)
-            {
-                writeOptions[i] = new WriteOptionsHandle();
-                db.Own(writeOptions[i]);
-                writeOptions[i].Attach(RocksNative.rocksdb_writeoptions_create(), "create write options");
-                RocksNative.rocksdb_writeoptions_set_sync(writeOptions[i], (byte)(i & 1));
-                RocksNative.rocksdb_writeoptions_disable_WAL(writeOptions[i], (i >> 1) & 1);
-            }
-
-            return new RocksDb(fullPath, db, cache, names, handles, readOptions, writeOptions);
+        try
+        {
+            return new RocksDb(fullPath, db, cache, names);
         }
         catch
         {
-            if (db.IsInvalid)
+            db.Dispose();
+            if (cache is not null)
             {
-                cache?.Dispose(); // not adopted yet
+                ReleaseCache(cache);
             }
 
-            db.Dispose();
             throw;
         }
     }
 
     /// <summary>Lists the column families of an existing database without opening it.</summary>
     /// <exception cref="RocksDbException">No database there, or its files are unreadable.</exception>
-    public static unsafe IReadOnlyList<string> ListColumnFamilies(string path)
+    public static IReadOnlyList<string> ListColumnFamilies(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        RocksNative.EnsureLoaded();
+        RocksLibrary.EnsureLoaded();
         var fullPath = System.IO.Path.GetFullPath(path);
-        using var options = new OptionsHandle();
-        options.Attach(RocksNative.rocksdb_options_create(), "create options");
-        nuint count = 0;
-        nint error = 0;
-        var list = RocksNative.rocksdb_list_column_families(options, fullPath, &count, &error);
-        RocksDbException.ThrowIfError(error, "list column families", fullPath);
-        try
-        {
-            var names = new string[(int)count];
-            for (var i = 0; i < names.Length; i++)
-            {
-                names[i] = Marshal.PtrToStringUTF8(list[i]) ?? string.Empty;
-            }
-
-            return names;
-        }
-        finally
-        {
-            RocksNative.rocksdb_list_column_families_destroy(list, count);
-        }
+        return RocksDbException.Wrap("list column families", fullPath, () => SharpDb.ListColumnFamilies(new DbOptions(), fullPath).ToArray());
     }
 
     /// <summary>
-    /// Whether this librocksdb was built with <paramref name="compression"/>. Probed once per
+    /// Whether the loaded librocksdb was built with <paramref name="compression"/>. Probed once per
     /// value by creating a throwaway database in the temp directory (RocksDB checks at open).
     /// </summary>
     public static bool IsCompressionSupported(RocksCompression compression)
@@ -156,7 +93,7 @@ public sealed partial class RocksDb
                 using var db = Open(dir, new RocksDbOptions { Compression = c, BlockCacheBytes = 0, WriteBufferBytes = 1 << 20 });
                 return true;
             }
-            catch (RocksDbException e) when (e.NativeMessage.Contains("not linked", StringComparison.Ordinal))
+            catch (RocksDbException e) when (e.Kind is RocksErrorKind.InvalidArgument or RocksErrorKind.NotSupported)
             {
                 return false;
             }
@@ -202,16 +139,11 @@ public sealed partial class RocksDb
     private static string[] ColumnFamilyNames(string fullPath, IReadOnlyList<string>? requested)
     {
         var names = new List<string> { DefaultColumnFamilyName };
-        if (File.Exists(System.IO.Path.Combine(fullPath, "CURRENT")))
+        if (File.Exists(System.IO.Path.Combine(fullPath, "CURRENT"))
+            && SharpDb.TryListColumnFamilies(new DbOptions(), fullPath, out var existing))
         {
-            try
-            {
-                names.AddRange(ListColumnFamilies(fullPath));
-            }
-            catch (RocksDbException)
-            {
-                // Unreadable metadata: the open below reports the real error.
-            }
+            // Unreadable metadata (TryList false): the open below reports the real error.
+            names.AddRange(existing);
         }
 
         foreach (var name in requested ?? [])
@@ -243,61 +175,67 @@ public sealed partial class RocksDb
         return null;
     }
 
-    /// <summary>Builds native options; the caller owns both the options and the returned cache.</summary>
-    private static OptionsHandle CreateOptions(RocksDbOptions options, out CacheHandle? cache)
+    /// <summary>Database-wide options (RocksDbSharp keeps them alive with the database).</summary>
+    private static DbOptions CreateDbOptions(RocksDbOptions options)
     {
+        var db = new DbOptions()
+            .SetCreateIfMissing(options.CreateIfMissing)
+            .SetCreateMissingColumnFamilies(true)
+            .SetMaxOpenFiles(options.MaxOpenFiles)
+            .SetParanoidChecks(options.ParanoidChecks)
+            .SetKeepLogFileNum((ulong)options.KeepLogFiles);
+
+        // No managed setter for max_background_jobs (only the older per-kind limits): RocksDbSharp's own C API surface.
+        Native.Instance.rocksdb_options_set_max_background_jobs(db.Handle, options.MaxBackgroundJobs);
+        return db;
+    }
+
+    /// <summary>Options of every column family: memtable, compression, table format, filters, block cache.</summary>
+    private static ColumnFamilyOptions CreateColumnFamilyOptions(RocksDbOptions options, out Cache? cache)
+    {
+        var cf = new ColumnFamilyOptions()
+            .SetWriteBufferSize((ulong)options.WriteBufferBytes)
+            .SetCompression(options.Compression switch
+            {
+                RocksCompression.None => Compression.No,
+                RocksCompression.Snappy => Compression.Snappy,
+                RocksCompression.Lz4 => Compression.Lz4,
+                RocksCompression.Zstd => Compression.Zstd,
+                _ => throw new ArgumentOutOfRangeException(nameof(options), options.Compression, "unknown compression"),
+            });
+        if (options.MemtableBloomRatio > 0)
+        {
+            cf.SetMemtablePrefixBloomSizeRatio(options.MemtableBloomRatio);
+            // Whole-key filtering in the memtable bloom has no managed setter either.
+            Native.Instance.rocksdb_options_set_memtable_whole_key_filtering(cf.Handle, 1);
+        }
+
+        if (options.FixedPrefixLength is { } prefix)
+        {
+            cf.SetPrefixExtractor(SliceTransform.CreateFixedPrefix((ulong)prefix));
+        }
+
+        var table = new BlockBasedTableOptions().SetFormatVersion(options.SstFormatVersion);
         cache = null;
-        var native = new OptionsHandle();
-        try
+        if (options.BlockCacheBytes > 0)
         {
-            native.Attach(RocksNative.rocksdb_options_create(), "create options");
-            RocksNative.rocksdb_options_set_create_if_missing(native, options.CreateIfMissing ? (byte)1 : (byte)0);
-            RocksNative.rocksdb_options_set_create_missing_column_families(native, 1);
-            RocksNative.rocksdb_options_set_max_open_files(native, options.MaxOpenFiles);
-            RocksNative.rocksdb_options_set_write_buffer_size(native, (nuint)options.WriteBufferBytes);
-            RocksNative.rocksdb_options_set_compression(native, options.NativeCompression);
-            RocksNative.rocksdb_options_set_max_background_jobs(native, options.MaxBackgroundJobs);
-            RocksNative.rocksdb_options_set_paranoid_checks(native, options.ParanoidChecks ? (byte)1 : (byte)0);
-            if (options.MemtableBloomRatio > 0)
-            {
-                RocksNative.rocksdb_options_set_memtable_prefix_bloom_size_ratio(native, options.MemtableBloomRatio);
-                RocksNative.rocksdb_options_set_memtable_whole_key_filtering(native, 1);
-            }
-            RocksNative.rocksdb_options_set_keep_log_file_num(native, (nuint)options.KeepLogFiles);
-            if (options.FixedPrefixLength is { } prefix)
-            {
-                // Ownership of the transform passes to the options.
-                RocksNative.rocksdb_options_set_prefix_extractor(native, RocksNative.rocksdb_slicetransform_create_fixed_prefix((nuint)prefix));
-            }
-
-            using var table = new BlockBasedOptionsHandle();
-            table.Attach(RocksNative.rocksdb_block_based_options_create(), "create table options");
-            if (options.BlockCacheBytes > 0)
-            {
-                cache = new CacheHandle();
-                cache.Attach(RocksNative.rocksdb_cache_create_lru((nuint)options.BlockCacheBytes), "create block cache");
-                RocksNative.rocksdb_block_based_options_set_block_cache(table, cache);
-            }
-            else
-            {
-                RocksNative.rocksdb_block_based_options_set_no_block_cache(table, 1);
-            }
-
-            if (options.BloomBitsPerKey > 0)
-            {
-                // Ownership of the policy passes to the table options.
-                RocksNative.rocksdb_block_based_options_set_filter_policy(table, RocksNative.rocksdb_filterpolicy_create_bloom_full(options.BloomBitsPerKey));
-            }
-
-            RocksNative.rocksdb_options_set_block_based_table_factory(native, table); // copies the table options
-            return native;
+            cache = Cache.CreateLru((ulong)options.BlockCacheBytes);
+#pragma warning disable CA1816 // freed by RocksDb.ReleaseCache, never by its finalizer
+            GC.SuppressFinalize(cache);
+#pragma warning restore CA1816
+            table.SetBlockCache(cache);
         }
-        catch
+        else
         {
-            cache?.Dispose();
-            cache = null;
-            native.Dispose();
-            throw;
+            table.SetNoBlockCache(true);
         }
+
+        if (options.BloomBitsPerKey > 0)
+        {
+            table.SetFilterPolicy(BloomFilterPolicy.Create(options.BloomBitsPerKey, use_block_based_builder: false));
+        }
+
+        cf.SetBlockBasedTableFactory(table);
+        return cf;
     }
 }

@@ -1,4 +1,4 @@
-using HaMaster.Rocks.Native;
+using RocksDbSharp;
 
 namespace HaMaster.Rocks;
 
@@ -6,45 +6,42 @@ namespace HaMaster.Rocks;
 public sealed partial class RocksDb
 {
     /// <summary>Writes one key. <paramref name="sync"/> fsyncs the WAL before returning.</summary>
-    public unsafe void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ColumnFamily? cf = null, bool sync = false)
+    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ColumnFamily? cf = null, bool sync = false)
     {
         using var db = Lease();
-        var cfPointer = ColumnFamilyPointer(cf);
-        nint error = 0;
-        fixed (byte* k = key, v = value)
+        var family = Family(cf);
+        try
         {
-            RocksNative.rocksdb_put_cf(db.Pointer, WriteOptionsPointer(sync, disableWal: false), cfPointer, k, (nuint)key.Length, v, (nuint)value.Length, &error);
+            _db.Put(key, value, family, SharedOptions.Write(sync, disableWal: false));
         }
-
-        RocksDbException.ThrowIfError(error, "put", Path);
+        catch (RocksDbSharpException e)
+        {
+            throw RocksDbException.From(e, "put", Path);
+        }
     }
 
     /// <summary>Deletes one key (a no-op when absent).</summary>
-    public unsafe void Delete(ReadOnlySpan<byte> key, ColumnFamily? cf = null, bool sync = false)
+    public void Delete(ReadOnlySpan<byte> key, ColumnFamily? cf = null, bool sync = false)
     {
         using var db = Lease();
-        var cfPointer = ColumnFamilyPointer(cf);
-        nint error = 0;
-        fixed (byte* k = key)
+        var family = Family(cf);
+        try
         {
-            RocksNative.rocksdb_delete_cf(db.Pointer, WriteOptionsPointer(sync, disableWal: false), cfPointer, k, (nuint)key.Length, &error);
+            _db.Remove(key, family, SharedOptions.Write(sync, disableWal: false));
         }
-
-        RocksDbException.ThrowIfError(error, "delete", Path);
+        catch (RocksDbSharpException e)
+        {
+            throw RocksDbException.From(e, "delete", Path);
+        }
     }
 
     /// <summary>Deletes every key in [begin, end) with one range tombstone.</summary>
-    public unsafe void DeleteRange(ReadOnlySpan<byte> beginInclusive, ReadOnlySpan<byte> endExclusive, ColumnFamily? cf = null)
+    public void DeleteRange(ReadOnlySpan<byte> beginInclusive, ReadOnlySpan<byte> endExclusive, ColumnFamily? cf = null)
     {
-        using var db = Lease();
-        var cfPointer = ColumnFamilyPointer(cf);
-        nint error = 0;
-        fixed (byte* b = beginInclusive, e = endExclusive)
-        {
-            RocksNative.rocksdb_delete_range_cf(db.Pointer, WriteOptionsPointer(sync: false, disableWal: false), cfPointer, b, (nuint)beginInclusive.Length, e, (nuint)endExclusive.Length, &error);
-        }
-
-        RocksDbException.ThrowIfError(error, "delete range", Path);
+        ThrowIfDisposed();
+        using var batch = new WriteBatch();
+        batch.DeleteRange(beginInclusive, endExclusive, cf ?? DefaultColumnFamily);
+        Write(batch);
     }
 
     /// <summary>
@@ -52,7 +49,7 @@ public sealed partial class RocksDb
     /// <paramref name="sync"/> fsyncs the WAL first; <paramref name="disableWal"/> skips the WAL
     /// (the batch is then lost on a crash before the next flush).
     /// </summary>
-    public unsafe void Write(WriteBatch batch, bool sync = false, bool disableWal = false)
+    public void Write(WriteBatch batch, bool sync = false, bool disableWal = false)
     {
         ArgumentNullException.ThrowIfNull(batch);
         using var db = Lease();
@@ -61,8 +58,16 @@ public sealed partial class RocksDb
             throw new ArgumentException($"The batch names column families of another database ({other.Path}).", nameof(batch));
         }
 
-        nint error = 0;
-        RocksNative.rocksdb_write(db.Pointer, WriteOptionsPointer(sync, disableWal), batch.Handle, &error);
-        RocksDbException.ThrowIfError(error, "write batch", Path);
+        using var held = batch.Lease();
+        try
+        {
+            _db.Write(batch.Inner, SharedOptions.Write(sync, disableWal));
+        }
+        catch (RocksDbSharpException e)
+        {
+            throw RocksDbException.From(e, "write batch", Path);
+        }
     }
+
+    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 }

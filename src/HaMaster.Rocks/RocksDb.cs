@@ -1,45 +1,53 @@
-using HaMaster.Rocks.Native;
+using HaMaster.Rocks.Lifetime;
+using RocksDbSharp;
+using SharpDb = RocksDbSharp.RocksDb;
 
 namespace HaMaster.Rocks;
 
 /// <summary>
-/// An open RocksDB database with its column families.
+/// An open RocksDB database with its column families: a thin layer over RocksDbSharp's
+/// <see cref="SharpDb"/> that opens every column family by name with one options record, makes
+/// Dispose safe against calls in flight, and reports failures with the operation and path.
 /// </summary>
 /// <remarks>
 /// Thread-safety: every member is safe to call concurrently (RocksDB is thread-safe for reads,
 /// writes and maintenance). Disposing while other threads are inside a call is safe: the native
 /// close is deferred until they return, and later calls throw <see cref="ObjectDisposedException"/>.
 /// Dispose also disposes the iterators and snapshots still open on this database; write batches
-/// are independent native objects and are not touched. Iterators and write batches themselves
-/// are not thread-safe (one thread at a time).
+/// are independent objects and are not touched. Iterators and write batches themselves are not
+/// thread-safe (one thread at a time).
 /// </remarks>
 public sealed partial class RocksDb : IDisposable
 {
     /// <summary>Name of the column family every database has.</summary>
     public const string DefaultColumnFamilyName = "default";
 
-    private readonly DbHandle _db;
-    private readonly CacheHandle? _cache;
+    private readonly SharpDb _db;
+    private readonly NativeLifetime _lifetime;
+    private readonly Cache? _cache;
     private readonly Dictionary<string, ColumnFamily> _columnFamilies;
     private readonly ColumnFamily[] _columnFamilyList;
-    private readonly ReadOptionsHandle _readOptions;
-    private readonly WriteOptionsHandle[] _writeOptions; // index: (sync ? 1 : 0) | (disableWal ? 2 : 0)
     private readonly Lock _gate = new();
     private readonly HashSet<IDisposable> _children = [];
     private volatile bool _disposed;
 
-    private RocksDb(string path, DbHandle db, CacheHandle? cache, string[] names, ColumnFamilyHandle[] handles, ReadOptionsHandle readOptions, WriteOptionsHandle[] writeOptions)
+    private RocksDb(string path, SharpDb db, Cache? cache, string[] names)
     {
         Path = path;
         _db = db;
         _cache = cache;
-        _readOptions = readOptions;
-        _writeOptions = writeOptions;
+
+        // Only our lifetime closes the database: RocksDbSharp's finalizer would close it when both
+        // are unreachable, possibly before the critical finalizers of iterators still open on it.
+#pragma warning disable CA1816 // deliberately another object's finalizer
+        GC.SuppressFinalize(db);
+#pragma warning restore CA1816
+        _lifetime = new NativeLifetime(Close);
         _columnFamilies = new Dictionary<string, ColumnFamily>(StringComparer.Ordinal);
         _columnFamilyList = new ColumnFamily[names.Length];
         for (var i = 0; i < names.Length; i++)
         {
-            var cf = new ColumnFamily(this, names[i], handles[i]);
+            var cf = new ColumnFamily(this, names[i], db.GetColumnFamily(names[i]));
             _columnFamilies.Add(names[i], cf);
             _columnFamilyList[i] = cf;
         }
@@ -95,13 +103,29 @@ public sealed partial class RocksDb : IDisposable
             child.Dispose();
         }
 
-        // Column families, shared options and the cache are owned by the handle and freed with it.
-        _db.Dispose();
+        _lifetime.Dispose();
     }
 
     public override string ToString() => $"RocksDb({Path})";
 
-    internal DbHandle Handle => _db;
+    /// <summary>Holds the database open for a scope (RocksDbSharp's handles are valid while it is held).</summary>
+    /// <exception cref="ObjectDisposedException">The database is disposed.</exception>
+    internal NativeLifetime.Lease Lease()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        try
+        {
+            return _lifetime.Acquire();
+        }
+        catch (ObjectDisposedException)
+        {
+            throw new ObjectDisposedException(ToString());
+        }
+    }
+
+    internal NativeLifetime Lifetime => _lifetime;
+
+    internal SharpDb Inner => _db;
 
     /// <summary>Registers an iterator or snapshot to be disposed with this database.</summary>
     internal void Register(IDisposable child)
@@ -126,22 +150,12 @@ public sealed partial class RocksDb : IDisposable
         }
     }
 
-    /// <summary>
-    /// Holds the database open for a scope. Column family pointers and the shared read/write
-    /// option pointers are valid while the lease is held (the database handle owns them).
-    /// </summary>
-    internal HandleLease Lease()
-    {
-        ThrowIfDisposed();
-        return new HandleLease(_db);
-    }
-
-    /// <summary>The native column family pointer; valid only under a <see cref="Lease"/>.</summary>
-    private nint ColumnFamilyPointer(ColumnFamily? cf)
+    /// <summary>RocksDbSharp's handle of <paramref name="cf"/> (default when null); checks it belongs here.</summary>
+    private ColumnFamilyHandle Family(ColumnFamily? cf)
     {
         if (cf is null)
         {
-            return DefaultColumnFamily.Handle.DangerousGetHandle();
+            return DefaultColumnFamily.Handle;
         }
 
         if (!ReferenceEquals(cf.Owner, this))
@@ -149,15 +163,15 @@ public sealed partial class RocksDb : IDisposable
             throw new ArgumentException($"Column family '{cf.Name}' belongs to another database ({cf.Owner.Path}).", nameof(cf));
         }
 
-        return cf.Handle.DangerousGetHandle();
+        return cf.Handle;
     }
 
-    /// <summary>Read options for a read: the shared ones, or the snapshot's (which the caller must lease).</summary>
-    private ReadOptionsHandle ReadOptionsFor(RocksSnapshot? snapshot)
+    /// <summary>Read options for a point read: the shared ones, or the snapshot's.</summary>
+    private ReadOptions ReadOptionsFor(RocksSnapshot? snapshot)
     {
         if (snapshot is null)
         {
-            return _readOptions;
+            return s_readOptions;
         }
 
         if (!ReferenceEquals(snapshot.Owner, this))
@@ -165,12 +179,28 @@ public sealed partial class RocksDb : IDisposable
             throw new ArgumentException("The snapshot belongs to another database.", nameof(snapshot));
         }
 
-        ObjectDisposedException.ThrowIf(snapshot.IsDisposed, snapshot);
         return snapshot.ReadOptions;
     }
 
-    /// <summary>The native write options pointer; valid only under a <see cref="Lease"/>.</summary>
-    private nint WriteOptionsPointer(bool sync, bool disableWal) => _writeOptions[(sync ? 1 : 0) | (disableWal ? 2 : 0)].DangerousGetHandle();
+    // Runs once, after the last lease (iterators and snapshots hold one until disposed).
+    private void Close()
+    {
+        _db.Dispose(); // column family handles, then the database
+        if (_cache is not null)
+        {
+            ReleaseCache(_cache);
+        }
+    }
 
-    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+    /// <summary>
+    /// Frees our reference on the block cache now. RocksDbSharp's options objects (and the table
+    /// factory sharing the cache) are freed only by their finalizers, so the cache is emptied first
+    /// to give its memory back at close. Its own finalizer is suppressed when it is created: it
+    /// could otherwise run before a database still using it is closed by ours.
+    /// </summary>
+    private static void ReleaseCache(Cache cache)
+    {
+        cache.SetCapacity(0);
+        Native.Instance.rocksdb_cache_destroy(cache.Handle);
+    }
 }

@@ -1,5 +1,3 @@
-using HaMaster.Rocks.Native;
-
 namespace HaMaster.Rocks;
 
 /// <summary>The class of a RocksDB status, parsed from the prefix of its message.</summary>
@@ -46,7 +44,12 @@ public sealed class RocksDbException : Exception
     }
 
     public RocksDbException(string operation, string? path, string nativeMessage, string? hint)
-        : base(Format(operation, path, nativeMessage, hint))
+        : this(operation, path, nativeMessage, hint, null)
+    {
+    }
+
+    public RocksDbException(string operation, string? path, string nativeMessage, string? hint, Exception? innerException)
+        : base(Format(operation, path, nativeMessage, hint), innerException)
     {
         Operation = operation;
         DatabasePath = path;
@@ -83,17 +86,26 @@ public sealed class RocksDbException : Exception
     /// <summary>The status class, from the message prefix.</summary>
     public RocksErrorKind Kind { get; }
 
-    /// <summary>Throws when <paramref name="error"/> is a non-null RocksDB error string (freeing it).</summary>
-    internal static void ThrowIfError(nint error, string operation, string? path)
+    /// <summary>
+    /// Runs a RocksDbSharp call, turning its exception (RocksDB's status message only) into one that
+    /// also names the operation and the database. The hot paths call RocksDbSharp directly inside a
+    /// try/catch instead, to avoid the delegate.
+    /// </summary>
+    internal static T Wrap<T>(string operation, string? path, Func<T> call)
     {
-        if (error != 0)
+        try
         {
-            Throw(error, operation, path);
+            return call();
+        }
+        catch (RocksDbSharp.RocksDbSharpException e)
+        {
+            throw From(e, operation, path);
         }
     }
 
-    private static void Throw(nint error, string operation, string? path)
-        => throw new RocksDbException(operation, path, RocksNative.TakeString(error) ?? "unknown error");
+    /// <summary>Ours, from RocksDbSharp's (whose message is RocksDB's status string).</summary>
+    internal static RocksDbException From(RocksDbSharp.RocksDbSharpException e, string operation, string? path, string? hint = null)
+        => new(operation, path, string.IsNullOrEmpty(e.Message) ? "unknown error" : e.Message, hint, e);
 
     private static RocksErrorKind Classify(string message)
     {

@@ -25,7 +25,7 @@ public sealed record RocksDbOptions
     /// <summary>Bloom filter bits per key (full filters); 0 = no filter. Default 10 (about 1% false positives). At most 64.</summary>
     public int BloomBitsPerKey { get; init; } = 10;
 
-    /// <summary>SST block compression. Default LZ4. All four are compiled into Debian's librocksdb 7.8.</summary>
+    /// <summary>SST block compression. Default LZ4. All four are compiled into the librocksdb the RocksDB package ships.</summary>
     public RocksCompression Compression { get; init; } = RocksCompression.Lz4;
 
     /// <summary>Maximum open SST files; -1 = unlimited (RocksDB's default). Otherwise at least 16.</summary>
@@ -54,6 +54,16 @@ public sealed record RocksDbOptions
     /// search. Default 0.02 (1.3 MiB per 64 MiB memtable); 0 disables it; at most 0.25.
     /// </summary>
     public double MemtableBloomRatio { get; init; } = 0.02;
+
+    /// <summary>
+    /// Block-based table format_version of the SST files written. Default 5, RocksDB 7.8's default
+    /// and the newest it reads: with it, masters still on the RocksDB 7.8 build (HaMaster before the
+    /// RocksDB package) can open SST files and snapshots written by this build, so a rolling upgrade
+    /// can install snapshots in both directions and be rolled back. RocksDB 11's own default (7) is
+    /// refused by 7.8 ("Corrupt or unsupported format_version"). Raise it only once every master runs
+    /// this build. 2..7.
+    /// </summary>
+    public int SstFormatVersion { get; init; } = 5;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting and why.</summary>
     public void Validate()
@@ -96,6 +106,11 @@ public sealed record RocksDbOptions
         if (MaxBackgroundJobs is < 1 or > 64)
         {
             throw new ArgumentException($"MaxBackgroundJobs must be 1..64, was {MaxBackgroundJobs}.", nameof(MaxBackgroundJobs));
+        }
+
+        if (SstFormatVersion is < 2 or > 7)
+        {
+            throw new ArgumentException($"SstFormatVersion must be 2..7, was {SstFormatVersion}.", nameof(SstFormatVersion));
         }
 
         if (KeepLogFiles < 1)

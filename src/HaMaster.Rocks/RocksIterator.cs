@@ -1,4 +1,5 @@
-using HaMaster.Rocks.Native;
+using HaMaster.Rocks.Lifetime;
+using RocksDbSharp;
 
 namespace HaMaster.Rocks;
 
@@ -9,17 +10,28 @@ namespace HaMaster.Rocks;
 /// After a move that leaves the iterator invalid, call <see cref="ThrowIfError"/> to tell
 /// "end of data" from an I/O or corruption error.
 /// </summary>
-public sealed unsafe class RocksIterator : IDisposable
+public sealed class RocksIterator : IDisposable
 {
     private readonly RocksDb _owner;
-    private readonly IteratorHandle _handle;
+    private readonly Iterator _iterator;
+    private readonly NativeLifetime _lifetime;
     private bool _valid;
     private bool _disposed;
 
-    internal RocksIterator(RocksDb owner, IteratorHandle handle)
+    internal RocksIterator(RocksDb owner, Iterator iterator, NativeLifetime readOptions)
     {
         _owner = owner;
-        _handle = handle;
+        _iterator = iterator;
+        try
+        {
+            // The native iterator reads its database, read options (bounds) and snapshot: all stay alive until it is freed.
+            _lifetime = new NativeLifetime(iterator.Dispose, owner.Lifetime, readOptions);
+        }
+        catch
+        {
+            iterator.Dispose();
+            throw;
+        }
     }
 
     /// <summary>True when positioned on an entry (cached after each move: no native call).</summary>
@@ -32,9 +44,8 @@ public sealed unsafe class RocksIterator : IDisposable
         get
         {
             ThrowIfNotValid();
-            nuint length;
-            var key = RocksNative.rocksdb_iter_key(_handle, &length);
-            return new ReadOnlySpan<byte>(key, checked((int)length));
+            using var lease = Lease();
+            return _iterator.GetKeySpan();
         }
     }
 
@@ -45,66 +56,70 @@ public sealed unsafe class RocksIterator : IDisposable
         get
         {
             ThrowIfNotValid();
-            nuint length;
-            var value = RocksNative.rocksdb_iter_value(_handle, &length);
-            return new ReadOnlySpan<byte>(value, checked((int)length));
+            using var lease = Lease();
+            return _iterator.GetValueSpan();
         }
     }
 
     public void SeekToFirst()
     {
-        RocksNative.rocksdb_iter_seek_to_first(_handle);
+        using var lease = Lease();
+        _iterator.SeekToFirst();
         Refresh();
     }
 
     public void SeekToLast()
     {
-        RocksNative.rocksdb_iter_seek_to_last(_handle);
+        using var lease = Lease();
+        _iterator.SeekToLast();
         Refresh();
     }
 
     /// <summary>Positions on the first key at or after <paramref name="key"/>.</summary>
     public void Seek(ReadOnlySpan<byte> key)
     {
-        fixed (byte* k = key)
-        {
-            RocksNative.rocksdb_iter_seek(_handle, k, (nuint)key.Length);
-        }
-
+        using var lease = Lease();
+        _iterator.Seek(key);
         Refresh();
     }
 
     /// <summary>Positions on the last key at or before <paramref name="key"/>.</summary>
     public void SeekForPrev(ReadOnlySpan<byte> key)
     {
-        fixed (byte* k = key)
-        {
-            RocksNative.rocksdb_iter_seek_for_prev(_handle, k, (nuint)key.Length);
-        }
-
+        using var lease = Lease();
+        _iterator.SeekForPrev(key);
         Refresh();
     }
 
     public void Next()
     {
         ThrowIfNotValid();
-        RocksNative.rocksdb_iter_next(_handle);
+        using var lease = Lease();
+        _iterator.Next();
         Refresh();
     }
 
     public void Prev()
     {
         ThrowIfNotValid();
-        RocksNative.rocksdb_iter_prev(_handle);
+        using var lease = Lease();
+        _iterator.Prev();
         Refresh();
     }
 
-    /// <summary>Throws <see cref="RocksDbException"/> when the iterator stopped on an error (rocksdb_iter_get_error).</summary>
+    /// <summary>Throws <see cref="RocksDbException"/> when the iterator stopped on an error (corruption, I/O).</summary>
     public void ThrowIfError()
     {
-        nint error = 0;
-        RocksNative.rocksdb_iter_get_error(_handle, &error);
-        RocksDbException.ThrowIfError(error, "iterate", _owner.Path);
+        using var lease = Lease();
+        try
+        {
+            // Iterator has no managed status accessor; RocksDbSharp's C API surface throws on an error status.
+            Native.Instance.rocksdb_iter_get_error(_iterator.Handle);
+        }
+        catch (RocksDbSharpException e)
+        {
+            throw RocksDbException.From(e, "iterate", _owner.Path);
+        }
     }
 
     public void Dispose()
@@ -112,12 +127,18 @@ public sealed unsafe class RocksIterator : IDisposable
         _valid = false;
         _disposed = true;
         _owner.Unregister(this);
-        _handle.Dispose();
+        _lifetime.Dispose();
     }
 
-    private void Refresh() => _valid = RocksNative.rocksdb_iter_valid(_handle) != 0;
+    private NativeLifetime.Lease Lease()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _lifetime.Acquire();
+    }
 
-    // Calling rocksdb_iter_key/next on an unpositioned iterator is undefined behaviour in RocksDB
+    private void Refresh() => _valid = _iterator.Valid();
+
+    // Reading the key of, or moving, an unpositioned iterator is undefined behaviour in RocksDB
     // (an assertion in debug builds): refuse it here instead.
     private void ThrowIfNotValid()
     {

@@ -1,4 +1,5 @@
-using HaMaster.Rocks.Native;
+using HaMaster.Rocks.Lifetime;
+using RocksDbSharp;
 
 namespace HaMaster.Rocks;
 
@@ -9,31 +10,56 @@ namespace HaMaster.Rocks;
 /// </summary>
 public sealed class RocksSnapshot : IDisposable
 {
-    // SafeHandle.DangerousAddRef still succeeds on a disposed handle that an iterator keeps
-    // alive, so disposal is tracked here to refuse new reads through a released snapshot.
+    private readonly NativeLifetime _lifetime;
+    private readonly NativeLifetime _readOptionsLifetime;
+
+    // A lifetime that an iterator keeps alive still accepts references after Dispose, so disposal
+    // is tracked here to refuse new reads through a released snapshot.
     private volatile bool _disposed;
 
-    internal RocksSnapshot(RocksDb owner, SnapshotHandle handle, ReadOptionsHandle readOptions)
+    internal RocksSnapshot(RocksDb owner, Snapshot snapshot)
     {
         Owner = owner;
-        Handle = handle;
-        ReadOptions = readOptions;
+        Inner = snapshot;
+        _lifetime = new NativeLifetime(snapshot.Dispose, owner.Lifetime);
+        try
+        {
+            (ReadOptions, _readOptionsLifetime) = OwnedReadOptions.Create(snapshot, null, null, prefixSameAsStart: false, _lifetime);
+        }
+        catch
+        {
+            _lifetime.Dispose();
+            throw;
+        }
     }
 
     internal RocksDb Owner { get; }
 
-    internal SnapshotHandle Handle { get; }
+    internal Snapshot Inner { get; }
 
     /// <summary>Read options bound to this snapshot, shared by all point reads through it.</summary>
-    internal ReadOptionsHandle ReadOptions { get; }
+    internal ReadOptions ReadOptions { get; }
 
-    internal bool IsDisposed => _disposed;
+    internal NativeLifetime Lifetime => _lifetime;
 
     public void Dispose()
     {
         _disposed = true;
         Owner.Unregister(this);
-        ReadOptions.Dispose();
-        Handle.Dispose();
+        _readOptionsLifetime.Dispose();
+        _lifetime.Dispose();
+    }
+
+    /// <summary>Holds the snapshot (and its read options) for a read; nothing when null.</summary>
+    /// <exception cref="ObjectDisposedException">The snapshot is released.</exception>
+    internal static NativeLifetime.Lease Hold(RocksSnapshot? snapshot)
+    {
+        if (snapshot is null)
+        {
+            return default;
+        }
+
+        ObjectDisposedException.ThrowIf(snapshot._disposed, snapshot);
+        return snapshot._readOptionsLifetime.Acquire();
     }
 }

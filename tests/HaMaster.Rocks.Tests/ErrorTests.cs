@@ -123,7 +123,6 @@ public class ErrorTests
         db.Dispose();
         var k = B.U("k");
         Assert.Throws<ObjectDisposedException>(() => db.Get(k));
-        Assert.Throws<ObjectDisposedException>(() => db.TryGet(k, new System.Buffers.ArrayBufferWriter<byte>()));
         Assert.Throws<ObjectDisposedException>(() => db.MultiGet([k]));
         Assert.Throws<ObjectDisposedException>(() => db.Put(k, k));
         Assert.Throws<ObjectDisposedException>(() => db.Delete(k));

@@ -21,8 +21,6 @@ public class SnapshotTests
         Assert.Equal("1", B.S(db.Get(B.U("b"), cf, snapshot)));
         Assert.Null(db.Get(B.U("c"), cf, snapshot));
         Assert.Equal("2", B.S(db.Get(B.U("a"), cf)));
-        var writer = new System.Buffers.ArrayBufferWriter<byte>();
-        Assert.True(db.TryGet(B.U("b"), writer, cf, snapshot));
         Assert.Equal(["1", null, null], db.MultiGet([B.U("a"), B.U("c"), B.U("zz")], cf, snapshot).Select(B.S));
 
         using (var it = db.NewIterator(cf, snapshot))

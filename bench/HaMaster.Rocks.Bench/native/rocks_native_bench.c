@@ -1,13 +1,64 @@
 /* Native baseline for HaMaster.Rocks.Bench: the same loops as the C# benchmark, straight
  * against librocksdb's C API, so the difference is the binding's per-call overhead.
+ * Linked against the very librocksdb.so the RocksDB NuGet package ships (scripts/bench-rocks.sh),
+ * so both sides run the same RocksDB build. No header is needed: the few C API functions used
+ * are declared below (RocksDB's objects are opaque pointers).
  * Usage: rocks_native_bench DIR KEYS BATCH GETS ROUNDS (each get loop runs ROUNDS times; the best is printed)
  * Prints key=value lines that the C# benchmark parses. */
-#include <rocksdb/c.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+typedef struct rocksdb_t rocksdb_t;
+typedef struct rocksdb_options_t rocksdb_options_t;
+typedef struct rocksdb_block_based_table_options_t rocksdb_block_based_table_options_t;
+typedef struct rocksdb_cache_t rocksdb_cache_t;
+typedef struct rocksdb_filterpolicy_t rocksdb_filterpolicy_t;
+typedef struct rocksdb_writeoptions_t rocksdb_writeoptions_t;
+typedef struct rocksdb_readoptions_t rocksdb_readoptions_t;
+typedef struct rocksdb_flushoptions_t rocksdb_flushoptions_t;
+typedef struct rocksdb_writebatch_t rocksdb_writebatch_t;
+typedef struct rocksdb_pinnableslice_t rocksdb_pinnableslice_t;
+enum { rocksdb_lz4_compression = 4 };
+
+rocksdb_options_t *rocksdb_options_create(void);
+void rocksdb_options_destroy(rocksdb_options_t *);
+void rocksdb_options_set_create_if_missing(rocksdb_options_t *, unsigned char);
+void rocksdb_options_set_max_background_jobs(rocksdb_options_t *, int);
+void rocksdb_options_set_write_buffer_size(rocksdb_options_t *, size_t);
+void rocksdb_options_set_compression(rocksdb_options_t *, int);
+void rocksdb_options_set_block_based_table_factory(rocksdb_options_t *, rocksdb_block_based_table_options_t *);
+rocksdb_block_based_table_options_t *rocksdb_block_based_options_create(void);
+void rocksdb_block_based_options_destroy(rocksdb_block_based_table_options_t *);
+void rocksdb_block_based_options_set_block_cache(rocksdb_block_based_table_options_t *, rocksdb_cache_t *);
+void rocksdb_block_based_options_set_filter_policy(rocksdb_block_based_table_options_t *, rocksdb_filterpolicy_t *);
+rocksdb_filterpolicy_t *rocksdb_filterpolicy_create_bloom_full(double);
+rocksdb_cache_t *rocksdb_cache_create_lru(size_t);
+void rocksdb_cache_destroy(rocksdb_cache_t *);
+rocksdb_t *rocksdb_open(const rocksdb_options_t *, const char *, char **);
+void rocksdb_close(rocksdb_t *);
+rocksdb_writeoptions_t *rocksdb_writeoptions_create(void);
+void rocksdb_writeoptions_destroy(rocksdb_writeoptions_t *);
+rocksdb_readoptions_t *rocksdb_readoptions_create(void);
+void rocksdb_readoptions_destroy(rocksdb_readoptions_t *);
+rocksdb_flushoptions_t *rocksdb_flushoptions_create(void);
+void rocksdb_flushoptions_destroy(rocksdb_flushoptions_t *);
+void rocksdb_flushoptions_set_wait(rocksdb_flushoptions_t *, unsigned char);
+void rocksdb_flush(rocksdb_t *, const rocksdb_flushoptions_t *, char **);
+rocksdb_writebatch_t *rocksdb_writebatch_create(void);
+void rocksdb_writebatch_destroy(rocksdb_writebatch_t *);
+void rocksdb_writebatch_clear(rocksdb_writebatch_t *);
+int rocksdb_writebatch_count(rocksdb_writebatch_t *);
+void rocksdb_writebatch_put(rocksdb_writebatch_t *, const char *, size_t, const char *, size_t);
+void rocksdb_write(rocksdb_t *, const rocksdb_writeoptions_t *, rocksdb_writebatch_t *, char **);
+char *rocksdb_get(rocksdb_t *, const rocksdb_readoptions_t *, const char *, size_t, size_t *, char **);
+rocksdb_pinnableslice_t *rocksdb_get_pinned(rocksdb_t *, const rocksdb_readoptions_t *, const char *, size_t, char **);
+const char *rocksdb_pinnableslice_value(const rocksdb_pinnableslice_t *, size_t *);
+void rocksdb_pinnableslice_destroy(rocksdb_pinnableslice_t *);
+void rocksdb_free(void *);
 
 static double now_ns(void) {
   struct timespec ts;

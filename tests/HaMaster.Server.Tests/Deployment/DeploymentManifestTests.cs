@@ -119,24 +119,24 @@ public sealed class DeploymentManifestTests
     }
 
     [Fact]
-    public void Dockerfile_installs_the_librocksdb_the_binding_loads_from_debian()
+    public void Dockerfile_takes_rocksdb_from_the_nuget_package_for_the_published_runtime()
     {
         var instructions = DockerInstructions();
         var froms = instructions.Where(i => i.Instruction == "FROM").Select(i => i.Arguments).ToList();
         Assert.True(froms.Count >= 2, "expected a multi-stage build");
-        var runtimeStage = instructions.FindLastIndex(i => i.Instruction == "FROM");
-        var runtimeBase = instructions[runtimeStage].Arguments;
-        var install = string.Join(" ", instructions.Skip(runtimeStage).Where(i => i.Instruction == "RUN").Select(i => i.Arguments));
-        var package = Regex.Match(install, @"\blibrocksdb(\d+\.\d+)\b");
-        Assert.True(package.Success, "the runtime stage must apt-get install Debian's librocksdbX.Y");
 
-        // The native binding probes for the versioned soname of that package first.
-        var binding = Text("src/HaMaster.Rocks/Native/RocksNative.Library.cs");
-        Assert.Contains($"\"librocksdb.so.{package.Groups[1].Value}\"", binding, StringComparison.Ordinal);
+        // No distribution RocksDB: the RocksDB NuGet package ships librocksdb.so (runtimes/<rid>/native).
+        var runs = string.Join(" ", instructions.Where(i => i.Instruction == "RUN").Select(i => i.Arguments));
+        Assert.DoesNotMatch(@"\blibrocksdb", runs);
+        Assert.Matches(@"<PackageVersion Include=""RocksDB"" Version=""[0-9.]+"" />", Text("Directory.Packages.props"));
 
-        // librocksdb7.8 is a Debian 12 (bookworm) package; mcr.microsoft.com/dotnet/aspnet:10.0 is
-        // Ubuntu 24.04, where it does not exist, so the runtime stage must be bookworm.
-        if (package.Groups[1].Value == "7.8") Assert.Contains("bookworm", runtimeBase, StringComparison.Ordinal);
+        // Every publish names a runtime identifier the package has a native library for.
+        var rid = Regex.Match(string.Join("\n", instructions.Where(i => i.Instruction == "ARG").Select(i => i.Arguments)), @"\bRID=(\S+)");
+        Assert.True(rid.Success, "the build stage must declare ARG RID=<runtime identifier>");
+        Assert.Contains(rid.Groups[1].Value, new[] { "linux-x64", "linux-arm64" });
+        var publishes = Regex.Matches(runs, @"dotnet publish \S+\.csproj[^&]*");
+        Assert.NotEmpty(publishes);
+        Assert.All(publishes, m => Assert.Contains("-r $RID", m.Value, StringComparison.Ordinal));
     }
 
     // ---- docker-compose.yml ----
