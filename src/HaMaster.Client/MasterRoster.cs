@@ -138,13 +138,16 @@ public sealed class MasterStubs
     /// <summary>Messages up to this size both ways (the masters' default limit; they refuse larger ones).</summary>
     public const int MaxMessageBytes = 16 << 20;
 
-    /// <summary>A channel to <paramref name="address"/> with the client library's connection settings.</summary>
-    public static MasterStubs Open(Uri address, System.Net.Security.SslClientAuthenticationOptions? tls = null)
+    /// <summary>
+    /// A channel to <paramref name="address"/> with the client library's connection settings
+    /// (TCP and TLS connect timeout <paramref name="connectTimeout"/>, default 5 s).
+    /// </summary>
+    public static MasterStubs Open(Uri address, System.Net.Security.SslClientAuthenticationOptions? tls = null, TimeSpan? connectTimeout = null)
     {
         var handler = new SocketsHttpHandler
         {
             EnableMultipleHttp2Connections = true,
-            ConnectTimeout = TimeSpan.FromSeconds(5),
+            ConnectTimeout = connectTimeout ?? TimeSpan.FromSeconds(5),
             // PING a connection with calls in flight every 30 s: a master that vanished (power
             // loss, partition) fails them after 10 s more instead of at their deadline.
             KeepAlivePingDelay = TimeSpan.FromSeconds(30),

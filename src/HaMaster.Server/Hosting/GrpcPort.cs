@@ -74,6 +74,8 @@ internal sealed class GrpcPort : IAsyncDisposable
             builder.WebHost.UseKestrelHttpsConfiguration();
         }
 
+        builder.Services.Configure<Microsoft.Extensions.Hosting.HostOptions>(host => host.ShutdownTimeout = limits.ShutdownTimeout);
+
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

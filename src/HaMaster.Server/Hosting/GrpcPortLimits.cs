@@ -46,6 +46,13 @@ public sealed record GrpcPortLimits
     /// <summary>HPACK dynamic table size the server offers (default 4 KiB, the protocol's default).</summary>
     public int HeaderTableBytes { get; init; } = 4096;
 
+    /// <summary>
+    /// On shutdown, how long calls in flight may still finish before their connections are
+    /// aborted (default 5 s; ASP.NET Core's host would wait 30 s). Long-lived peer streams are
+    /// ended by the master before its ports stop, so this bounds only stragglers.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public GrpcPortLimits Validate()
     {
@@ -58,6 +65,7 @@ public sealed record GrpcPortLimits
         if (StreamWindowBytes < 65535) throw new ArgumentException("StreamWindowBytes must be at least 65,535.");
         if (ConnectionWindowBytes < 65535) throw new ArgumentException("ConnectionWindowBytes must be at least 65,535.");
         if (HeaderTableBytes < 0) throw new ArgumentException("HeaderTableBytes must be >= 0.");
+        if (ShutdownTimeout < TimeSpan.Zero) throw new ArgumentException("ShutdownTimeout must be >= 0.");
         return this;
     }
 }
