@@ -141,7 +141,10 @@ public sealed class PublicServicesInteropTests(SharedClusterFixture fixture)
     }
 }
 
-/// <summary>Health/Check answers NOT_SERVING on a master that knows no leader (one started with --join and never added).</summary>
+/// <summary>
+/// Health/Check answers NOT_SERVING on a master that knows no leader: one started with --join and
+/// never added, and a member whose quorum is gone (it follows /readyz as it changes).
+/// </summary>
 public sealed class HealthWithoutLeaderTests(ThreeMasterFixture fixture) : IClassFixture<ThreeMasterFixture>
 {
     [Fact]
@@ -163,6 +166,27 @@ public sealed class HealthWithoutLeaderTests(ThreeMasterFixture fixture) : IClas
         finally
         {
             await fixture.Cluster.RetireAsync(joining.Id);
+        }
+    }
+
+    [Fact]
+    public async Task Health_check_turns_not_serving_when_a_member_loses_its_leader()
+    {
+        var (leader, followers) = await fixture.Cluster.RolesAsync();
+        var survivor = followers[0];
+        var health = new Health.HealthClient(fixture.Cluster.Channel(survivor).Channel);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(10))).Status);
+        try
+        {
+            await fixture.Cluster.KillAsync(leader);
+            await fixture.Cluster.KillAsync(followers[1]);
+            await HaMaster.Chaos.Core.Processes.Eventually.TrueAsync("the survivor reports NOT_SERVING", async () =>
+                (await health.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(5))).Status == HealthCheckResponse.Types.ServingStatus.NotServing,
+                TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            await fixture.Cluster.EnsureAllRunningAsync();
         }
     }
 }

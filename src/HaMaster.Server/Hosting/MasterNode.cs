@@ -212,6 +212,8 @@ internal sealed class MasterNode : IAsyncDisposable
                 // grpc.health.v1.Health: SERVING exactly when /readyz says ready, for every service name.
                 services.AddGrpcHealthChecks(health =>
                 {
+                    // Every Check asks Readiness now (no result cached by the health check publisher).
+                    health.UseHealthChecksCache = false;
                     foreach (var name in new[] { "", FileSystemService.ServiceName, BlockMasterService.ServiceName, ClusterAdminService.ServiceName })
                     {
                         health.Services.Map(name, _ => true);
