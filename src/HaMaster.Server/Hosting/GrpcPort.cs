@@ -108,6 +108,8 @@ internal sealed class GrpcPort : IAsyncDisposable
             grpc.IgnoreUnknownServices = false;
             options.ConfigureGrpc(grpc);
         });
+        // A request that is not valid protobuf: INVALID_ARGUMENT with the reason, not UNKNOWN.
+        ParsingServiceMethodProvider<object>.Use(builder.Services);
         options.ConfigureServices(builder.Services);
 
         var app = builder.Build();
