@@ -48,7 +48,7 @@ Console.WriteLine();
 }
 
 await using var stub = await StubMaster.StartAsync();
-var channel = MasterStubs.Open(MasterEndpoint.ToUri(stub.Address));
+var channel = MasterChannel.Open(MasterEndpoint.ToUri(stub.Address));
 using var client = new HaMasterClient(new HaMasterClientOptions { Seeds = [stub.Address] });
 await client.DiscoverAsync();
 var raw = client.ForMaster(stub.Address, raw: true);

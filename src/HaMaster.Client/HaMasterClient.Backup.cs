@@ -30,7 +30,7 @@ public sealed partial class HaMasterClient
         }
 
         var options = new CallOptions(BuildHeaders(method), DateTime.UtcNow + Options.AdminCallTimeout, cancellationToken);
-        using var call = _roster.Stubs(target).Admin.Backup(new BackupRequest(), options);
+        using var call = _roster.Channel(target).Admin.Backup(new BackupRequest(), options);
         while (true)
         {
             bool more;

@@ -61,7 +61,7 @@ public sealed partial class HaMasterClient
         where TResp : IMessage<TResp>
     {
         var options = new CallOptions(BuildHeaders(method), DateTime.UtcNow + timeout, cancellationToken);
-        using var call = stub(_roster.Stubs(target), request, options);
+        using var call = stub(_roster.Channel(target), request, options);
         var message = await call.ResponseAsync.ConfigureAwait(false);
         return (message, call.GetTrailers());
     }

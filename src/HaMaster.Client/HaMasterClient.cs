@@ -194,7 +194,7 @@ public sealed partial class HaMasterClient : IDisposable
     }
 
     /// <summary>Starts one unary call of a generated client of one master.</summary>
-    private delegate AsyncUnaryCall<TResp> UnaryStub<TReq, TResp>(MasterStubs master, TReq request, CallOptions options);
+    private delegate AsyncUnaryCall<TResp> UnaryStub<TReq, TResp>(MasterChannel master, TReq request, CallOptions options);
 
     private static long ToTicks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
 

@@ -24,7 +24,7 @@ public sealed class EtcdBenchTarget : IBenchTarget
     public EtcdBenchTarget(BenchOptions options)
     {
         _options = options.Validate();
-        _all = options.Endpoints.Select(e => MasterStubs.Open(MasterEndpoint.ToUri(e)).Channel).ToArray();
+        _all = options.Endpoints.Select(e => MasterChannel.Open(MasterEndpoint.ToUri(e)).Channel).ToArray();
         _kv = _all.ToDictionary(c => c, c => new KV.KVClient(c));
         _channels = options.Spread ? _all : [_all[0]];
     }

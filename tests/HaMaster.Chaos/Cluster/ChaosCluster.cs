@@ -21,7 +21,7 @@ public sealed class ChaosCluster : IAsyncDisposable
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
     private readonly List<ChaosMaster> _masters = [];
     private readonly TcpFaultProxy[] _ingress;
-    private readonly Dictionary<ulong, MasterStubs> _channels = [];
+    private readonly Dictionary<ulong, MasterChannel> _channels = [];
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(3) };
     private readonly ChaosOptions _options;
 
@@ -93,13 +93,13 @@ public sealed class ChaosCluster : IAsyncDisposable
     });
 
     /// <summary>The shared raw gRPC channel to a master's client port (no retries, no redirects).</summary>
-    public MasterStubs Channel(ulong id)
+    public MasterChannel Channel(ulong id)
     {
         lock (_channels)
         {
             if (!_channels.TryGetValue(id, out var channel))
             {
-                channel = MasterStubs.Open(new Uri($"http://{Master(id).ClientAddress}"), connectTimeout: TimeSpan.FromSeconds(2));
+                channel = MasterChannel.Open(new Uri($"http://{Master(id).ClientAddress}"), connectTimeout: TimeSpan.FromSeconds(2));
                 _channels[id] = channel;
             }
 

@@ -73,7 +73,7 @@ public sealed class LibraryExecutor(string name, HaMasterClient client) : IFsExe
 /// master for each call, so the load moves around as masters die. <paramref name="reads"/> is the
 /// consistency of its reads: linearizable, or stale only as the harness's negative control.
 /// </summary>
-public sealed class RawExecutor(string name, Func<MasterStubs> pickMaster, TimeSpan callTimeout, Consistency reads = Consistency.Linearizable) : IFsExecutor
+public sealed class RawExecutor(string name, Func<MasterChannel> pickMaster, TimeSpan callTimeout, Consistency reads = Consistency.Linearizable) : IFsExecutor
 {
     public string Name { get; } = name;
 

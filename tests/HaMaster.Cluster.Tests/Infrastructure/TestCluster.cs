@@ -21,7 +21,7 @@ public sealed class TestCluster : IAsyncDisposable
     private readonly List<MasterProcess> _masters = [];
     private readonly Dictionary<ulong, IReadOnlyList<string>> _arguments = [];
     private readonly List<IDisposable> _owned = [];
-    private readonly Dictionary<ulong, MasterStubs> _channels = [];
+    private readonly Dictionary<ulong, MasterChannel> _channels = [];
     private readonly HashSet<ulong> _retired = [];
     private readonly HashSet<ulong> _paused = [];
     private readonly string _directory;
@@ -105,13 +105,13 @@ public sealed class TestCluster : IAsyncDisposable
         CreateClient([id], o => o with { FollowLeader = false, Retry = false, MaxAttempts = 1 });
 
     /// <summary>Bare generated clients (Grpc.Net.Client) of master <paramref name="id"/>'s client port, cached.</summary>
-    public MasterStubs Channel(ulong id)
+    public MasterChannel Channel(ulong id)
     {
         lock (_channels)
         {
             if (!_channels.TryGetValue(id, out var channel))
             {
-                channel = MasterStubs.Open(new Uri($"http://{Master(id).ClientAddress}"));
+                channel = MasterChannel.Open(new Uri($"http://{Master(id).ClientAddress}"));
                 _channels[id] = channel;
             }
 

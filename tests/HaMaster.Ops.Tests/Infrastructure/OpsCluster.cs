@@ -34,7 +34,7 @@ public sealed class OpsCluster : IAsyncDisposable
     private readonly List<OpsMaster> _masters = [];
     private readonly List<OpsMaster> _joiners = [];
     private readonly List<IDisposable> _owned = [];
-    private readonly Dictionary<string, MasterStubs> _channels = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, MasterChannel> _channels = new(StringComparer.Ordinal);
     private readonly string _directory;
 
     private OpsCluster(OpsClusterOptions options)
@@ -137,15 +137,15 @@ public sealed class OpsCluster : IAsyncDisposable
     }
 
     /// <summary>A bare Grpc.Net.Client channel with generated clients (cached per address) to a master's client or peer port, http or https as the cluster serves.</summary>
-    public MasterStubs Channel(string hostPort)
+    public MasterChannel Channel(string hostPort)
     {
         lock (_channels)
         {
             if (!_channels.TryGetValue(hostPort, out var channel))
             {
                 channel = Options.Tls is { } tls
-                    ? MasterStubs.Open(new Uri($"https://{hostPort}"), ClientTls.TrustingAuthority(tls.Authority))
-                    : MasterStubs.Open(new Uri($"http://{hostPort}"));
+                    ? MasterChannel.Open(new Uri($"https://{hostPort}"), ClientTls.TrustingAuthority(tls.Authority))
+                    : MasterChannel.Open(new Uri($"http://{hostPort}"));
                 _channels[hostPort] = channel;
                 Own(channel.Channel);
             }
