@@ -4,7 +4,6 @@ using HaMaster.Cli;
 using HaMaster.Cli.Bench;
 using HaMaster.Client;
 using HaMaster.Client.Bench;
-using HaMaster.Grpc;
 using HaMaster.Protos.V1;
 
 // Client-library benchmark: what the HaMasterClient (Polly retry pipeline, exactly-once
@@ -49,7 +48,7 @@ Console.WriteLine();
 }
 
 await using var stub = await StubMaster.StartAsync();
-using var channel = new GrpcChannel(MasterEndpoint.ToUri(stub.Address));
+var channel = MasterChannel.Open(MasterEndpoint.ToUri(stub.Address));
 using var client = new HaMasterClient(new HaMasterClientOptions { Seeds = [stub.Address] });
 await client.DiscoverAsync();
 var raw = client.ForMaster(stub.Address, raw: true);
@@ -73,7 +72,7 @@ async Task MeasureAsync(string operation, string path, int concurrency, Func<lon
 foreach (var concurrency in new[] { 1, 16, 64 })
 {
     await MeasureAsync("GetStatus", "GrpcChannel (bare)", concurrency, async i =>
-        _ = await channel.UnaryAsync("/hamaster.v1.FileSystemMaster/GetStatus", new GetStatusRequest { Path = $"/bench/r{i % 100:d3}" }, GetStatusResponse.Parser));
+        _ = await channel.FileSystem.GetStatusAsync(new GetStatusRequest { Path = $"/bench/r{i % 100:d3}" }));
     await MeasureAsync("GetStatus", "HaMasterClient raw", concurrency, async i => _ = await raw.GetStatusAsync($"/bench/r{i % 100:d3}"));
     await MeasureAsync("GetStatus", "HaMasterClient retrying", concurrency, async i => _ = await client.GetStatusAsync($"/bench/r{i % 100:d3}"));
 }
@@ -85,7 +84,7 @@ foreach (var concurrency in new[] { 16 })
     var prefix = $"/bench/w{run}";
     await client.CreateDirectoryAsync(prefix);
     await MeasureAsync("CreateFile", "GrpcChannel (bare)", concurrency, async i =>
-        _ = await channel.UnaryAsync("/hamaster.v1.FileSystemMaster/CreateFile", new CreateFileRequest { Path = $"{prefix}/a{i}" }, CreateFileResponse.Parser));
+        _ = await channel.FileSystem.CreateFileAsync(new CreateFileRequest { Path = $"{prefix}/a{i}" }));
     await MeasureAsync("CreateFile", "HaMasterClient retrying", concurrency, async i => _ = await client.CreateFileAsync($"{prefix}/b{i}"));
 }
 

@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
-using HaMaster.Grpc;
+using Grpc.Core;
+using HaMaster.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using HaMaster.Protos.V1;
 using FileInfo = HaMaster.Protos.V1.FileInfo;
 
@@ -13,7 +16,7 @@ namespace HaMaster.Client.Bench;
 internal sealed class StubMaster : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, FileInfo> _files = new(StringComparer.Ordinal);
-    private GrpcServerHost _host = null!;
+    private InProcessGrpcServer _host = null!;
     private long _nextId = 1;
 
     public string Address => $"127.0.0.1:{_host.Port}";
@@ -21,35 +24,52 @@ internal sealed class StubMaster : IAsyncDisposable
     public static async Task<StubMaster> StartAsync()
     {
         var stub = new StubMaster();
-        var registry = new GrpcServiceRegistry();
-        const string Fs = "hamaster.v1.FileSystemMaster";
-        registry.AddUnary("hamaster.v1.ClusterAdmin", "GetClusterInfo", GetClusterInfoRequest.Parser, (GetClusterInfoRequest _, ServerCallContext ctx) =>
+        var fs = new StubFileSystem(stub);
+        var admin = new StubAdmin(stub);
+        stub._host = await InProcessGrpcServer.StartAsync(
+            services => services.AddSingleton(fs).AddSingleton(admin),
+            app =>
+            {
+                app.MapGrpcService<StubFileSystem>();
+                app.MapGrpcService<StubAdmin>();
+            });
+        return stub;
+    }
+
+    private sealed class StubAdmin(StubMaster stub) : ClusterAdmin.ClusterAdminBase
+    {
+        public override Task<GetClusterInfoResponse> GetClusterInfo(GetClusterInfoRequest request, ServerCallContext ctx)
         {
             stub.Advertise(ctx);
             var info = new GetClusterInfoResponse { LeaderId = 1, LeaderAddress = stub.Address, Term = 1, AnsweredBy = 1 };
             info.Members.Add(new MasterInfo { Id = 1, ClientAddress = stub.Address, Role = MasterRole.Leader, Voter = true });
-            return ValueTask.FromResult(info);
-        });
-        registry.AddUnary(Fs, "CreateDirectory", CreateDirectoryRequest.Parser, (CreateDirectoryRequest r, ServerCallContext ctx) =>
-            ValueTask.FromResult(new CreateDirectoryResponse { Info = stub.Create(r.Path, InodeKind.Directory, ctx, r.Recursive) }));
-        registry.AddUnary(Fs, "CreateFile", CreateFileRequest.Parser, (CreateFileRequest r, ServerCallContext ctx) =>
-            ValueTask.FromResult(new CreateFileResponse { Info = stub.Create(r.Path, InodeKind.File, ctx, false) }));
-        registry.AddUnary(Fs, "GetStatus", GetStatusRequest.Parser, (GetStatusRequest r, ServerCallContext ctx) =>
+            return Task.FromResult(info);
+        }
+    }
+
+    private sealed class StubFileSystem(StubMaster stub) : FileSystemMaster.FileSystemMasterBase
+    {
+        public override Task<CreateDirectoryResponse> CreateDirectory(CreateDirectoryRequest r, ServerCallContext ctx) =>
+            Task.FromResult(new CreateDirectoryResponse { Info = stub.Create(r.Path, InodeKind.Directory, ctx, r.Recursive) });
+
+        public override Task<CreateFileResponse> CreateFile(CreateFileRequest r, ServerCallContext ctx) =>
+            Task.FromResult(new CreateFileResponse { Info = stub.Create(r.Path, InodeKind.File, ctx, false) });
+
+        public override Task<GetStatusResponse> GetStatus(GetStatusRequest r, ServerCallContext ctx)
         {
             stub.Advertise(ctx);
             return stub._files.TryGetValue(r.Path, out var info)
-                ? ValueTask.FromResult(new GetStatusResponse { Info = info })
-                : throw new GrpcException(StatusCode.NotFound, r.Path + " does not exist");
-        });
-        registry.AddUnary(Fs, "ListStatus", ListStatusRequest.Parser, (ListStatusRequest r, ServerCallContext ctx) =>
+                ? Task.FromResult(new GetStatusResponse { Info = info })
+                : throw new RpcException(new Status(StatusCode.NotFound, r.Path + " does not exist"));
+        }
+
+        public override Task<ListStatusResponse> ListStatus(ListStatusRequest r, ServerCallContext ctx)
         {
             stub.Advertise(ctx);
             var response = new ListStatusResponse();
             response.Entries.AddRange(stub._files.Values.Where(f => f.Path.StartsWith(r.Path + "/", StringComparison.Ordinal)).OrderBy(f => f.Name, StringComparer.Ordinal).Take(r.Limit == 0 ? 1000 : (int)r.Limit));
-            return ValueTask.FromResult(response);
-        });
-        stub._host = await GrpcServerHost.StartAsync(registry);
-        return stub;
+            return Task.FromResult(response);
+        }
     }
 
     public ValueTask DisposeAsync() => _host.DisposeAsync();
@@ -62,7 +82,7 @@ internal sealed class StubMaster : IAsyncDisposable
         var info = new FileInfo { Id = (ulong)Interlocked.Increment(ref _nextId), Path = path, Name = path[(path.LastIndexOf('/') + 1)..], Kind = kind, Mode = 420 };
         if (!_files.TryAdd(path, info) && !existingOk)
         {
-            throw new GrpcException(StatusCode.AlreadyExists, path + " already exists");
+            throw new RpcException(new Status(StatusCode.AlreadyExists, path + " already exists"));
         }
 
         return info;

@@ -1,5 +1,5 @@
 using HaMaster.Client;
-using HaMaster.Grpc;
+using Grpc.Core;
 
 namespace HaMaster.Cli;
 
@@ -37,7 +37,7 @@ public static class ExitCodes
     public static int For(Exception exception) => exception switch
     {
         HaMasterException hm => For(hm.Status),
-        GrpcException grpc => For(grpc.Status),
+        RpcException rpc => For(rpc.StatusCode),
         ArgumentException or FormatException => Usage,
         OperationCanceledException => Unavailable,
         _ => Other,

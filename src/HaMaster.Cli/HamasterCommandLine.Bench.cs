@@ -157,10 +157,9 @@ public sealed partial class HamasterCommandLine
         var heartbeat = new Option<string>("--heartbeat") { Description = "Heartbeat period", DefaultValueFactory = _ => "1s" };
         var interval = new Option<string>("--interval") { Description = "Each client's GetStatus period", DefaultValueFactory = _ => "10s" };
         var duration = new Option<string>("--duration", "-d") { Description = "Measured phase length", DefaultValueFactory = _ => "120s" };
-        var transport = new Option<string>("--client-transport") { Description = "lean (bare HTTP/2 connection per client, default) or channel (a GrpcChannel per client)", DefaultValueFactory = _ => "lean" };
         var command = new Command("fleet", "Workers heartbeating and many connected clients issuing periodic GetStatus (issue 8)")
         {
-            workers, workerBase, clients, heartbeat, interval, duration, transport,
+            workers, workerBase, clients, heartbeat, interval, duration,
         };
         command.SetAction(async (r, cancellationToken) =>
         {
@@ -179,9 +178,6 @@ public sealed partial class HamasterCommandLine
                     ClientInterval = Duration.Parse(r.GetValue(interval) ?? "10s"),
                     Duration = Duration.Parse(r.GetValue(duration) ?? "120s", "--duration"),
                     CallTimeout = clientOptions.CallTimeout,
-                    ClientTransport = r.GetValue(transport) is { } t && !t.Any(char.IsDigit) && Enum.TryParse<FleetClientTransport>(t, ignoreCase: true, out var kind) && Enum.IsDefined(kind)
-                        ? kind
-                        : throw new ArgumentException($"--client-transport '{r.GetValue(transport)}' must be lean or channel"),
                 }.Validate();
             }
             catch (Exception ex) when (ex is ArgumentException or FormatException)

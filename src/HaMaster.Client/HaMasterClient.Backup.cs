@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Protos.V1;
 
 namespace HaMaster.Client;
@@ -24,39 +24,31 @@ public sealed partial class HaMasterClient
         {
             target = await PickTargetAsync(state, cancellationToken).ConfigureAwait(false);
         }
-        catch (GrpcException ex)
+        catch (RpcException ex)
         {
-            throw HaMasterException.Create(ex.Status, ex.Detail, state.LastMaster, ex);
+            throw HaMasterException.Create(ex.StatusCode, ex.Status.Detail, state.LastMaster, ex);
         }
 
-        var options = new CallOptions { Timeout = Options.AdminCallTimeout, Headers = BuildHeaders(method), CancellationToken = cancellationToken };
-        using var call = _roster.Channel(target).ServerStreaming(method, new BackupRequest(), BackupChunk.Parser, options);
-        var chunks = call.ResponseStream.GetAsyncEnumerator(cancellationToken);
-        await using (chunks.ConfigureAwait(false))
+        var options = new CallOptions(BuildHeaders(method), DateTime.UtcNow + Options.AdminCallTimeout, cancellationToken);
+        using var call = _roster.Channel(target).Admin.Backup(new BackupRequest(), options);
+        while (true)
         {
-            while (true)
+            bool more;
+            try
             {
-                bool more;
-                try
-                {
-                    more = await chunks.MoveNextAsync().ConfigureAwait(false);
-                }
-                catch (GrpcException ex) when (!cancellationToken.IsCancellationRequested)
-                {
-                    throw HaMasterException.Create(ex.Status, ex.Detail, target, ex);
-                }
-                catch (Exception ex) when (ex is HttpRequestException or IOException)
-                {
-                    throw HaMasterException.Create(StatusCode.Unavailable, $"backup stream from {target} failed: {ex.Message}", target, ex);
-                }
-
-                if (!more)
-                {
-                    yield break;
-                }
-
-                yield return chunks.Current;
+                more = await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false);
             }
+            catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw HaMasterException.Create(ex.StatusCode, ex.Status.Detail, target, ex);
+            }
+
+            if (!more)
+            {
+                yield break;
+            }
+
+            yield return call.ResponseStream.Current;
         }
     }
 }

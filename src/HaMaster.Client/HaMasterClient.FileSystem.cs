@@ -15,35 +15,35 @@ public sealed partial class HaMasterClient
         (await CreateDirectoryAsync(new CreateDirectoryRequest { Path = path, Recursive = recursive, Mode = mode }, cancellationToken).ConfigureAwait(false)).Info;
 
     public ValueTask<CreateDirectoryResponse> CreateDirectoryAsync(CreateDirectoryRequest request, CancellationToken cancellationToken = default) =>
-        InvokeWriteAsync(FileSystemService + "CreateDirectory", request, static (r, s) => r.Session = s, CreateDirectoryResponse.Parser, cancellationToken);
+        InvokeWriteAsync(FileSystemService + "CreateDirectory", request, static (r, s) => r.Session = s, static (m, r, o) => m.FileSystem.CreateDirectoryAsync(r, o), cancellationToken);
 
     /// <summary>Creates an empty, incomplete file.</summary>
     public async ValueTask<FileInfo> CreateFileAsync(string path, bool recursive = false, uint mode = 0, CancellationToken cancellationToken = default) =>
         (await CreateFileAsync(new CreateFileRequest { Path = path, Recursive = recursive, Mode = mode }, cancellationToken).ConfigureAwait(false)).Info;
 
     public ValueTask<CreateFileResponse> CreateFileAsync(CreateFileRequest request, CancellationToken cancellationToken = default) =>
-        InvokeWriteAsync(FileSystemService + "CreateFile", request, static (r, s) => r.Session = s, CreateFileResponse.Parser, cancellationToken);
+        InvokeWriteAsync(FileSystemService + "CreateFile", request, static (r, s) => r.Session = s, static (m, r, o) => m.FileSystem.CreateFileAsync(r, o), cancellationToken);
 
     /// <summary>Marks a file complete with its final length.</summary>
     public async ValueTask<FileInfo> CompleteFileAsync(string path, ulong length, CancellationToken cancellationToken = default) =>
         (await CompleteFileAsync(new CompleteFileRequest { Path = path, Length = length }, cancellationToken).ConfigureAwait(false)).Info;
 
     public ValueTask<CompleteFileResponse> CompleteFileAsync(CompleteFileRequest request, CancellationToken cancellationToken = default) =>
-        InvokeWriteAsync(FileSystemService + "CompleteFile", request, static (r, s) => r.Session = s, CompleteFileResponse.Parser, cancellationToken);
+        InvokeWriteAsync(FileSystemService + "CompleteFile", request, static (r, s) => r.Session = s, static (m, r, o) => m.FileSystem.CompleteFileAsync(r, o), cancellationToken);
 
     /// <summary>The status of one file or directory; throws <see cref="HaMasterNotFoundException"/> when absent.</summary>
     public async ValueTask<FileInfo> GetStatusAsync(string path, Consistency consistency = Consistency.Linearizable, CancellationToken cancellationToken = default) =>
         (await GetStatusAsync(new GetStatusRequest { Path = path, Consistency = consistency }, cancellationToken).ConfigureAwait(false)).Info;
 
     public ValueTask<GetStatusResponse> GetStatusAsync(GetStatusRequest request, CancellationToken cancellationToken = default) =>
-        InvokeAsync(FileSystemService + "GetStatus", request, GetStatusResponse.Parser, CallKind.Read, cancellationToken);
+        InvokeAsync(FileSystemService + "GetStatus", request, static (m, r, o) => m.FileSystem.GetStatusAsync(r, o), CallKind.Read, cancellationToken);
 
     /// <summary>One page of a directory's children (sorted by name); pass the previous page's <c>NextPageToken</c> to continue.</summary>
     public ValueTask<ListStatusResponse> ListStatusAsync(string path, string? pageToken = null, uint limit = 0, Consistency consistency = Consistency.Linearizable, CancellationToken cancellationToken = default) =>
         ListStatusAsync(new ListStatusRequest { Path = path, PageToken = pageToken ?? string.Empty, Limit = limit, Consistency = consistency }, cancellationToken);
 
     public ValueTask<ListStatusResponse> ListStatusAsync(ListStatusRequest request, CancellationToken cancellationToken = default) =>
-        InvokeAsync(FileSystemService + "ListStatus", request, ListStatusResponse.Parser, CallKind.Read, cancellationToken);
+        InvokeAsync(FileSystemService + "ListStatus", request, static (m, r, o) => m.FileSystem.ListStatusAsync(r, o), CallKind.Read, cancellationToken);
 
     /// <summary>
     /// Every child of a directory, fetching pages of <paramref name="pageSize"/> (0 = the master's
@@ -69,7 +69,7 @@ public sealed partial class HaMasterClient
 
             if (response.NextPageToken == token)
             {
-                throw new HaMasterException(Grpc.StatusCode.Internal, $"ListStatus of {path} returned the same page token twice", CachedLeader);
+                throw new HaMasterException(global::Grpc.Core.StatusCode.Internal, $"ListStatus of {path} returned the same page token twice", CachedLeader);
             }
 
             token = response.NextPageToken;
@@ -81,24 +81,24 @@ public sealed partial class HaMasterClient
         (await DeleteAsync(new DeleteRequest { Path = path, Recursive = recursive }, cancellationToken).ConfigureAwait(false)).DeletedCount;
 
     public ValueTask<DeleteResponse> DeleteAsync(DeleteRequest request, CancellationToken cancellationToken = default) =>
-        InvokeWriteAsync(FileSystemService + "Delete", request, static (r, s) => r.Session = s, DeleteResponse.Parser, cancellationToken);
+        InvokeWriteAsync(FileSystemService + "Delete", request, static (r, s) => r.Session = s, static (m, r, o) => m.FileSystem.DeleteAsync(r, o), cancellationToken);
 
     /// <summary>Moves <paramref name="sourcePath"/> to <paramref name="destinationPath"/>; returns the moved inode's new status.</summary>
     public async ValueTask<FileInfo> RenameAsync(string sourcePath, string destinationPath, CancellationToken cancellationToken = default) =>
         (await RenameAsync(new RenameRequest { SrcPath = sourcePath, DstPath = destinationPath }, cancellationToken).ConfigureAwait(false)).Info;
 
     public ValueTask<RenameResponse> RenameAsync(RenameRequest request, CancellationToken cancellationToken = default) =>
-        InvokeWriteAsync(FileSystemService + "Rename", request, static (r, s) => r.Session = s, RenameResponse.Parser, cancellationToken);
+        InvokeWriteAsync(FileSystemService + "Rename", request, static (r, s) => r.Session = s, static (m, r, o) => m.FileSystem.RenameAsync(r, o), cancellationToken);
 
     /// <summary>Changes owner/group/mode/pinned/ttl (only the fields set in <paramref name="request"/>).</summary>
     public ValueTask<SetAttributeResponse> SetAttributeAsync(SetAttributeRequest request, CancellationToken cancellationToken = default) =>
-        InvokeWriteAsync(FileSystemService + "SetAttribute", request, static (r, s) => r.Session = s, SetAttributeResponse.Parser, cancellationToken);
+        InvokeWriteAsync(FileSystemService + "SetAttribute", request, static (r, s) => r.Session = s, static (m, r, o) => m.FileSystem.SetAttributeAsync(r, o), cancellationToken);
 
     /// <summary>Allocates the next block id of a file.</summary>
     public async ValueTask<ulong> GetNewBlockIdForFileAsync(string path, CancellationToken cancellationToken = default) =>
-        (await InvokeWriteAsync(FileSystemService + "GetNewBlockIdForFile", new GetNewBlockIdForFileRequest { Path = path }, static (r, s) => r.Session = s, GetNewBlockIdForFileResponse.Parser, cancellationToken).ConfigureAwait(false)).BlockId;
+        (await InvokeWriteAsync(FileSystemService + "GetNewBlockIdForFile", new GetNewBlockIdForFileRequest { Path = path }, static (r, s) => r.Session = s, static (m, r, o) => m.FileSystem.GetNewBlockIdForFileAsync(r, o), cancellationToken).ConfigureAwait(false)).BlockId;
 
     /// <summary>A file's status with its blocks and their locations.</summary>
     public ValueTask<GetFileBlockInfoResponse> GetFileBlockInfoAsync(string path, Consistency consistency = Consistency.Linearizable, CancellationToken cancellationToken = default) =>
-        InvokeAsync(FileSystemService + "GetFileBlockInfo", new GetFileBlockInfoRequest { Path = path, Consistency = consistency }, GetFileBlockInfoResponse.Parser, CallKind.Read, cancellationToken);
+        InvokeAsync(FileSystemService + "GetFileBlockInfo", new GetFileBlockInfoRequest { Path = path, Consistency = consistency }, static (m, r, o) => m.FileSystem.GetFileBlockInfoAsync(r, o), CallKind.Read, cancellationToken);
 }

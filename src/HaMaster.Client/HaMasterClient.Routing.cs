@@ -1,6 +1,5 @@
-using System.Net.Http;
 using Google.Protobuf;
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Protos.V1;
 
 namespace HaMaster.Client;
@@ -10,8 +9,9 @@ namespace HaMaster.Client;
 public sealed partial class HaMasterClient
 {
     private const string GetClusterInfoMethod = "/hamaster.v1.ClusterAdmin/GetClusterInfo";
+    private static readonly UnaryStub<GetClusterInfoRequest, GetClusterInfoResponse> GetClusterInfoStub = static (m, r, o) => m.Admin.GetClusterInfoAsync(r, o);
 
-    private async ValueTask<TResp> AttemptAsync<TReq, TResp>(string method, TReq request, MessageParser<TResp> parser, CallState state, CancellationToken cancellationToken)
+    private async ValueTask<TResp> AttemptAsync<TReq, TResp>(string method, TReq request, UnaryStub<TReq, TResp> stub, CallState state, CancellationToken cancellationToken)
         where TReq : IMessage<TReq>
         where TResp : IMessage<TResp>
     {
@@ -29,7 +29,7 @@ public sealed partial class HaMasterClient
         {
             target = await PickTargetAsync(state, cancellationToken).ConfigureAwait(false);
         }
-        catch (GrpcException ex)
+        catch (RpcException ex)
         {
             state.LastError = ex;
             throw;
@@ -40,11 +40,11 @@ public sealed partial class HaMasterClient
         var timeout = callTimeout < remaining || remaining <= TimeSpan.Zero ? callTimeout : remaining;
         try
         {
-            var response = await CallAsync(target, method, request, parser, timeout, cancellationToken).ConfigureAwait(false);
-            ObserveAnswer(target, response.Trailers, response.Headers);
+            var response = await CallAsync(target, method, request, stub, timeout, cancellationToken).ConfigureAwait(false);
+            ObserveAnswer(target, response.Trailers);
             return response.Message;
         }
-        catch (GrpcException ex)
+        catch (RpcException ex)
         {
             state.LastError = ex;
             state.Redirected = ObserveFailure(target, ex);
@@ -52,28 +52,18 @@ public sealed partial class HaMasterClient
         }
     }
 
-    /// <summary>One unary call to one master; transport exceptions are normalised to <see cref="GrpcException"/>.</summary>
-    private async ValueTask<GrpcResponse<TResp>> CallAsync<TReq, TResp>(string target, string method, TReq request, MessageParser<TResp> parser, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// One unary call to one master through its generated client. Grpc.Net.Client reports every
+    /// failure, transport ones included (UNAVAILABLE, DEADLINE_EXCEEDED), as <see cref="RpcException"/>.
+    /// </summary>
+    private async ValueTask<(TResp Message, Metadata Trailers)> CallAsync<TReq, TResp>(string target, string method, TReq request, UnaryStub<TReq, TResp> stub, TimeSpan timeout, CancellationToken cancellationToken)
         where TReq : IMessage<TReq>
         where TResp : IMessage<TResp>
     {
-        var options = new CallOptions { Timeout = timeout, Headers = BuildHeaders(method), CancellationToken = cancellationToken };
-        try
-        {
-            return await _roster.Channel(target).UnaryAsync(method, request, parser, options).ConfigureAwait(false);
-        }
-        catch (HttpRequestException ex)
-        {
-            throw new GrpcException(StatusCode.Unavailable, $"cannot reach {target}: {ex.Message}", null, ex);
-        }
-        catch (IOException ex)
-        {
-            throw new GrpcException(StatusCode.Unavailable, $"connection to {target} failed: {ex.Message}", null, ex);
-        }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new GrpcException(StatusCode.DeadlineExceeded, $"no answer from {target} within {timeout.TotalMilliseconds:0} ms", null, ex);
-        }
+        var options = new CallOptions(BuildHeaders(method), DateTime.UtcNow + timeout, cancellationToken);
+        using var call = stub(_roster.Channel(target), request, options);
+        var message = await call.ResponseAsync.ConfigureAwait(false);
+        return (message, call.GetTrailers());
     }
 
     private Metadata BuildHeaders(string method)
@@ -150,7 +140,7 @@ public sealed partial class HaMasterClient
         {
             // A fresh exception per caller: the shared one must not be rethrown concurrently.
             var error = outcome.Error!;
-            throw new GrpcException(error.Status, error.Detail, error.Trailers, error);
+            throw new RpcException(error.Status, error.Trailers);
         }
 
         return outcome.Cluster;
@@ -158,7 +148,7 @@ public sealed partial class HaMasterClient
 
     private async Task RunDiscoveryAsync(TaskCompletionSource<DiscoveryOutcome> completion)
     {
-        GrpcException? last = null;
+        RpcException? last = null;
         string? lastCandidate = null;
         var count = _roster.Known.Count;
         var timeout = Options.DiscoveryTimeout < Options.CallTimeout ? Options.DiscoveryTimeout : Options.CallTimeout;
@@ -168,8 +158,8 @@ public sealed partial class HaMasterClient
             lastCandidate = candidate;
             try
             {
-                var response = await CallAsync(candidate, GetClusterInfoMethod, new GetClusterInfoRequest(), GetClusterInfoResponse.Parser, timeout, CancellationToken.None).ConfigureAwait(false);
-                ObserveAnswer(candidate, response.Trailers, response.Headers);
+                var response = await CallAsync(candidate, GetClusterInfoMethod, new GetClusterInfoRequest(), GetClusterInfoStub, timeout, CancellationToken.None).ConfigureAwait(false);
+                ObserveAnswer(candidate, response.Trailers);
                 var cluster = response.Message;
                 _roster.Learn(cluster.Members.Select(m => m.ClientAddress));
                 if (!string.IsNullOrEmpty(cluster.LeaderAddress))
@@ -180,30 +170,30 @@ public sealed partial class HaMasterClient
                 completion.SetResult(new DiscoveryOutcome(cluster, null, candidate));
                 return;
             }
-            catch (GrpcException ex)
+            catch (RpcException ex)
             {
                 last = ex;
             }
             catch (Exception ex)
             {
-                last = new GrpcException(StatusCode.Unavailable, $"discovery through {candidate} failed: {ex.Message}", null, ex);
+                last = new RpcException(new Status(StatusCode.Unavailable, $"discovery through {candidate} failed: {ex.Message}", ex));
             }
         }
 
-        completion.SetResult(new DiscoveryOutcome(null, last ?? new GrpcException(StatusCode.Unavailable, "no master address known"), lastCandidate));
+        completion.SetResult(new DiscoveryOutcome(null, last ?? new RpcException(new Status(StatusCode.Unavailable, "no master address known")), lastCandidate));
     }
 
     /// <summary>What one discovery round found: the cluster as a master described it, or the last failure.</summary>
-    private sealed record DiscoveryOutcome(GetClusterInfoResponse? Cluster, GrpcException? Error, string? AnsweredBy);
+    private sealed record DiscoveryOutcome(GetClusterInfoResponse? Cluster, RpcException? Error, string? AnsweredBy);
 
-    private void ObserveAnswer(string target, Metadata trailers, Metadata headers)
+    private void ObserveAnswer(string target, Metadata trailers)
     {
         if (_pinned is not null || !Options.FollowLeader)
         {
             return;
         }
 
-        var hint = trailers.Get(LeaderMetadataKey) ?? headers.Get(LeaderMetadataKey);
+        var hint = trailers.GetValue(LeaderMetadataKey);
         if (!_roster.ObserveLeader(hint) && _roster.Leader is null)
         {
             // The master answered but named no leader; keep using it rather than rediscovering each call.
@@ -212,21 +202,21 @@ public sealed partial class HaMasterClient
     }
 
     /// <summary>Learns from a failed attempt; returns true when it redirected us to a different master.</summary>
-    private bool ObserveFailure(string target, GrpcException error)
+    private bool ObserveFailure(string target, RpcException error)
     {
         if (_pinned is not null || !Options.FollowLeader)
         {
             return false;
         }
 
-        var hint = error.Trailers.Get(LeaderMetadataKey) ?? error.Headers.Get(LeaderMetadataKey);
+        var hint = error.Trailers.GetValue(LeaderMetadataKey);
         if (MasterEndpoint.TryNormalize(hint, out var leader) && !string.Equals(leader, target, StringComparison.OrdinalIgnoreCase))
         {
             _roster.ObserveLeader(leader);
             return true;
         }
 
-        if (error.Status is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+        if (error.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
         {
             // Down, partitioned or leaderless: rediscover through the other masters next attempt.
             _roster.ForgetLeader(target);

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Google.Protobuf;
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Protos.V1;
 using Polly;
 using Polly.Retry;
@@ -94,9 +94,9 @@ public sealed partial class HaMasterClient : IDisposable
         {
             return await DiscoverFromAnyAsync(state, cancellationToken).ConfigureAwait(false);
         }
-        catch (GrpcException ex)
+        catch (RpcException ex)
         {
-            throw HaMasterException.Create(ex.Status, ex.Detail, state.LastMaster, ex);
+            throw HaMasterException.Create(ex.StatusCode, ex.Status.Detail, state.LastMaster, ex);
         }
     }
 
@@ -136,17 +136,17 @@ public sealed partial class HaMasterClient : IDisposable
 
     private static bool ShouldRetry(Exception? exception, ResilienceContext context)
     {
-        if (exception is not GrpcException grpc || context.CancellationToken.IsCancellationRequested)
+        if (exception is not RpcException rpc || context.CancellationToken.IsCancellationRequested)
         {
             return false;
         }
 
         var state = context.Properties.GetValue(StateKey, null!);
-        return state is not null && state.Kind.IsRetryable(grpc.Status) && state.Remaining > TimeSpan.Zero;
+        return state is not null && state.Kind.IsRetryable(rpc.StatusCode) && state.Remaining > TimeSpan.Zero;
     }
 
     /// <summary>One logical call: attempts through the retry pipeline; maps the final failure to <see cref="HaMasterException"/>.</summary>
-    private async ValueTask<TResp> InvokeAsync<TReq, TResp>(string method, TReq request, MessageParser<TResp> parser, CallKind kind, CancellationToken cancellationToken)
+    private async ValueTask<TResp> InvokeAsync<TReq, TResp>(string method, TReq request, UnaryStub<TReq, TResp> stub, CallKind kind, CancellationToken cancellationToken)
         where TReq : IMessage<TReq>
         where TResp : IMessage<TResp>
     {
@@ -157,18 +157,18 @@ public sealed partial class HaMasterClient : IDisposable
         try
         {
             return await _pipeline.ExecuteAsync(
-                static (ctx, args) => args.Client.AttemptAsync(args.Method, args.Request, args.Parser, args.State, ctx.CancellationToken),
+                static (ctx, args) => args.Client.AttemptAsync(args.Method, args.Request, args.Stub, args.State, ctx.CancellationToken),
                 context,
-                (Client: this, Method: method, Request: request, Parser: parser, State: state)).ConfigureAwait(false);
+                (Client: this, Method: method, Request: request, Stub: stub, State: state)).ConfigureAwait(false);
         }
-        catch (GrpcException ex) when (cancellationToken.IsCancellationRequested)
+        catch (RpcException ex) when (cancellationToken.IsCancellationRequested)
         {
             // The caller gave up: .NET's convention, not a server outcome.
             throw new OperationCanceledException($"{method} was cancelled by the caller", ex, cancellationToken);
         }
-        catch (GrpcException ex)
+        catch (RpcException ex)
         {
-            throw HaMasterException.Create(ex.Status, ex.Detail, state.LastMaster, ex, state.Attempts);
+            throw HaMasterException.Create(ex.StatusCode, ex.Status.Detail, state.LastMaster, ex, state.Attempts);
         }
         finally
         {
@@ -177,7 +177,7 @@ public sealed partial class HaMasterClient : IDisposable
     }
 
     /// <summary>A write with exactly-once semantics: one sequence for every attempt of it.</summary>
-    private async ValueTask<TResp> InvokeWriteAsync<TReq, TResp>(string method, TReq request, Action<TReq, ClientSession> attachSession, MessageParser<TResp> parser, CancellationToken cancellationToken)
+    private async ValueTask<TResp> InvokeWriteAsync<TReq, TResp>(string method, TReq request, Action<TReq, ClientSession> attachSession, UnaryStub<TReq, TResp> stub, CancellationToken cancellationToken)
         where TReq : IMessage<TReq>
         where TResp : IMessage<TResp>
     {
@@ -185,13 +185,16 @@ public sealed partial class HaMasterClient : IDisposable
         attachSession(request, session);
         try
         {
-            return await InvokeAsync(method, request, parser, CallKind.SessionWrite, cancellationToken).ConfigureAwait(false);
+            return await InvokeAsync(method, request, stub, CallKind.SessionWrite, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             _sessions.Complete(session);
         }
     }
+
+    /// <summary>Starts one unary call of a generated client of one master.</summary>
+    private delegate AsyncUnaryCall<TResp> UnaryStub<TReq, TResp>(MasterChannel master, TReq request, CallOptions options);
 
     private static long ToTicks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
 
@@ -204,7 +207,7 @@ public sealed partial class HaMasterClient : IDisposable
 
         public string? LastMaster { get; set; }
 
-        public GrpcException? LastError { get; set; }
+        public RpcException? LastError { get; set; }
 
         /// <summary>The last failure named a different leader: the next attempt goes there without delay.</summary>
         public bool Redirected { get; set; }

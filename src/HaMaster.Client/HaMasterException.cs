@@ -1,4 +1,4 @@
-using HaMaster.Grpc;
+using Grpc.Core;
 
 namespace HaMaster.Client;
 

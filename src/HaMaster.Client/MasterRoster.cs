@@ -1,21 +1,21 @@
 using System.Collections.Concurrent;
-using HaMaster.Grpc;
 
 namespace HaMaster.Client;
 
 /// <summary>
 /// What the client knows about the cluster: every master address it has heard of (seeds plus
 /// members learned from <c>GetClusterInfo</c>), the cached leader, and one cached
-/// <see cref="GrpcChannel"/> per address. Thread-safe: the address list is an immutable array
-/// swapped atomically, the leader a volatile reference; a stale read only costs a redirect.
+/// <see cref="MasterChannel"/> (a Grpc.Net.Client channel with the generated service clients)
+/// per address. Thread-safe: the address list is an immutable array swapped atomically, the
+/// leader a volatile reference; a stale read only costs a redirect.
 /// </summary>
 internal sealed class MasterRoster : IDisposable
 {
-    private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, MasterChannel> _channels = new(StringComparer.OrdinalIgnoreCase);
     private readonly Lock _gate = new();
     private volatile string[] _known;
     private volatile string? _leader;
-    private readonly GrpcChannelOptions? _channelOptions;
+    private readonly System.Net.Security.SslClientAuthenticationOptions? _tls;
     private int _cursor;
     private bool _disposed;
 
@@ -23,7 +23,7 @@ internal sealed class MasterRoster : IDisposable
     /// <param name="tls">Non-null = channels use https:// with these TLS settings.</param>
     public MasterRoster(IEnumerable<string> seeds, System.Net.Security.SslClientAuthenticationOptions? tls = null)
     {
-        _channelOptions = tls is null ? null : new GrpcChannelOptions { Tls = tls };
+        _tls = tls;
         _known = seeds.Select(MasterEndpoint.Normalize).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
     }
 
@@ -92,13 +92,11 @@ internal sealed class MasterRoster : IDisposable
         return known[index];
     }
 
-    /// <summary>The cached channel to <paramref name="address"/>, created on first use.</summary>
-    public GrpcChannel Channel(string address)
+    /// <summary>The cached channel and generated clients of <paramref name="address"/>, created on first use.</summary>
+    public MasterChannel Channel(string address)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return _channels.GetOrAdd(address, static (a, options) => options is null
-            ? new GrpcChannel(MasterEndpoint.ToUri(a))
-            : new GrpcChannel(MasterEndpoint.ToUri(a, tls: true), options), _channelOptions);
+        return _channels.GetOrAdd(address, static (a, tls) => MasterChannel.Open(MasterEndpoint.ToUri(a, tls is not null), tls), _tls);
     }
 
     public void Dispose()
@@ -106,7 +104,7 @@ internal sealed class MasterRoster : IDisposable
         _disposed = true;
         foreach (var channel in _channels.Values)
         {
-            channel.Dispose();
+            channel.Channel.Dispose();
         }
 
         _channels.Clear();

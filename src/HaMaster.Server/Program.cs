@@ -46,7 +46,8 @@ public static class Program
                 o.TimestampFormat = "HH:mm:ss.fff ";
             })
             .SetMinimumLevel(Environment.GetEnvironmentVariable("HAMASTER_LOG_LEVEL") is { } level && Enum.TryParse<LogLevel>(level, true, out var l) ? l : LogLevel.Information)
-            .AddFilter("Microsoft", LogLevel.Warning));
+            .AddFilter("Microsoft", LogLevel.Warning)
+            .AddFilter("Grpc", LogLevel.Warning));
         var logger = loggerFactory.CreateLogger("HaMaster");
 
         using var stop = new CancellationTokenSource();

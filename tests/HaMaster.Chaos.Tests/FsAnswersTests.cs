@@ -1,7 +1,7 @@
 using HaMaster.Chaos.Core.History;
 using HaMaster.Chaos.Core.Models;
 using HaMaster.Chaos.Workload;
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Protos.V1;
 using FileInfo = HaMaster.Protos.V1.FileInfo;
 
@@ -60,10 +60,11 @@ public sealed class FsAnswersTests
     [Fact]
     public void A_refused_connection_means_the_request_was_never_sent()
     {
-        var refused = new GrpcException(StatusCode.Unavailable, "connect failed", null,
-            new HttpRequestException("connect", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused)));
+        // As Grpc.Net.Client reports it: the transport failure is the status's DebugException.
+        var refused = new RpcException(new Status(StatusCode.Unavailable, "connect failed",
+            new HttpRequestException("connect", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused))));
         Assert.True(FsAnswers.NeverSent(refused));
-        Assert.False(FsAnswers.NeverSent(new GrpcException(StatusCode.Unavailable, "reset")));
+        Assert.False(FsAnswers.NeverSent(new RpcException(new Status(StatusCode.Unavailable, "reset"))));
     }
 
     private static FsInput Input(FsOpKind kind) => kind switch

@@ -4,7 +4,10 @@ using Google.Protobuf;
 using HaMaster.Cli;
 using HaMaster.Cli.Bench;
 using HaMaster.Cli.Etcd;
-using HaMaster.Grpc;
+using Grpc.Core;
+using HaMaster.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace HaMaster.Client.Tests;
 
@@ -210,7 +213,7 @@ public sealed class BenchTests : IAsyncLifetime
     private sealed class FakeEtcd : IAsyncDisposable
     {
         private readonly ConcurrentDictionary<string, byte[]> _data = new(StringComparer.Ordinal);
-        private GrpcServerHost _host = null!;
+        private InProcessGrpcServer _host = null!;
         private int _serializable;
 
         public string Address => $"127.0.0.1:{_host.Port}";
@@ -224,15 +227,35 @@ public sealed class BenchTests : IAsyncLifetime
         public static async Task<FakeEtcd> StartAsync(ulong memberId = 1, ulong leaderId = 1)
         {
             var etcd = new FakeEtcd();
-            var registry = new GrpcServiceRegistry();
-            registry.AddUnary("etcdserverpb.Maintenance", "Status", StatusRequest.Parser, (StatusRequest _, ServerCallContext _) =>
-                ValueTask.FromResult(new StatusResponse { Header = new ResponseHeader { MemberId = memberId }, Leader = leaderId }));
-            registry.AddUnary("etcdserverpb.KV", "Put", PutRequest.Parser, (PutRequest r, ServerCallContext _) =>
+            var kv = new FakeKv(etcd);
+            var maintenance = new FakeMaintenance(memberId, leaderId);
+            etcd._host = await InProcessGrpcServer.StartAsync(
+                services => services.AddSingleton(kv).AddSingleton(maintenance),
+                app =>
+                {
+                    app.MapGrpcService<FakeKv>();
+                    app.MapGrpcService<FakeMaintenance>();
+                });
+            return etcd;
+        }
+
+        public ValueTask DisposeAsync() => _host.DisposeAsync();
+
+        private sealed class FakeMaintenance(ulong memberId, ulong leaderId) : Maintenance.MaintenanceBase
+        {
+            public override Task<StatusResponse> Status(StatusRequest request, ServerCallContext context) =>
+                Task.FromResult(new StatusResponse { Header = new ResponseHeader { MemberId = memberId }, Leader = leaderId });
+        }
+
+        private sealed class FakeKv(FakeEtcd etcd) : KV.KVBase
+        {
+            public override Task<PutResponse> Put(PutRequest r, ServerCallContext context)
             {
                 etcd._data[r.Key.ToStringUtf8()] = r.Value.ToByteArray();
-                return ValueTask.FromResult(new PutResponse { Header = new ResponseHeader { Revision = etcd._data.Count } });
-            });
-            registry.AddUnary("etcdserverpb.KV", "Range", RangeRequest.Parser, (RangeRequest r, ServerCallContext _) =>
+                return Task.FromResult(new PutResponse { Header = new ResponseHeader { Revision = etcd._data.Count } });
+            }
+
+            public override Task<RangeResponse> Range(RangeRequest r, ServerCallContext context)
             {
                 if (r.Serializable)
                 {
@@ -249,12 +272,8 @@ public sealed class BenchTests : IAsyncLifetime
                 var response = new RangeResponse();
                 response.Kvs.AddRange(matches);
                 response.Count = response.Kvs.Count;
-                return ValueTask.FromResult(response);
-            });
-            etcd._host = await GrpcServerHost.StartAsync(registry);
-            return etcd;
+                return Task.FromResult(response);
+            }
         }
-
-        public ValueTask DisposeAsync() => _host.DisposeAsync();
     }
 }

@@ -1,4 +1,4 @@
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Protos.V1;
 
 namespace HaMaster.Client.Tests;

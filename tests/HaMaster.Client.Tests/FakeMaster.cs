@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using Google.Protobuf;
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Protos.V1;
+using HaMaster.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace HaMaster.Client.Tests;
 
@@ -18,15 +20,15 @@ internal enum FakeRole
 }
 
 /// <summary>
-/// One in-process fake master on 127.0.0.1:0, speaking the real gRPC wire protocol through
-/// HaMaster.Grpc. Every answer (success or error) carries <c>hamaster-leader</c>. It records what
+/// One in-process fake master on 127.0.0.1:0, speaking the real gRPC wire protocol: its three
+/// public services are generated Grpc.AspNetCore bases on Kestrel. Every answer (success or error) carries <c>hamaster-leader</c>. It records what
 /// arrives (sessions, headers, per-method counts) so tests can assert the client's behaviour.
 /// </summary>
 internal sealed class FakeMaster : IAsyncDisposable
 {
     private readonly FakeCluster _cluster;
     private readonly ConcurrentDictionary<string, int> _calls = new();
-    private GrpcServerHost? _host;
+    private InProcessGrpcServer? _host;
 
     private FakeMaster(FakeCluster cluster, ulong id, FakeRole role)
     {
@@ -64,7 +66,17 @@ internal sealed class FakeMaster : IAsyncDisposable
     public static async Task<FakeMaster> StartAsync(FakeCluster cluster, ulong id, FakeRole role)
     {
         var master = new FakeMaster(cluster, id, role);
-        master._host = await GrpcServerHost.StartAsync(master.BuildRegistry());
+        var fs = new FakeFileSystem(master);
+        var blocks = new FakeBlocks(master);
+        var admin = new FakeAdmin(master);
+        master._host = await InProcessGrpcServer.StartAsync(
+            services => services.AddSingleton(fs).AddSingleton(blocks).AddSingleton(admin),
+            app =>
+            {
+                app.MapGrpcService<FakeFileSystem>();
+                app.MapGrpcService<FakeBlocks>();
+                app.MapGrpcService<FakeAdmin>();
+            });
         master.Address = $"127.0.0.1:{master._host.Port}";
         return master;
     }
@@ -87,63 +99,100 @@ internal sealed class FakeMaster : IAsyncDisposable
         }
     }
 
-    private GrpcServiceRegistry BuildRegistry()
+    private FakeNamespace Ns => _cluster.Namespace;
+
+    private sealed class FakeFileSystem(FakeMaster m) : FileSystemMaster.FileSystemMasterBase
     {
-        var registry = new GrpcServiceRegistry();
-        const string Fs = "hamaster.v1.FileSystemMaster";
-        const string Block = "hamaster.v1.BlockMaster";
-        const string Admin = "hamaster.v1.ClusterAdmin";
-        var ns = _cluster.Namespace;
+        public override Task<CreateDirectoryResponse> CreateDirectory(CreateDirectoryRequest r, ServerCallContext ctx) =>
+            m.Write("CreateDirectory", r, r.Session, ctx, () => new CreateDirectoryResponse { Info = m.Ns.Create(r.Path, InodeKind.Directory, r.Recursive, r.Mode, User(ctx)) });
 
-        Write(registry, Fs, "CreateDirectory", CreateDirectoryRequest.Parser, r => r.Session, (r, ctx) => new CreateDirectoryResponse { Info = ns.Create(r.Path, InodeKind.Directory, r.Recursive, r.Mode, User(ctx)) });
-        Write(registry, Fs, "CreateFile", CreateFileRequest.Parser, r => r.Session, (r, ctx) => new CreateFileResponse { Info = ns.Create(r.Path, InodeKind.File, r.Recursive, r.Mode, User(ctx)) });
-        Write(registry, Fs, "CompleteFile", CompleteFileRequest.Parser, r => r.Session, (r, _) => new CompleteFileResponse { Info = ns.Update(r.Path, i => { i.Completed = true; i.Length = r.Length; }) });
-        Write(registry, Fs, "Delete", DeleteRequest.Parser, r => r.Session, (r, _) => new DeleteResponse { DeletedCount = ns.Delete(r.Path, r.Recursive) });
-        Write(registry, Fs, "Rename", RenameRequest.Parser, r => r.Session, (r, _) => new RenameResponse { Info = ns.Rename(r.SrcPath, r.DstPath) });
-        Write(registry, Fs, "SetAttribute", SetAttributeRequest.Parser, r => r.Session, (r, _) => new SetAttributeResponse { Info = ns.Update(r.Path, i => { if (r.HasMode) { i.Mode = r.Mode; } }) });
-        Write(registry, Fs, "GetNewBlockIdForFile", GetNewBlockIdForFileRequest.Parser, r => r.Session, (r, _) => new GetNewBlockIdForFileResponse { BlockId = ns.Get(r.Path).Id << 20 });
-        Read(registry, Fs, "GetStatus", GetStatusRequest.Parser, async (r, ctx) =>
-        {
-            if (r.Path == "/hang")
+        public override Task<CreateFileResponse> CreateFile(CreateFileRequest r, ServerCallContext ctx) =>
+            m.Write("CreateFile", r, r.Session, ctx, () => new CreateFileResponse { Info = m.Ns.Create(r.Path, InodeKind.File, r.Recursive, r.Mode, User(ctx)) });
+
+        public override Task<CompleteFileResponse> CompleteFile(CompleteFileRequest r, ServerCallContext ctx) =>
+            m.Write("CompleteFile", r, r.Session, ctx, () => new CompleteFileResponse { Info = m.Ns.Update(r.Path, i => { i.Completed = true; i.Length = r.Length; }) });
+
+        public override Task<DeleteResponse> Delete(DeleteRequest r, ServerCallContext ctx) =>
+            m.Write("Delete", r, r.Session, ctx, () => new DeleteResponse { DeletedCount = m.Ns.Delete(r.Path, r.Recursive) });
+
+        public override Task<RenameResponse> Rename(RenameRequest r, ServerCallContext ctx) =>
+            m.Write("Rename", r, r.Session, ctx, () => new RenameResponse { Info = m.Ns.Rename(r.SrcPath, r.DstPath) });
+
+        public override Task<SetAttributeResponse> SetAttribute(SetAttributeRequest r, ServerCallContext ctx) =>
+            m.Write("SetAttribute", r, r.Session, ctx, () => new SetAttributeResponse { Info = m.Ns.Update(r.Path, i => { if (r.HasMode) { i.Mode = r.Mode; } }) });
+
+        public override Task<GetNewBlockIdForFileResponse> GetNewBlockIdForFile(GetNewBlockIdForFileRequest r, ServerCallContext ctx) =>
+            m.Write("GetNewBlockIdForFile", r, r.Session, ctx, () => new GetNewBlockIdForFileResponse { BlockId = m.Ns.Get(r.Path).Id << 20 });
+
+        public override Task<GetStatusResponse> GetStatus(GetStatusRequest r, ServerCallContext ctx) =>
+            m.Read("GetStatus", ctx, async () =>
             {
-                // Never answers: the client's deadline must end the call.
-                await Task.Delay(Timeout.Infinite, ctx.CancellationToken);
-            }
+                if (r.Path == "/hang")
+                {
+                    // Never answers: the client's deadline must end the call.
+                    await Task.Delay(Timeout.Infinite, ctx.CancellationToken);
+                }
 
-            return new GetStatusResponse { Info = ns.Get(r.Path) };
-        });
-        Read(registry, Fs, "ListStatus", ListStatusRequest.Parser, (r, _) => ValueTask.FromResult(ns.List(r.Path, r.Limit, r.PageToken)));
-        Read(registry, Fs, "GetFileBlockInfo", GetFileBlockInfoRequest.Parser, (r, _) => ValueTask.FromResult(new GetFileBlockInfoResponse { Info = ns.Get(r.Path) }));
+                return new GetStatusResponse { Info = m.Ns.Get(r.Path) };
+            });
 
-        Write(registry, Block, "RegisterWorker", RegisterWorkerRequest.Parser, r => r.Session, (r, _) => new RegisterWorkerResponse { WorkerId = (ulong)r.Address.Length });
-        Write(registry, Block, "CommitBlock", CommitBlockRequest.Parser, r => r.Session, (_, _) => new CommitBlockResponse());
-        Read(registry, Block, "WorkerHeartbeat", WorkerHeartbeatRequest.Parser, (r, _) => ValueTask.FromResult(new WorkerHeartbeatResponse { Command = r.WorkerId == 0 ? WorkerCommand.Register : WorkerCommand.None }));
-        Read(registry, Block, "GetBlockInfo", GetBlockInfoRequest.Parser, (r, _) => ValueTask.FromResult(new GetBlockInfoResponse { Info = new BlockInfo { BlockId = r.BlockId, Length = 42 } }));
-        Read(registry, Block, "GetWorkerInfoList", GetWorkerInfoListRequest.Parser, (_, _) => ValueTask.FromResult(new GetWorkerInfoListResponse { Workers = { new WorkerInfo { Id = 7, Address = "w:1" } } }));
+        public override Task<ListStatusResponse> ListStatus(ListStatusRequest r, ServerCallContext ctx) =>
+            m.Read("ListStatus", ctx, () => Task.FromResult(m.Ns.List(r.Path, r.Limit, r.PageToken)));
 
-        // Membership answers are served by any fake (followers answer GetClusterInfo too).
-        registry.AddUnary(Admin, "GetClusterInfo", GetClusterInfoRequest.Parser, (GetClusterInfoRequest _, ServerCallContext ctx) =>
-        {
-            // A member that knows no leader names none in its trailer either.
-            Count("GetClusterInfo", ctx, advertiseLeader: ReportLeader);
-            return ValueTask.FromResult(_cluster.Info(Id, ReportLeader));
-        });
-        Read(registry, Admin, "AddMaster", AddMasterRequest.Parser, (r, _) => ValueTask.FromResult(new AddMasterResponse { Cluster = _cluster.Info(Id, true) }));
-        Read(registry, Admin, "RemoveMaster", RemoveMasterRequest.Parser, (r, _) => r.Id == Id
-            ? throw new GrpcException(StatusCode.FailedPrecondition, "cannot remove the leader without transferring leadership")
-            : ValueTask.FromResult(new RemoveMasterResponse { Cluster = _cluster.Info(Id, true) }));
-        Read(registry, Admin, "TransferLeadership", TransferLeadershipRequest.Parser, (r, _) => ValueTask.FromResult(new TransferLeadershipResponse { LeaderId = r.TargetId == 0 ? Id : r.TargetId }));
-        Read(registry, Admin, "TakeSnapshot", TakeSnapshotRequest.Parser, (_, _) => ValueTask.FromResult(new TakeSnapshotResponse { SnapshotIndex = 99, SnapshotTerm = 3, SizeBytes = 4096 }));
-        return registry;
+        public override Task<GetFileBlockInfoResponse> GetFileBlockInfo(GetFileBlockInfoRequest r, ServerCallContext ctx) =>
+            m.Read("GetFileBlockInfo", ctx, () => Task.FromResult(new GetFileBlockInfoResponse { Info = m.Ns.Get(r.Path) }));
     }
 
-    private static string User(ServerCallContext ctx) => ctx.RequestHeaders.Get("hamaster-user") ?? "nobody";
+    private sealed class FakeBlocks(FakeMaster m) : BlockMaster.BlockMasterBase
+    {
+        public override Task<RegisterWorkerResponse> RegisterWorker(RegisterWorkerRequest r, ServerCallContext ctx) =>
+            m.Write("RegisterWorker", r, r.Session, ctx, () => new RegisterWorkerResponse { WorkerId = (ulong)r.Address.Length });
+
+        public override Task<CommitBlockResponse> CommitBlock(CommitBlockRequest r, ServerCallContext ctx) =>
+            m.Write("CommitBlock", r, r.Session, ctx, () => new CommitBlockResponse());
+
+        public override Task<WorkerHeartbeatResponse> WorkerHeartbeat(WorkerHeartbeatRequest r, ServerCallContext ctx) =>
+            m.Read("WorkerHeartbeat", ctx, () => Task.FromResult(new WorkerHeartbeatResponse { Command = r.WorkerId == 0 ? WorkerCommand.Register : WorkerCommand.None }));
+
+        public override Task<GetBlockInfoResponse> GetBlockInfo(GetBlockInfoRequest r, ServerCallContext ctx) =>
+            m.Read("GetBlockInfo", ctx, () => Task.FromResult(new GetBlockInfoResponse { Info = new BlockInfo { BlockId = r.BlockId, Length = 42 } }));
+
+        public override Task<GetWorkerInfoListResponse> GetWorkerInfoList(GetWorkerInfoListRequest r, ServerCallContext ctx) =>
+            m.Read("GetWorkerInfoList", ctx, () => Task.FromResult(new GetWorkerInfoListResponse { Workers = { new WorkerInfo { Id = 7, Address = "w:1" } } }));
+    }
+
+    private sealed class FakeAdmin(FakeMaster m) : ClusterAdmin.ClusterAdminBase
+    {
+        // Membership answers are served by any fake (followers answer GetClusterInfo too).
+        public override Task<GetClusterInfoResponse> GetClusterInfo(GetClusterInfoRequest r, ServerCallContext ctx)
+        {
+            // A member that knows no leader names none in its trailer either.
+            m.Count("GetClusterInfo", ctx, advertiseLeader: m.ReportLeader);
+            return Task.FromResult(m._cluster.Info(m.Id, m.ReportLeader));
+        }
+
+        public override Task<AddMasterResponse> AddMaster(AddMasterRequest r, ServerCallContext ctx) =>
+            m.Read("AddMaster", ctx, () => Task.FromResult(new AddMasterResponse { Cluster = m._cluster.Info(m.Id, true) }));
+
+        public override Task<RemoveMasterResponse> RemoveMaster(RemoveMasterRequest r, ServerCallContext ctx) =>
+            m.Read("RemoveMaster", ctx, () => r.Id == m.Id
+                ? throw new RpcException(new Status(StatusCode.FailedPrecondition, "cannot remove the leader without transferring leadership"))
+                : Task.FromResult(new RemoveMasterResponse { Cluster = m._cluster.Info(m.Id, true) }));
+
+        public override Task<TransferLeadershipResponse> TransferLeadership(TransferLeadershipRequest r, ServerCallContext ctx) =>
+            m.Read("TransferLeadership", ctx, () => Task.FromResult(new TransferLeadershipResponse { LeaderId = r.TargetId == 0 ? m.Id : r.TargetId }));
+
+        public override Task<TakeSnapshotResponse> TakeSnapshot(TakeSnapshotRequest r, ServerCallContext ctx) =>
+            m.Read("TakeSnapshot", ctx, () => Task.FromResult(new TakeSnapshotResponse { SnapshotIndex = 99, SnapshotTerm = 3, SizeBytes = 4096 }));
+    }
+
+    private static string User(ServerCallContext ctx) => ctx.RequestHeaders.GetValue("hamaster-user") ?? "nobody";
 
     private void Count(string method, ServerCallContext ctx, bool advertiseLeader = true)
     {
         _calls.AddOrUpdate(method, 1, (_, n) => n + 1);
-        Identities.Enqueue((ctx.RequestHeaders.Get("hamaster-user"), ctx.RequestHeaders.Get("hamaster-groups")));
-        Secrets.Enqueue((method, ctx.RequestHeaders.Get("hamaster-cluster-secret")));
+        Identities.Enqueue((ctx.RequestHeaders.GetValue("hamaster-user"), ctx.RequestHeaders.GetValue("hamaster-groups")));
+        Secrets.Enqueue((method, ctx.RequestHeaders.GetValue("hamaster-cluster-secret")));
         if (advertiseLeader && _cluster.LeaderAddress is { Length: > 0 } leader)
         {
             ctx.ResponseTrailers.Add("hamaster-leader", leader);
@@ -154,56 +203,51 @@ internal sealed class FakeMaster : IAsyncDisposable
     {
         if (Interlocked.Decrement(ref UnavailableBeforeServing) >= 0)
         {
-            throw new GrpcException(StatusCode.Unavailable, "no leader: election in progress");
+            throw new RpcException(new Status(StatusCode.Unavailable, "no leader: election in progress"));
         }
 
         if (Role == FakeRole.Redirector)
         {
-            throw new GrpcException(StatusCode.Unavailable, "not the leader");
+            throw new RpcException(new Status(StatusCode.Unavailable, "not the leader"));
         }
     }
 
-    private void Read<TReq, TResp>(GrpcServiceRegistry registry, string service, string method, MessageParser<TReq> parser, Func<TReq, ServerCallContext, ValueTask<TResp>> handler)
-        where TReq : IMessage<TReq>
-        where TResp : IMessage<TResp> =>
-        registry.AddUnary(service, method, parser, (TReq request, ServerCallContext ctx) =>
-        {
-            Count(method, ctx);
-            RedirectIfFollower();
-            return handler(request, ctx);
-        });
+    private Task<TResp> Read<TResp>(string method, ServerCallContext ctx, Func<Task<TResp>> handler)
+    {
+        Count(method, ctx);
+        RedirectIfFollower();
+        return handler();
+    }
 
     /// <summary>A write with exactly-once dedupe on (client_id, sequence), as the real state machine does.</summary>
-    private void Write<TReq, TResp>(GrpcServiceRegistry registry, string service, string method, MessageParser<TReq> parser, Func<TReq, ClientSession?> session, Func<TReq, ServerCallContext, TResp> apply)
-        where TReq : IMessage<TReq>
-        where TResp : IMessage<TResp> =>
-        registry.AddUnary(service, method, parser, (TReq request, ServerCallContext ctx) =>
+    private Task<TResp> Write<TReq, TResp>(string method, TReq request, ClientSession? session, ServerCallContext ctx, Func<TResp> apply)
+        where TResp : class
+    {
+        Count(method, ctx);
+        var s = session ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "write without a session"));
+        Sessions.Enqueue((method, s.ClientId, s.Sequence, s.AcknowledgedThrough));
+        RedirectIfFollower();
+        var key = (s.ClientId, s.Sequence);
+        object? result = _cluster.Results.TryGetValue(key, out var stored) ? stored : null;
+        if (result is null)
         {
-            Count(method, ctx);
-            var s = session(request) ?? throw new GrpcException(StatusCode.InvalidArgument, "write without a session");
-            Sessions.Enqueue((method, s.ClientId, s.Sequence, s.AcknowledgedThrough));
-            RedirectIfFollower();
-            var key = (s.ClientId, s.Sequence);
-            var result = _cluster.Results.TryGetValue(key, out var stored) ? stored : null;
-            if (result is null)
+            try
             {
-                try
-                {
-                    result = apply(request, ctx);
-                }
-                catch (GrpcException ex)
-                {
-                    result = ex;
-                }
-
-                _cluster.Results[key] = result;
+                result = apply();
+            }
+            catch (RpcException ex)
+            {
+                result = ex;
             }
 
-            if (Interlocked.Decrement(ref FailWritesAfterApply) >= 0)
-            {
-                throw new GrpcException(StatusCode.Unavailable, "reply lost (injected)");
-            }
+            _cluster.Results[key] = result;
+        }
 
-            return result is GrpcException error ? throw new GrpcException(error.Status, error.Detail) : ValueTask.FromResult((TResp)result);
-        });
+        if (Interlocked.Decrement(ref FailWritesAfterApply) >= 0)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "reply lost (injected)"));
+        }
+
+        return result is RpcException error ? throw new RpcException(error.Status) : Task.FromResult((TResp)result);
+    }
 }

@@ -1,4 +1,4 @@
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Protos.V1;
 using FileInfo = HaMaster.Protos.V1.FileInfo;
 
@@ -40,7 +40,7 @@ internal sealed class FakeNamespace
                     return existing.Clone();
                 }
 
-                throw new GrpcException(StatusCode.AlreadyExists, $"{path} already exists");
+                throw new RpcException(new Status(StatusCode.AlreadyExists, $"{path} already exists"));
             }
 
             var parent = ParentOf(path);
@@ -48,7 +48,7 @@ internal sealed class FakeNamespace
             {
                 if (!recursive)
                 {
-                    throw new GrpcException(StatusCode.NotFound, $"parent {parent} does not exist");
+                    throw new RpcException(new Status(StatusCode.NotFound, $"parent {parent} does not exist"));
                 }
 
                 parentInfo = Create(parent, InodeKind.Directory, true, 0, owner);
@@ -57,7 +57,7 @@ internal sealed class FakeNamespace
 
             if (parentInfo.Kind != InodeKind.Directory)
             {
-                throw new GrpcException(StatusCode.FailedPrecondition, $"{parent} is not a directory");
+                throw new RpcException(new Status(StatusCode.FailedPrecondition, $"{parent} is not a directory"));
             }
 
             var info = new FileInfo
@@ -84,7 +84,7 @@ internal sealed class FakeNamespace
         lock (_gate)
         {
             Validate(path);
-            return _inodes.TryGetValue(path, out var info) ? info.Clone() : throw new GrpcException(StatusCode.NotFound, $"{path} does not exist");
+            return _inodes.TryGetValue(path, out var info) ? info.Clone() : throw new RpcException(new Status(StatusCode.NotFound, $"{path} does not exist"));
         }
     }
 
@@ -92,7 +92,7 @@ internal sealed class FakeNamespace
     {
         lock (_gate)
         {
-            var info = _inodes.TryGetValue(path, out var found) ? found : throw new GrpcException(StatusCode.NotFound, $"{path} does not exist");
+            var info = _inodes.TryGetValue(path, out var found) ? found : throw new RpcException(new Status(StatusCode.NotFound, $"{path} does not exist"));
             change(info);
             return info.Clone();
         }
@@ -105,7 +105,7 @@ internal sealed class FakeNamespace
             var dir = Get(path);
             if (dir.Kind != InodeKind.Directory)
             {
-                throw new GrpcException(StatusCode.FailedPrecondition, $"{path} is not a directory");
+                throw new RpcException(new Status(StatusCode.FailedPrecondition, $"{path} is not a directory"));
             }
 
             var children = _inodes.Values.Where(i => i.Path != "/" && ParentOf(i.Path) == path)
@@ -131,7 +131,7 @@ internal sealed class FakeNamespace
             var below = _inodes.Keys.Where(k => k.StartsWith(path + "/", StringComparison.Ordinal)).ToList();
             if (below.Count > 0 && !recursive)
             {
-                throw new GrpcException(StatusCode.FailedPrecondition, $"{path} is a non-empty directory");
+                throw new RpcException(new Status(StatusCode.FailedPrecondition, $"{path} is a non-empty directory"));
             }
 
             foreach (var key in below)
@@ -152,7 +152,7 @@ internal sealed class FakeNamespace
             var info = Get(source);
             if (_inodes.ContainsKey(destination))
             {
-                throw new GrpcException(StatusCode.AlreadyExists, $"{destination} already exists");
+                throw new RpcException(new Status(StatusCode.AlreadyExists, $"{destination} already exists"));
             }
 
             _ = Get(ParentOf(destination));
@@ -170,7 +170,7 @@ internal sealed class FakeNamespace
     {
         if (string.IsNullOrEmpty(path) || path[0] != '/' || (path.Length > 1 && path.EndsWith('/')) || path.Contains("//", StringComparison.Ordinal))
         {
-            throw new GrpcException(StatusCode.InvalidArgument, $"'{path}' is not an absolute path");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"'{path}' is not an absolute path"));
         }
     }
 

@@ -1,6 +1,6 @@
 using HaMaster.Chaos.Core.Processes;
 using HaMaster.Cluster.Tests.Infrastructure;
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Protos.V1;
 
 namespace HaMaster.Cluster.Tests;
@@ -14,7 +14,6 @@ namespace HaMaster.Cluster.Tests;
 public sealed class FailoverTests(FailoverClusterFixture fixture) : IClassFixture<FailoverClusterFixture>
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
-    private static readonly CallOptions Call = new() { Timeout = TimeSpan.FromSeconds(10) };
 
     private TestCluster Cluster => fixture.Cluster;
 
@@ -113,7 +112,7 @@ public sealed class FailoverTests(FailoverClusterFixture fixture) : IClassFixtur
         fresh.Session.Sequence = 2;
         fresh.Session.AcknowledgedThrough = 1;
         var exists = await Expect.GrpcStatusAsync(StatusCode.AlreadyExists, () => CreateAsync(next, fresh));
-        Assert.Contains(request.Path, exists.Detail);
+        Assert.Contains(request.Path, exists.Status.Detail);
 
         await Cluster.StartMasterAsync(old);
         await Cluster.WaitForLeaderAsync();
@@ -251,9 +250,9 @@ public sealed class FailoverTests(FailoverClusterFixture fixture) : IClassFixtur
         {
             try
             {
-                return (await Cluster.Channel(id).UnaryAsync("/hamaster.v1.FileSystemMaster/CreateFile", request, CreateFileResponse.Parser, Call)).Message;
+                return await Cluster.Channel(id).FileSystem.CreateFileAsync(request, deadline: DateTime.UtcNow.AddSeconds(10));
             }
-            catch (GrpcException e) when (e.Status == StatusCode.Unavailable && attempt < 50 && DateTime.UtcNow < deadline)
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && attempt < 50 && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(50 * attempt, 500)));
             }

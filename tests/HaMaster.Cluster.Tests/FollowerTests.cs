@@ -1,6 +1,6 @@
 using System.Globalization;
 using HaMaster.Cluster.Tests.Infrastructure;
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Protos.V1;
 
 namespace HaMaster.Cluster.Tests;
@@ -20,10 +20,13 @@ public sealed class FollowerTests(SharedClusterFixture fixture)
         {
             var directory = $"/forwarded-{follower}";
             // A bare channel: no client library, no redirects; the follower must do the work.
-            var response = await Expect.RetryUnavailableAsync(() => Cluster.Channel(follower).UnaryAsync("/hamaster.v1.FileSystemMaster/CreateDirectory",
-                new CreateDirectoryRequest { Path = directory }, CreateDirectoryResponse.Parser, new CallOptions { Timeout = TimeSpan.FromSeconds(20) }).AsTask());
-            Assert.Equal(directory, response.Message.Info.Path);
-            Assert.Equal(leaderAddress, response.Trailers.Get("hamaster-leader"));
+            var (response, trailers) = await Expect.RetryUnavailableAsync(async () =>
+            {
+                using var call = Cluster.Channel(follower).FileSystem.CreateDirectoryAsync(new CreateDirectoryRequest { Path = directory }, deadline: DateTime.UtcNow.AddSeconds(20));
+                return (await call.ResponseAsync, call.GetTrailers());
+            });
+            Assert.Equal(directory, response.Info.Path);
+            Assert.Equal(leaderAddress, trailers.GetValue("hamaster-leader"));
 
             // The pinned, single-attempt client library view does the same.
             var raw = Cluster.RawClient(follower);

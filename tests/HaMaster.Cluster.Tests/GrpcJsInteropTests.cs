@@ -1,6 +1,6 @@
 using System.Text.Json;
 using HaMaster.Cluster.Tests.Infrastructure;
-using HaMaster.Grpc;
+using Grpc.Core;
 
 namespace HaMaster.Cluster.Tests;
 

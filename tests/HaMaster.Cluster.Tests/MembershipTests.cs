@@ -1,6 +1,6 @@
 using HaMaster.Chaos.Core.Processes;
 using HaMaster.Cluster.Tests.Infrastructure;
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Protos.V1;
 
 namespace HaMaster.Cluster.Tests;

@@ -1,6 +1,6 @@
 using HaMaster.Chaos.Core.Processes;
 using HaMaster.Cluster.Tests.Infrastructure;
-using HaMaster.Grpc;
+using Grpc.Core;
 
 namespace HaMaster.Cluster.Tests;
 

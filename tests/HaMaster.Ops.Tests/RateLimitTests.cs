@@ -1,5 +1,5 @@
 using HaMaster.Client;
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Ops.Tests.Infrastructure;
 
 namespace HaMaster.Ops.Tests;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using HaMaster.Client;
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Ops.Tests.Infrastructure;
 using HaMaster.Protos.V1;
 
@@ -39,9 +39,6 @@ public sealed class SecuredClusterFixture : IAsyncLifetime
 /// </summary>
 public sealed class SecuredClusterTests(SecuredClusterFixture fixture) : IClassFixture<SecuredClusterFixture>
 {
-    private const string DeliverMethod = "/hamaster.v1.RaftPeer/Deliver";
-    private const string InstallSnapshotMethod = "/hamaster.v1.RaftPeer/InstallSnapshot";
-    private const string AddMasterMethod = "/hamaster.v1.ClusterAdmin/AddMaster";
     private const uint VoteMessageType = 2;
     private const uint TimeoutNowMessageType = 9;
 
@@ -88,22 +85,21 @@ public sealed class SecuredClusterTests(SecuredClusterFixture fixture) : IClassF
 
         // A vote request with a term far ahead would depose the leader if it were accepted;
         // TimeoutNow would make the follower campaign at once.
-        var peer = Cluster.Channel(Cluster.Master(follower).PeerAddress);
+        var peer = new RaftPeer.RaftPeerClient(Cluster.Channel(Cluster.Master(follower).PeerAddress).Channel);
         var batch = new RaftMessageBatch();
         batch.Messages.Add(new RaftMessage { Type = VoteMessageType, From = 99, To = follower, Term = before.Term + 100, LogTerm = before.Term + 100, Index = 1_000_000 });
         batch.Messages.Add(new RaftMessage { Type = TimeoutNowMessageType, From = leader, To = follower, Term = before.Term });
-        var vote = await Assert.ThrowsAsync<GrpcException>(async () =>
-            await peer.UnaryAsync(DeliverMethod, batch, DeliverResponse.Parser, Call(headers)));
-        Assert.Equal(StatusCode.Unauthenticated, vote.Status);
+        var vote = await Assert.ThrowsAsync<RpcException>(async () => await peer.DeliverAsync(batch, Call(headers)));
+        Assert.Equal(StatusCode.Unauthenticated, vote.StatusCode);
 
         var snapshot = await InstallSnapshotAsync(peer, follower, before.Term + 100, headers);
         Assert.Equal(StatusCode.Unauthenticated, snapshot);
 
-        var admin = Cluster.Channel(Cluster.Master(leader).ClientAddress);
-        var add = await Assert.ThrowsAsync<GrpcException>(async () =>
-            await admin.UnaryAsync(AddMasterMethod, new AddMasterRequest { Id = 77, ClientAddress = "127.0.0.1:9", PeerAddress = "127.0.0.1:10" }, AddMasterResponse.Parser, Call(headers)));
-        Assert.Equal(StatusCode.Unauthenticated, add.Status);
-        Assert.Contains("secret", add.Detail, StringComparison.Ordinal);
+        var admin = Cluster.Channel(Cluster.Master(leader).ClientAddress).Admin;
+        var add = await Assert.ThrowsAsync<RpcException>(async () =>
+            await admin.AddMasterAsync(new AddMasterRequest { Id = 77, ClientAddress = "127.0.0.1:9", PeerAddress = "127.0.0.1:10" }, Call(headers)));
+        Assert.Equal(StatusCode.Unauthenticated, add.StatusCode);
+        Assert.Contains("secret", add.Status.Detail, StringComparison.Ordinal);
 
         // Nothing moved: every master still names the same leader in the same term, with the same members.
         foreach (var master in Cluster.Masters)
@@ -138,14 +134,14 @@ public sealed class SecuredClusterTests(SecuredClusterFixture fixture) : IClassF
         Assert.DoesNotContain(info.Members, m => m.Id == joiner.Id);
     }
 
-    private static CallOptions Call(Metadata headers) => new() { Timeout = TimeSpan.FromSeconds(5), Headers = headers };
+    private static CallOptions Call(Metadata headers) => new(headers, DateTime.UtcNow.AddSeconds(5));
 
     /// <summary>
     /// Streams a fake snapshot's first chunk; returns the call's final status. The server refuses
     /// on the headers, possibly while the chunk is still being written: the client then may see
     /// the stream reset (CANCELLED) instead of the status, so such a race is retried (3 attempts).
     /// </summary>
-    private static async Task<StatusCode> InstallSnapshotAsync(GrpcChannel peer, ulong to, ulong term, Metadata headers)
+    private static async Task<StatusCode> InstallSnapshotAsync(RaftPeer.RaftPeerClient peer, ulong to, ulong term, Metadata headers)
     {
         var status = StatusCode.Unknown;
         for (var attempt = 0; attempt < 3; attempt++)
@@ -160,12 +156,12 @@ public sealed class SecuredClusterTests(SecuredClusterFixture fixture) : IClassF
         return status;
     }
 
-    private static async Task<StatusCode> InstallSnapshotOnceAsync(GrpcChannel peer, ulong to, ulong term, Metadata headers)
+    private static async Task<StatusCode> InstallSnapshotOnceAsync(RaftPeer.RaftPeerClient peer, ulong to, ulong term, Metadata headers)
     {
         try
         {
-            using var call = peer.ClientStreaming<SnapshotChunk, InstallSnapshotResponse>(InstallSnapshotMethod, InstallSnapshotResponse.Parser, Call(headers));
-            await call.WriteAsync(new SnapshotChunk
+            using var call = peer.InstallSnapshot(Call(headers));
+            await call.RequestStream.WriteAsync(new SnapshotChunk
             {
                 Message = new RaftMessage { Type = 8, From = 99, To = to, Term = term, Snapshot = new RaftSnapshotMeta { Index = 1_000_000, Term = term } },
                 FileName = "CURRENT",
@@ -173,12 +169,13 @@ public sealed class SecuredClusterTests(SecuredClusterFixture fixture) : IClassF
                 Last = true,
                 LastInFile = true,
             });
-            await call.CompleteAsync();
+            await call.RequestStream.CompleteAsync();
+            await call.ResponseAsync;
             return StatusCode.OK;
         }
-        catch (GrpcException e)
+        catch (RpcException e)
         {
-            return e.Status;
+            return e.StatusCode;
         }
     }
 }

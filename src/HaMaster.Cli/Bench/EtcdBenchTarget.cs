@@ -2,31 +2,30 @@ using System.Text;
 using Google.Protobuf;
 using HaMaster.Cli.Etcd;
 using HaMaster.Client;
-using HaMaster.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
 
 namespace HaMaster.Cli.Bench;
 
 /// <summary>
 /// Drives an etcd v3 cluster with the same generator: Put of a 16-byte key and a 100-byte value,
 /// Range of one key (linearizable, or serializable for the stale workload), and a prefix Range
-/// with limit 100. Calls go over our own gRPC channel (h2c), one attempt each, like the raw
-/// HaMaster client. Keys are RUNID (8 hex) + kind letter + 7 hex digits = 16 bytes.
+/// with limit 100. Calls go over a Grpc.Net.Client channel (h2c) with etcd's generated clients,
+/// one attempt each, like the raw HaMaster client. Keys are RUNID (8 hex) + kind letter + 7 hex digits = 16 bytes.
 /// </summary>
 public sealed class EtcdBenchTarget : IBenchTarget
 {
-    private const string PutMethod = "/etcdserverpb.KV/Put";
-    private const string RangeMethod = "/etcdserverpb.KV/Range";
-    private const string StatusMethod = "/etcdserverpb.Maintenance/Status";
-
     private readonly BenchOptions _options;
     private readonly GrpcChannel[] _all;
+    private readonly Dictionary<GrpcChannel, KV.KVClient> _kv;
     private GrpcChannel[] _channels;
     private readonly ByteString _value = ByteString.CopyFrom(new byte[100]);
 
     public EtcdBenchTarget(BenchOptions options)
     {
         _options = options.Validate();
-        _all = options.Endpoints.Select(e => new GrpcChannel(MasterEndpoint.ToUri(e))).ToArray();
+        _all = options.Endpoints.Select(e => MasterChannel.Open(MasterEndpoint.ToUri(e)).Channel).ToArray();
+        _kv = _all.ToDictionary(c => c, c => new KV.KVClient(c));
         _channels = options.Spread ? _all : [_all[0]];
     }
 
@@ -50,17 +49,17 @@ public sealed class EtcdBenchTarget : IBenchTarget
     }
 
     public async ValueTask WriteAsync(long index, CancellationToken cancellationToken) =>
-        _ = await Pick(index).UnaryAsync(PutMethod, new PutRequest { Key = Key('w', index), Value = _value }, PutResponse.Parser, CallOptions(cancellationToken)).ConfigureAwait(false);
+        _ = await Pick(index).PutAsync(new PutRequest { Key = Key('w', index), Value = _value }, CallOptions(cancellationToken)).ConfigureAwait(false);
 
     public int MemberCount => _channels.Length;
 
     public async ValueTask WriteToAsync(int member, long index, CancellationToken cancellationToken) =>
-        _ = await Pick(member).UnaryAsync(PutMethod, new PutRequest { Key = Key('w', index), Value = _value }, PutResponse.Parser, CallOptions(cancellationToken)).ConfigureAwait(false);
+        _ = await Pick(member).PutAsync(new PutRequest { Key = Key('w', index), Value = _value }, CallOptions(cancellationToken)).ConfigureAwait(false);
 
     public async ValueTask ReadAsync(long index, bool stale, CancellationToken cancellationToken)
     {
-        var response = await Pick(index).UnaryAsync(RangeMethod, new RangeRequest { Key = Key('r', index % _options.ReadSetSize), Serializable = stale }, RangeResponse.Parser, CallOptions(cancellationToken)).ConfigureAwait(false);
-        if (response.Message.Kvs.Count != 1)
+        var response = await Pick(index).RangeAsync(new RangeRequest { Key = Key('r', index % _options.ReadSetSize), Serializable = stale }, CallOptions(cancellationToken)).ConfigureAwait(false);
+        if (response.Kvs.Count != 1)
         {
             throw new InvalidOperationException("etcd Range found no prepared key");
         }
@@ -70,10 +69,10 @@ public sealed class EtcdBenchTarget : IBenchTarget
     {
         var prefix = Prefix('l');
         var request = new RangeRequest { Key = prefix, RangeEnd = PrefixEnd(prefix), Limit = _options.ListSize };
-        var response = await Pick(index).UnaryAsync(RangeMethod, request, RangeResponse.Parser, CallOptions(cancellationToken)).ConfigureAwait(false);
-        if (response.Message.Kvs.Count != _options.ListSize)
+        var response = await Pick(index).RangeAsync(request, CallOptions(cancellationToken)).ConfigureAwait(false);
+        if (response.Kvs.Count != _options.ListSize)
         {
-            throw new InvalidOperationException($"etcd prefix Range returned {response.Message.Kvs.Count} keys, expected {_options.ListSize}");
+            throw new InvalidOperationException($"etcd prefix Range returned {response.Kvs.Count} keys, expected {_options.ListSize}");
         }
     }
 
@@ -83,13 +82,13 @@ public sealed class EtcdBenchTarget : IBenchTarget
         {
             try
             {
-                var status = await channel.UnaryAsync(StatusMethod, new StatusRequest(), StatusResponse.Parser, CallOptions(cancellationToken)).ConfigureAwait(false);
-                if (status.Message.Leader != 0 && status.Message.Leader == status.Message.Header?.MemberId)
+                var status = await new Maintenance.MaintenanceClient(channel).StatusAsync(new StatusRequest(), CallOptions(cancellationToken)).ConfigureAwait(false);
+                if (status.Leader != 0 && status.Leader == status.Header?.MemberId)
                 {
                     return channel;
                 }
             }
-            catch (GrpcException)
+            catch (RpcException)
             {
                 // A member that does not answer is not the leader we want.
             }
@@ -122,9 +121,9 @@ public sealed class EtcdBenchTarget : IBenchTarget
         return ByteString.CopyFrom(bytes);
     }
 
-    private GrpcChannel Pick(long index) => _channels[(int)(index % _channels.Length)];
+    private KV.KVClient Pick(long index) => _kv[_channels[(int)(index % _channels.Length)]];
 
-    private CallOptions CallOptions(CancellationToken cancellationToken) => new() { Timeout = _options.CallTimeout, CancellationToken = cancellationToken };
+    private CallOptions CallOptions(CancellationToken cancellationToken) => new(deadline: DateTime.UtcNow + _options.CallTimeout, cancellationToken: cancellationToken);
 
     private async ValueTask FillAsync(char kind, int count, CancellationToken cancellationToken)
     {
@@ -135,10 +134,10 @@ public sealed class EtcdBenchTarget : IBenchTarget
             {
                 try
                 {
-                    _ = await Pick(i).UnaryAsync(PutMethod, new PutRequest { Key = Key(kind, i), Value = _value }, PutResponse.Parser, CallOptions(ct)).ConfigureAwait(false);
+                    _ = await Pick(i).PutAsync(new PutRequest { Key = Key(kind, i), Value = _value }, CallOptions(ct)).ConfigureAwait(false);
                     return;
                 }
-                catch (GrpcException ex) when (attempt < 5 && ex.Status is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+                catch (RpcException ex) when (attempt < 5 && ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
                 {
                     await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), ct).ConfigureAwait(false);
                 }

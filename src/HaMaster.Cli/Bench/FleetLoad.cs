@@ -1,20 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using HaMaster.Client;
-using HaMaster.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
 using HaMaster.Protos.V1;
 
 namespace HaMaster.Cli.Bench;
-
-/// <summary>How the simulated clients talk to the masters.</summary>
-public enum FleetClientTransport
-{
-    /// <summary>One <see cref="GrpcUnaryConnection"/> each: a bare HTTP/2 connection with no pool, timer or idle buffers (default), so 10,000 clients in one process do not make its own GC pauses part of the figures.</summary>
-    Lean,
-
-    /// <summary>One <see cref="GrpcChannel"/> (SocketsHttpHandler) each, as an application would.</summary>
-    Channel,
-}
 
 /// <summary>Settings of one fleet-load process (<c>hamaster bench fleet</c>). Immutable; validate before use.</summary>
 public sealed record FleetOptions
@@ -42,9 +33,6 @@ public sealed record FleetOptions
 
     /// <summary>Deadline of one request. Default 10 s.</summary>
     public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>Client connection kind (default <see cref="FleetClientTransport.Lean"/>).</summary>
-    public FleetClientTransport ClientTransport { get; init; } = FleetClientTransport.Lean;
 
     /// <summary>Path every client reads (created by the process if missing).</summary>
     public string StatusPath { get; init; } = "/bench/fleet/probe";
@@ -104,7 +92,6 @@ public sealed record FleetReport(
 /// </summary>
 public static class FleetLoad
 {
-    private const string GetStatusMethod = "/hamaster.v1.FileSystemMaster/GetStatus";
 
     public static async ValueTask<FleetReport> RunAsync(FleetOptions options, HaMasterClient client, CancellationToken cancellationToken)
     {
@@ -230,50 +217,45 @@ public static class FleetLoad
         }
     }
 
-    /// <summary>The simulated clients' connections, one per client, of the configured kind.</summary>
+    /// <summary>
+    /// The simulated clients' connections: one Grpc.Net.Client <see cref="GrpcChannel"/> each, with
+    /// its own <see cref="SocketsHttpHandler"/> and a single HTTP/2 connection, as an application
+    /// process would have.
+    /// </summary>
     private sealed class FleetClients : IDisposable
     {
-        private readonly GrpcChannel[]? _channels;
-        private readonly GrpcUnaryConnection[]? _lean;
+        private readonly GrpcChannel[] _channels;
+        private readonly FileSystemMaster.FileSystemMasterClient[] _clients;
 
-        private FleetClients(GrpcChannel[]? channels, GrpcUnaryConnection[]? lean)
+        private FleetClients(GrpcChannel[] channels)
         {
             _channels = channels;
-            _lean = lean;
+            _clients = channels.Select(c => new FileSystemMaster.FileSystemMasterClient(c)).ToArray();
         }
 
         public static FleetClients Open(FleetOptions options)
         {
             var uris = options.Endpoints.Select(MasterEndpoint.ToUri).ToArray();
-            if (options.ClientTransport == FleetClientTransport.Lean)
+            return new FleetClients(Enumerable.Range(0, options.Clients).Select(i => GrpcChannel.ForAddress(uris[i % uris.Length], new GrpcChannelOptions
             {
-                if (uris.Any(u => u.Scheme != Uri.UriSchemeHttp))
+                HttpHandler = new SocketsHttpHandler
                 {
-                    throw new ArgumentException("Lean fleet clients speak cleartext HTTP/2 only; use --client-transport channel with TLS.");
-                }
-
-                return new FleetClients(null, Enumerable.Range(0, options.Clients).Select(i => new GrpcUnaryConnection(uris[i % uris.Length].Host, uris[i % uris.Length].Port)).ToArray());
-            }
-
-            var channelOptions = new GrpcChannelOptions { EnableMultipleHttp2Connections = false, ConnectTimeout = options.CallTimeout, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(10) };
-            return new FleetClients(Enumerable.Range(0, options.Clients).Select(i => new GrpcChannel(uris[i % uris.Length], channelOptions)).ToArray(), null);
+                    EnableMultipleHttp2Connections = false,
+                    ConnectTimeout = options.CallTimeout,
+                    PooledConnectionIdleTimeout = TimeSpan.FromMinutes(10),
+                    UseProxy = false,
+                    UseCookies = false,
+                },
+                DisposeHttpClient = true,
+            })).ToArray());
         }
 
-        public async ValueTask GetStatusAsync(int i, GetStatusRequest request, TimeSpan timeout, CancellationToken cancellationToken)
-        {
-            if (_lean is { } lean)
-            {
-                _ = await lean[i].UnaryAsync(GetStatusMethod, request, GetStatusResponse.Parser, timeout, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                _ = await _channels![i].UnaryAsync(GetStatusMethod, request, GetStatusResponse.Parser, new CallOptions { Timeout = timeout, CancellationToken = cancellationToken }).ConfigureAwait(false);
-            }
-        }
+        public async ValueTask GetStatusAsync(int i, GetStatusRequest request, TimeSpan timeout, CancellationToken cancellationToken) =>
+            _ = await _clients[i].GetStatusAsync(request, new CallOptions(deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken)).ConfigureAwait(false);
 
         public void Dispose()
         {
-            foreach (var c in (IEnumerable<IDisposable>?)_lean ?? _channels!)
+            foreach (var c in _channels)
             {
                 c.Dispose();
             }

@@ -38,7 +38,6 @@ public static class MasterConfiguration
         ["--tls-cert"] = "TlsCertificatePath",
         ["--tls-cert-password"] = "TlsCertificatePassword",
         ["--tls-trusted-cert"] = "TlsTrustedCertificatePath",
-        ["--http2-server"] = "Http2Server",
     };
 
     public static MasterOptions Load(string[] args)
@@ -109,9 +108,6 @@ public static class MasterConfiguration
             TlsCertificatePassword = Get("TlsCertificatePassword"),
             TlsTrustedCertificatePath = Get("TlsTrustedCertificatePath") is { Length: > 0 } tt ? tt : null,
             RestoreFrom = Get("RestoreFrom") is { Length: > 0 } r ? r : null,
-            Http2Server = Get("Http2Server") is { } h
-                ? !h.Any(char.IsDigit) && Enum.TryParse<HaMaster.Grpc.GrpcHttp2Server>(h, ignoreCase: true, out var server) && Enum.IsDefined(server) ? server : throw new ArgumentException($"Http2Server '{h}' must be Native or Kestrel")
-                : d.Http2Server,
         };
     }
 

@@ -159,11 +159,11 @@ public sealed record MasterOptions
     public string? TlsTrustedCertificatePath { get; init; }
 
     /// <summary>
-    /// HTTP/2 implementation of the client and peer ports: Native (default; HaMaster's own, no
-    /// per-connection timers or pooled per-request state, for tens of thousands of mostly idle
-    /// client connections) or Kestrel (ASP.NET Core's).
+    /// Kestrel's HTTP/2 limits on the client and peer ports (streams per connection, keep-alive
+    /// pings, idle and handshake timeouts, windows); defaults are tuned for many mostly idle client
+    /// connections (README, Connections). Set in code only.
     /// </summary>
-    public HaMaster.Grpc.GrpcHttp2Server Http2Server { get; init; } = HaMaster.Grpc.GrpcHttp2Server.Native;
+    public Hosting.GrpcPortLimits ConnectionLimits { get; init; } = new();
 
     /// <summary>Requests per second allowed per client (user at an IP) on the client port; 0 = unlimited (default).</summary>
     public double RateLimitPerClient { get; init; }
@@ -205,6 +205,7 @@ public sealed record MasterOptions
         if (InodeCacheMaxEntries < 0) throw new ArgumentException("InodeCacheMaxEntries must be >= 0.");
         if (WorkerTimeout <= TimeSpan.Zero) throw new ArgumentException("WorkerTimeout must be positive.");
         if (MaxMessageBytes < 1024) throw new ArgumentException("MaxMessageBytes must be at least 1024.");
+        ConnectionLimits.Validate();
         if (TlsCertificatePath is not null && !File.Exists(TlsCertificatePath)) throw new ArgumentException($"TlsCertificatePath '{TlsCertificatePath}' does not exist.");
         if (TlsTrustedCertificatePath is not null && !File.Exists(TlsTrustedCertificatePath)) throw new ArgumentException($"TlsTrustedCertificatePath '{TlsTrustedCertificatePath}' does not exist.");
         if (RateLimitPerClient < 0) throw new ArgumentException("RateLimitPerClient must be >= 0 (0 = unlimited).");

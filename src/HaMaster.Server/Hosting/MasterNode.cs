@@ -1,5 +1,5 @@
 using System.Net;
-using HaMaster.Grpc;
+using Grpc.AspNetCore.Server;
 using HaMaster.Journal;
 using HaMaster.Metadata;
 using HaMaster.Protos.V1;
@@ -11,6 +11,8 @@ using HaMaster.Server.Observability;
 using HaMaster.Server.Raft;
 using HaMaster.Server.Services;
 using HaMaster.Server.Workers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace HaMaster.Server.Hosting;
@@ -130,57 +132,134 @@ internal sealed class MasterNode : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var options = Options;
-        var proposer = _proposer;
         var forwarded = new ForwardedCalls(Host, Channels, options.DefaultCallTimeout);
-        var serverOptions = new GrpcServerOptions { MaxReceiveMessageBytes = options.MaxMessageBytes, MaxSendMessageBytes = options.MaxMessageBytes };
         var bind = IPAddress.Parse(options.BindAddress);
+        var authLogger = _loggerFactory.CreateLogger("HaMaster.Auth");
 
         RegisterGauges();
-        var client = new GrpcServiceRegistry();
-        client.AddInterceptor(new RpcMetricsInterceptor(Metrics));
-        client.AddInterceptor(new LeaderTrailerInterceptor(Host));
-        if (options.RateLimitPerClient > 0)
-        {
-            client.AddInterceptor(new RateLimitInterceptor(options.RateLimitPerClient, options.RateLimitBurst ?? Math.Max(1, options.RateLimitPerClient * 2)));
-        }
-
-        if (options.ClusterSecret is { } secret)
-        {
-            // Membership and leadership changes need the cluster secret on the client port too.
-            client.AddInterceptor(new ClusterSecretInterceptor(secret,
-                m => m.StartsWith($"/{ClusterAdminService.ServiceName}/", StringComparison.Ordinal) && !m.EndsWith("/GetClusterInfo", StringComparison.Ordinal),
-                _loggerFactory.CreateLogger("HaMaster.Auth")));
-        }
-
         var readPermissions = options.EnforcePermissions ? new ReadPermissions(Machine, options.SuperUser, options.SuperGroup) : null;
-        new FileSystemService(Machine, proposer, options.DefaultCallTimeout, readPermissions).Register(client, forwarded);
-        new BlockMasterService(Machine, proposer, Liveness, Host, options.DefaultCallTimeout).Register(client, forwarded);
-        Admin = new ClusterAdminService(Host, Channels, options);
-        Admin.Register(client, forwarded);
+        var fileSystem = new FileSystemService(Machine, _proposer, options.DefaultCallTimeout, forwarded, readPermissions);
+        var blocks = new BlockMasterService(Machine, _proposer, Liveness, Host, options.DefaultCallTimeout, forwarded);
+        Admin = new ClusterAdminService(Host, Channels, forwarded);
+        var admin = Admin;
+        var raftPeer = new RaftPeerService(Host, forwarded, _stopping.Token);
 
-        var peer = new GrpcServiceRegistry();
-        if (options.ClusterSecret is { } peerSecret)
-        {
-            peer.AddInterceptor(new ClusterSecretInterceptor(peerSecret, _ => true, _loggerFactory.CreateLogger("HaMaster.Auth")));
-        }
-
-        new RaftPeerService(Host, forwarded, _stopping.Token).Register(peer);
+        // Interceptors, outermost first: metrics see the final status; the leader trailer goes on
+        // every answer, refusals included; domain errors become statuses in one place.
+        var metrics = new RpcMetricsInterceptor(Metrics);
+        var leaderTrailer = new LeaderTrailerInterceptor(Host);
+        var identity = new CallerIdentityInterceptor();
+        var rateLimit = options.RateLimitPerClient > 0
+            ? new RateLimitInterceptor(options.RateLimitPerClient, options.RateLimitBurst ?? Math.Max(1, options.RateLimitPerClient * 2))
+            : null;
+        // Membership and leadership changes need the cluster secret on the client port too.
+        var adminSecret = options.ClusterSecret is { } secret
+            ? new ClusterSecretInterceptor(secret,
+                m => m.StartsWith($"/{ClusterAdminService.ServiceName}/", StringComparison.Ordinal) && !m.EndsWith("/GetClusterInfo", StringComparison.Ordinal),
+                authLogger)
+            : null;
+        var peerSecret = options.ClusterSecret is { } s2 ? new ClusterSecretInterceptor(s2, _ => true, authLogger) : null;
 
         Host.Metrics = Metrics;
         Host.Start();
         Liveness.Start();
-        var peerHost = await GrpcServerHost.StartAsync(peer, new GrpcServerHostOptions { Address = bind, Port = options.PeerPort, Server = serverOptions, Http2Server = options.Http2Server, CertificatePath = options.TlsCertificatePath, CertificatePassword = options.TlsCertificatePassword }, cancellationToken).ConfigureAwait(false);
-        _servers.Add(peerHost);
-        PeerPort = peerHost.Port;
-        var clientHost = await GrpcServerHost.StartAsync(client, new GrpcServerHostOptions { Address = bind, Port = options.ClientPort, Server = serverOptions, Http2Server = options.Http2Server, CertificatePath = options.TlsCertificatePath, CertificatePassword = options.TlsCertificatePassword }, cancellationToken).ConfigureAwait(false);
-        _servers.Add(clientHost);
-        ClientPort = clientHost.Port;
+
+        var peerPort = await GrpcPort.StartAsync(new GrpcPortOptions
+        {
+            Address = bind,
+            Port = options.PeerPort,
+            CertificatePath = options.TlsCertificatePath,
+            CertificatePassword = options.TlsCertificatePassword,
+            MaxMessageBytes = options.MaxMessageBytes,
+            Limits = options.ConnectionLimits,
+            LoggerFactory = _loggerFactory,
+            ConfigureServices = services =>
+            {
+                services.AddSingleton(raftPeer);
+                AddInterceptor(services, peerSecret);
+            },
+            ConfigureGrpc = grpc =>
+            {
+                AddInterceptor(grpc, peerSecret);
+                grpc.Interceptors.Add<ErrorStatusInterceptor>();
+                grpc.Interceptors.Add<CallerIdentityInterceptor>();
+            },
+            MapServices = app => app.MapGrpcService<RaftPeerService>(),
+        }, cancellationToken).ConfigureAwait(false);
+        _servers.Add(peerPort);
+        PeerPort = peerPort.Port;
+
+        var clientPort = await GrpcPort.StartAsync(new GrpcPortOptions
+        {
+            Address = bind,
+            Port = options.ClientPort,
+            CertificatePath = options.TlsCertificatePath,
+            CertificatePassword = options.TlsCertificatePassword,
+            MaxMessageBytes = options.MaxMessageBytes,
+            Limits = options.ConnectionLimits,
+            LoggerFactory = _loggerFactory,
+            ConfigureServices = services =>
+            {
+                services.AddSingleton(fileSystem);
+                services.AddSingleton(blocks);
+                services.AddSingleton(admin);
+                AddInterceptor(services, metrics);
+                AddInterceptor(services, leaderTrailer);
+                AddInterceptor(services, identity);
+                AddInterceptor(services, rateLimit);
+                AddInterceptor(services, adminSecret);
+                services.AddSingleton(Host);
+                // grpc.health.v1.Health: SERVING exactly when /readyz says ready, for every service name.
+                services.AddGrpcHealthChecks(health =>
+                {
+                    // Every Check asks Readiness now (no result cached by the health check publisher).
+                    health.UseHealthChecksCache = false;
+                    foreach (var name in new[] { "", FileSystemService.ServiceName, BlockMasterService.ServiceName, ClusterAdminService.ServiceName })
+                    {
+                        health.Services.Map(name, _ => true);
+                    }
+                }).AddCheck<ReadinessHealthCheck>("ready");
+                services.AddGrpcReflection();
+            },
+            ConfigureGrpc = grpc =>
+            {
+                AddInterceptor(grpc, metrics);
+                AddInterceptor(grpc, leaderTrailer);
+                grpc.Interceptors.Add<ErrorStatusInterceptor>();
+                AddInterceptor(grpc, identity);
+                AddInterceptor(grpc, rateLimit);
+                AddInterceptor(grpc, adminSecret);
+            },
+            MapServices = app =>
+            {
+                app.MapGrpcService<FileSystemService>();
+                app.MapGrpcService<BlockMasterService>();
+                app.MapGrpcService<ClusterAdminService>();
+                app.MapGrpcHealthChecksService();
+                app.MapGrpcReflectionService();
+            },
+        }, cancellationToken).ConfigureAwait(false);
+        _servers.Add(clientPort);
+        ClientPort = clientPort.Port;
         if (options.WebPort >= 0)
         {
             var web = await WebEndpoint.StartAsync(this, _collector, bind, options.WebPort, cancellationToken).ConfigureAwait(false);
             _servers.Add(web);
             WebAddress = web.Address;
         }
+    }
+
+    /// <summary>Registers a configured interceptor instance so grpc-dotnet uses it for every call (null: none).</summary>
+    private static void AddInterceptor<T>(IServiceCollection services, T? interceptor)
+        where T : CallInterceptor
+    {
+        if (interceptor is not null) services.AddSingleton(interceptor);
+    }
+
+    private static void AddInterceptor<T>(GrpcServiceOptions grpc, T? interceptor)
+        where T : CallInterceptor
+    {
+        if (interceptor is not null) grpc.Interceptors.Add<T>();
     }
 
     private void RegisterGauges()

@@ -41,11 +41,8 @@ internal sealed class WebEndpoint : IAsyncDisposable
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", () =>
         {
-            var o = node.Host.Observed;
-            if (node.Host.Fatal is { } fatal) return Results.Text($"not ready: stopped on error: {fatal.Message}\n", statusCode: 503);
-            if (o.LeaderId == 0) return Results.Text("not ready: no leader\n", statusCode: 503);
-            if (o.AppliedIndex < o.CommitIndex) return Results.Text($"not ready: applied {o.AppliedIndex} < commit {o.CommitIndex}\n", statusCode: 503);
-            return Results.Text($"ready: leader {o.LeaderId}, applied {o.AppliedIndex}\n");
+            var (ready, reason) = Readiness.Of(node.Host);
+            return ready ? Results.Text($"ready: {reason}\n") : Results.Text($"not ready: {reason}\n", statusCode: 503);
         });
         app.MapGet("/metrics", () => Results.Text(collector.Render(), "text/plain; version=0.0.4; charset=utf-8"));
         app.MapGet("/api/status", (HttpContext http) => WriteJsonAsync(http, LocalStatus(node)));

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using HaMaster.Grpc;
+using Grpc.Core;
 
 namespace HaMaster.Server.Observability;
 
@@ -92,25 +92,25 @@ internal sealed class MasterMetrics : IDisposable
     public void Dispose() => _meter.Dispose();
 }
 
-/// <summary>Records every call's method, status code and latency.</summary>
-internal sealed class RpcMetricsInterceptor(MasterMetrics metrics) : IGrpcServerInterceptor
+/// <summary>Records every call's method, status code and latency (the outermost interceptor, so it sees the final status).</summary>
+internal sealed class RpcMetricsInterceptor(MasterMetrics metrics) : Services.CallInterceptor
 {
-    public async ValueTask InterceptAsync(ServerCallContext context, GrpcCallContinuation continuation)
+    protected override async Task<T> InterceptAsync<T>(ServerCallContext context, Func<Task<T>> continuation)
     {
         var started = Stopwatch.GetTimestamp();
         var code = StatusCode.OK;
         try
         {
-            await continuation(context).ConfigureAwait(false);
+            return await continuation().ConfigureAwait(false);
         }
-        catch (GrpcException e)
+        catch (RpcException e)
         {
-            code = e.Status;
+            code = e.StatusCode;
             throw;
         }
         catch (OperationCanceledException)
         {
-            code = context.IsDeadlineExceeded ? StatusCode.DeadlineExceeded : StatusCode.Cancelled;
+            code = context.Deadline <= DateTime.UtcNow ? StatusCode.DeadlineExceeded : StatusCode.Cancelled;
             throw;
         }
         catch

@@ -1,18 +1,23 @@
 using System.Collections.Concurrent;
-using HaMaster.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
+using HaMaster.Protos.V1;
 
 namespace HaMaster.Server.Peers;
 
 /// <summary>
-/// One <see cref="GrpcChannel"/> per remote address (HTTP/2, many concurrent streams each),
-/// created on first use and shared by every component that talks to that master. Thread-safe.
+/// One <see cref="GrpcChannel"/> (Grpc.Net.Client over one <see cref="SocketsHttpHandler"/>: HTTP/2,
+/// many concurrent streams each) and its generated <see cref="RaftPeer.RaftPeerClient"/> per remote
+/// peer address, created on first use and shared by every component that talks to that master.
+/// Thread-safe.
 /// </summary>
 internal sealed class PeerChannels : IDisposable
 {
-    private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
-    private readonly GrpcChannelOptions _options;
+    private readonly ConcurrentDictionary<string, (GrpcChannel Channel, RaftPeer.RaftPeerClient Client)> _peers = new(StringComparer.Ordinal);
+    private readonly int _maxMessageBytes;
     private readonly string? _clusterSecret;
     private readonly string _scheme;
+    private readonly System.Net.Security.SslClientAuthenticationOptions? _tls;
     private readonly ulong _selfId;
     private readonly string? _selfPeerAddress;
 
@@ -21,23 +26,46 @@ internal sealed class PeerChannels : IDisposable
         _scheme = useTls ? "https" : "http";
         _selfId = selfId;
         _selfPeerAddress = selfPeerAddress;
-        _options = new GrpcChannelOptions
-        {
-            MaxReceiveMessageBytes = maxMessageBytes,
-            MaxSendMessageBytes = maxMessageBytes,
-            ConnectTimeout = TimeSpan.FromSeconds(1),
-            Tls = useTls ? PeerTls.ClientOptions(trustedCertificatePath) : null,
-        };
+        _maxMessageBytes = maxMessageBytes;
+        _tls = useTls ? PeerTls.ClientOptions(trustedCertificatePath) : null;
         _clusterSecret = clusterSecret;
     }
 
-    public GrpcChannel Get(string hostPort) =>
-        _channels.GetOrAdd(hostPort, static (a, self) => new GrpcChannel(new Uri($"{self._scheme}://{a}"), self._options), this);
+    /// <summary>The generated RaftPeer client of the master at <paramref name="hostPort"/>.</summary>
+    public RaftPeer.RaftPeerClient Get(string hostPort) =>
+        _peers.GetOrAdd(hostPort, static (a, self) => self.Open(a), this).Client;
+
+    private (GrpcChannel, RaftPeer.RaftPeerClient) Open(string hostPort)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            // A dead peer must fail fast: the transport reports it unreachable and Raft retries.
+            ConnectTimeout = TimeSpan.FromSeconds(1),
+            EnableMultipleHttp2Connections = true,
+            KeepAlivePingDelay = TimeSpan.FromSeconds(10),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+            InitialHttp2StreamWindowSize = 1 << 20,
+            UseProxy = false,
+            UseCookies = false,
+            AllowAutoRedirect = false,
+        };
+        if (_tls is not null) handler.SslOptions = _tls;
+        var channel = GrpcChannel.ForAddress(new Uri($"{_scheme}://{hostPort}"), new GrpcChannelOptions
+        {
+            HttpHandler = handler,
+            DisposeHttpClient = true,
+            MaxReceiveMessageSize = _maxMessageBytes,
+            MaxSendMessageSize = _maxMessageBytes,
+        });
+        return (channel, new RaftPeer.RaftPeerClient(channel));
+    }
 
     /// <summary>Call options carrying the cluster secret and a timeout (null: none, for long-lived streams).</summary>
     public CallOptions Options(TimeSpan? timeout, CancellationToken cancellationToken = default)
     {
-        var headers = new HaMaster.Grpc.Metadata();
+        var headers = new Grpc.Core.Metadata();
         if (_clusterSecret is not null) headers.Add(PeerAuth.SecretHeader, _clusterSecret);
         if (_selfId != 0 && _selfPeerAddress is not null)
         {
@@ -46,13 +74,13 @@ internal sealed class PeerChannels : IDisposable
             headers.Add(PeerAuth.SenderAddressHeader, _selfPeerAddress);
         }
 
-        return new CallOptions { Timeout = timeout, Headers = headers, CancellationToken = cancellationToken };
+        return new CallOptions(headers, timeout is { } t ? DateTime.UtcNow + t : null, cancellationToken);
     }
 
     public void Dispose()
     {
-        foreach (var c in _channels.Values) c.Dispose();
-        _channels.Clear();
+        foreach (var (channel, _) in _peers.Values) channel.Dispose();
+        _peers.Clear();
     }
 }
 

@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Protos.V1;
 using HaMaster.Raft;
 using HaMaster.Server.Raft;
@@ -15,14 +15,12 @@ namespace HaMaster.Server.Peers;
 /// write that fails or stalls for 3 s ends the stream, is reported to the core as "unreachable"
 /// and its messages are dropped: Raft retries by itself, and the next batch opens a new stream.
 /// A dead peer that resets connections is noticed at once; a silently partitioned one only once
-/// the stream's windows or the socket buffers fill (the unary path noticed after its 3 s deadline). A peer that does not know DeliverStream (UNIMPLEMENTED) gets
-/// unary <c>RaftPeer/Deliver</c> calls, one in flight. Snapshot messages are handed to the
-/// <see cref="SnapshotSender"/>.
+/// the stream's windows or the socket buffers fill. The stream is the generated
+/// <c>RaftPeerClient.DeliverStream</c> client-streaming call (Grpc.Net.Client). Snapshot messages
+/// are handed to the <see cref="SnapshotSender"/>.
 /// </summary>
 internal sealed class PeerTransport : IRaftTransport, IDisposable
 {
-    private const string DeliverMethod = "/hamaster.v1.RaftPeer/Deliver";
-    private static readonly TimeSpan UnaryTimeout = TimeSpan.FromSeconds(3);
     private readonly RaftHost _host;
     private readonly PeerChannels _channels;
     private readonly SnapshotSender _snapshots;
@@ -92,23 +90,7 @@ internal sealed class PeerTransport : IRaftTransport, IDisposable
 
                 try
                 {
-                    if (stream.Unsupported)
-                    {
-                        await _channels.Get(address)
-                            .UnaryAsync(DeliverMethod, batch, DeliverResponse.Parser, _channels.Options(UnaryTimeout, _stopping.Token))
-                            .ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        await stream.WriteAsync(_channels, address, batch, _stopping.Token).ConfigureAwait(false);
-                    }
-                }
-                catch (GrpcException e) when (e.Status == StatusCode.Unimplemented && !stream.Unsupported)
-                {
-                    // An older master: fall back to one unary call per batch. This batch is lost like any failed one.
-                    stream.Unsupported = true;
-                    stream.Reset();
-                    _host.ReportUnreachable(peer);
+                    await stream.WriteAsync(_channels, address, batch, _stopping.Token).ConfigureAwait(false);
                 }
                 catch (Exception e) when (!_stopping.IsCancellationRequested)
                 {
@@ -148,14 +130,10 @@ internal sealed class PeerTransport : IRaftTransport, IDisposable
 /// </summary>
 internal sealed class PeerStream : IDisposable
 {
-    private const string Method = "/hamaster.v1.RaftPeer/DeliverStream";
     private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(3);
-    private ClientStreamingCall<RaftMessageBatch, DeliverResponse>? _call;
+    private AsyncClientStreamingCall<RaftMessageBatch, DeliverResponse>? _call;
     private string? _address;
     private CancellationTokenSource _writeTimeout = new();
-
-    /// <summary>The peer answered UNIMPLEMENTED: send unary calls instead.</summary>
-    public bool Unsupported { get; set; }
 
     /// <summary>Writes one batch (flushed to the connection); throws if the stream failed or the write stalled past the timeout.</summary>
     public async ValueTask WriteAsync(PeerChannels channels, string address, RaftMessageBatch batch, CancellationToken stopping)
@@ -163,12 +141,12 @@ internal sealed class PeerStream : IDisposable
         if (_call is null || !string.Equals(_address, address, StringComparison.Ordinal))
         {
             Reset();
-            _call = channels.Get(address).ClientStreaming<RaftMessageBatch, DeliverResponse>(Method, DeliverResponse.Parser, channels.Options(timeout: null, stopping));
+            _call = channels.Get(address).DeliverStream(channels.Options(timeout: null, stopping));
             _address = address;
         }
 
         _writeTimeout.CancelAfter(WriteTimeout);
-        await _call.WriteAsync(batch, _writeTimeout.Token).ConfigureAwait(false);
+        await _call.RequestStream.WriteAsync(batch, _writeTimeout.Token).ConfigureAwait(false);
         if (!_writeTimeout.TryReset())
         {
             _writeTimeout.Dispose();

@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Journal;
 using SnapshotChunk = HaMaster.Protos.V1.SnapshotChunk;
 using HaMaster.Protos.V1;
@@ -10,7 +10,7 @@ using HaMaster.Server.Services;
 namespace HaMaster.Server.Peers;
 
 /// <summary>The internal master-to-master API (<c>hamaster.v1.RaftPeer</c>) on the peer port.</summary>
-internal sealed class RaftPeerService
+internal sealed class RaftPeerService : RaftPeer.RaftPeerBase
 {
     public const string ServiceName = "hamaster.v1.RaftPeer";
     private readonly RaftHost _host;
@@ -28,15 +28,19 @@ internal sealed class RaftPeerService
         _stopping = stopping;
     }
 
-    public void Register(GrpcServiceRegistry registry)
-    {
-        registry.AddUnary<RaftMessageBatch, DeliverResponse>(ServiceName, "Deliver", RaftMessageBatch.Parser, DeliverAsync);
-        registry.AddClientStreaming<RaftMessageBatch, DeliverResponse>(ServiceName, "DeliverStream", RaftMessageBatch.Parser, DeliverStreamAsync);
-        registry.AddUnary<PrepareSnapshotRequest, InstallSnapshotResponse>(ServiceName, "PrepareSnapshot", PrepareSnapshotRequest.Parser, PrepareSnapshotAsync);
-        registry.AddClientStreaming<SnapshotChunk, InstallSnapshotResponse>(ServiceName, "InstallSnapshot", SnapshotChunk.Parser, InstallSnapshotAsync);
-        registry.AddUnary<ForwardRequest, ForwardResponse>(ServiceName, "Forward", ForwardRequest.Parser, ForwardAsync);
-        registry.AddUnary<LocalStatusRequest, LocalStatusResponse>(ServiceName, "GetLocalStatus", LocalStatusRequest.Parser, GetLocalStatusAsync);
-    }
+    // Plumbing: the generated RaftPeer base's methods, each handing over to the logic below.
+    public override Task<DeliverResponse> Deliver(RaftMessageBatch request, ServerCallContext context) => DeliverAsync(request, context).AsTask();
+
+    public override Task<DeliverResponse> DeliverStream(IAsyncStreamReader<RaftMessageBatch> requestStream, ServerCallContext context) => DeliverStreamAsync(requestStream, context).AsTask();
+
+    public override Task<InstallSnapshotResponse> PrepareSnapshot(PrepareSnapshotRequest request, ServerCallContext context) => PrepareSnapshotAsync(request, context).AsTask();
+
+    public override Task<InstallSnapshotResponse> InstallSnapshot(IAsyncStreamReader<SnapshotChunk> requestStream, ServerCallContext context) =>
+        InstallSnapshotAsync(requestStream.ReadAllAsync(context.CancellationToken), context).AsTask();
+
+    public override Task<ForwardResponse> Forward(ForwardRequest request, ServerCallContext context) => ForwardAsync(request, context).AsTask();
+
+    public override Task<LocalStatusResponse> GetLocalStatus(LocalStatusRequest request, ServerCallContext context) => GetLocalStatusAsync(request, context).AsTask();
 
     private ValueTask<DeliverResponse> DeliverAsync(RaftMessageBatch batch, ServerCallContext context)
     {
@@ -52,14 +56,14 @@ internal sealed class RaftPeerService
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _stopping);
         try
         {
-            await foreach (var batch in batches.WithCancellation(ended.Token).ConfigureAwait(false))
+            while (await batches.MoveNext(ended.Token).ConfigureAwait(false))
             {
-                _host.Deliver(ParseBatch(batch));
+                _host.Deliver(ParseBatch(batches.Current));
             }
         }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException or IOException && _stopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
         {
-            throw new GrpcException(StatusCode.Unavailable, "this master is shutting down");
+            throw ServerErrors.Status(StatusCode.Unavailable, "this master is shutting down");
         }
 
         return new DeliverResponse();
@@ -74,7 +78,7 @@ internal sealed class RaftPeerService
         }
         catch (FormatException e)
         {
-            throw new GrpcException(StatusCode.InvalidArgument, $"malformed Raft message: {e.Message}");
+            throw ServerErrors.Status(StatusCode.InvalidArgument, $"malformed Raft message: {e.Message}");
         }
 
         return messages;
@@ -83,9 +87,9 @@ internal sealed class RaftPeerService
     /// <summary>Lets a master that does not know the sender yet (it just joined) answer it.</summary>
     private void LearnSender(ServerCallContext context)
     {
-        if (context.RequestHeaders.Get(PeerAuth.SenderIdHeader) is { } idText
+        if (context.RequestHeaders.GetValue(PeerAuth.SenderIdHeader) is { } idText
             && ulong.TryParse(idText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var senderId)
-            && context.RequestHeaders.Get(PeerAuth.SenderAddressHeader) is { } senderAddress
+            && context.RequestHeaders.GetValue(PeerAuth.SenderAddressHeader) is { } senderAddress
             && Configuration.MasterEndpoint.IsHostPort(senderAddress))
         {
             _host.LearnPeerAddress(senderId, senderAddress);
@@ -110,7 +114,7 @@ internal sealed class RaftPeerService
         });
     }
 
-    private async ValueTask<InstallSnapshotResponse> InstallSnapshotAsync(IAsyncStreamReader<SnapshotChunk> chunks, ServerCallContext context)
+    private async ValueTask<InstallSnapshotResponse> InstallSnapshotAsync(IAsyncEnumerable<SnapshotChunk> chunks, ServerCallContext context)
     {
         SnapshotReceiver? receiver = null;
         RaftMessage? message = null;
@@ -130,7 +134,7 @@ internal sealed class RaftPeerService
                 }
                 else if (message is null)
                 {
-                    throw new GrpcException(StatusCode.InvalidArgument, "the first snapshot chunk must carry the Raft message and the manifest");
+                    throw ServerErrors.Status(StatusCode.InvalidArgument, "the first snapshot chunk must carry the Raft message and the manifest");
                 }
 
                 if (receiver is not null && chunk.FileName.Length > 0)
@@ -139,7 +143,7 @@ internal sealed class RaftPeerService
                 }
             }
 
-            if (message is null || manifest is null) throw new GrpcException(StatusCode.InvalidArgument, "empty snapshot stream");
+            if (message is null || manifest is null) throw ServerErrors.Status(StatusCode.InvalidArgument, "empty snapshot stream");
             if (receiver is not null)
             {
                 if (!receiver.IsComplete)
@@ -159,7 +163,7 @@ internal sealed class RaftPeerService
             }
             catch (FormatException e)
             {
-                throw new GrpcException(StatusCode.InvalidArgument, $"malformed Raft snapshot message: {e.Message}");
+                throw ServerErrors.Status(StatusCode.InvalidArgument, $"malformed Raft snapshot message: {e.Message}");
             }
 
             _host.Deliver([raft]);
@@ -167,7 +171,7 @@ internal sealed class RaftPeerService
         }
         catch (SnapshotIntegrityException e)
         {
-            throw new GrpcException(StatusCode.DataLoss, $"snapshot rejected: {e.Message}");
+            throw ServerErrors.Status(StatusCode.DataLoss, $"snapshot rejected: {e.Message}");
         }
         finally
         {
@@ -206,7 +210,7 @@ internal sealed class RaftPeerService
         }
         catch (SnapshotIntegrityException e)
         {
-            throw new GrpcException(StatusCode.InvalidArgument, $"malformed snapshot manifest: {e.Message}");
+            throw ServerErrors.Status(StatusCode.InvalidArgument, $"malformed snapshot manifest: {e.Message}");
         }
     }
 }

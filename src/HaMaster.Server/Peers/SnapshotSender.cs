@@ -19,8 +19,6 @@ namespace HaMaster.Server.Peers;
 /// </summary>
 internal sealed class SnapshotSender
 {
-    private const string PrepareMethod = "/hamaster.v1.RaftPeer/PrepareSnapshot";
-    private const string InstallMethod = "/hamaster.v1.RaftPeer/InstallSnapshot";
     private readonly Func<RaftHost> _host;
     private readonly PeerChannels _channels;
     private readonly ILogger _logger;
@@ -64,18 +62,18 @@ internal sealed class SnapshotSender
             ?? throw new InvalidOperationException($"snapshot {meta.Index}/{meta.Term} is no longer in the store");
         var address = host.PeerAddressOf(message.To)
             ?? throw new InvalidOperationException($"no address known for master {message.To}");
-        var channel = _channels.Get(address);
+        var peer = _channels.Get(address);
         var manifestBytes = ByteString.CopyFrom(manifest.ToBytes());
         var started = Stopwatch.StartNew();
 
-        var prepared = (await channel.UnaryAsync(PrepareMethod, new PrepareSnapshotRequest { Manifest = manifestBytes }, InstallSnapshotResponse.Parser, _channels.Options(TimeSpan.FromSeconds(10))).ConfigureAwait(false)).Message;
+        var prepared = await peer.PrepareSnapshotAsync(new PrepareSnapshotRequest { Manifest = manifestBytes }, _channels.Options(TimeSpan.FromSeconds(10))).ConfigureAwait(false);
 
         using var reader = host.Snapshots.OpenForStreaming(manifest, 1 << 20);
         if (!prepared.Complete && prepared.ResumeFile.Length > 0) reader.Seek(prepared.ResumeFile, (long)prepared.ResumeOffset);
 
         // Large snapshots take a while: allow a generous but bounded time.
         var timeout = TimeSpan.FromSeconds(60) + TimeSpan.FromSeconds(manifest.TotalBytes / (20 << 20));
-        var call = channel.ClientStreaming<SnapshotChunk, InstallSnapshotResponse>(InstallMethod, InstallSnapshotResponse.Parser, _channels.Options(timeout));
+        using var call = peer.InstallSnapshot(_channels.Options(timeout));
         var first = new SnapshotChunk { Message = RaftWire.ToWire(message), Manifest = manifestBytes };
         long sent = 0;
         if (!prepared.Complete)
@@ -91,17 +89,18 @@ internal sealed class SnapshotSender
                 wire.LastInFile = chunk.LastInFile;
                 wire.Last = chunk.LastInSnapshot;
                 sent += chunk.Data.Length;
-                await call.WriteAsync(wire).ConfigureAwait(false);
+                await call.RequestStream.WriteAsync(wire).ConfigureAwait(false);
             }
         }
 
         if (first is not null)
         {
             first.Last = true;
-            await call.WriteAsync(first).ConfigureAwait(false);
+            await call.RequestStream.WriteAsync(first).ConfigureAwait(false);
         }
 
-        var response = (await call.CompleteAsync().ConfigureAwait(false)).Message;
+        await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+        var response = await call.ResponseAsync.ConfigureAwait(false);
         if (response.Complete) LogMessages.SnapshotSent(_logger, meta.Index, message.To, sent, started.ElapsedMilliseconds);
         return response.Complete;
     }

@@ -1,4 +1,4 @@
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Metadata;
 using HaMaster.Protos.V1;
 using HaMaster.Server.Raft;
@@ -11,7 +11,7 @@ namespace HaMaster.Server.Services;
 /// journaled; heartbeats only refresh the leader's in-memory liveness table (followers forward
 /// them to the leader) and journal the blocks a worker reports as removed.
 /// </summary>
-internal sealed class BlockMasterService
+internal sealed class BlockMasterService : BlockMaster.BlockMasterBase
 {
     public const string ServiceName = "hamaster.v1.BlockMaster";
     private readonly MetadataStateMachine _machine;
@@ -19,26 +19,26 @@ internal sealed class BlockMasterService
     private readonly WorkerLivenessTracker _liveness;
     private readonly RaftHost _host;
     private readonly TimeSpan _defaultTimeout;
+    private readonly ForwardedCalls.LeaderCall<RegisterWorkerRequest, RegisterWorkerResponse> _register;
+    private readonly ForwardedCalls.LeaderCall<WorkerHeartbeatRequest, WorkerHeartbeatResponse> _heartbeat;
+    private readonly ForwardedCalls.LeaderCall<CommitBlockRequest, CommitBlockResponse> _commit;
 
-    public BlockMasterService(MetadataStateMachine machine, JournalProposer proposer, WorkerLivenessTracker liveness, RaftHost host, TimeSpan defaultTimeout)
+    public BlockMasterService(MetadataStateMachine machine, JournalProposer proposer, WorkerLivenessTracker liveness, RaftHost host, TimeSpan defaultTimeout, ForwardedCalls leaderCalls)
     {
         _machine = machine;
         _proposer = proposer;
         _liveness = liveness;
         _host = host;
         _defaultTimeout = defaultTimeout;
-    }
 
-    public void Register(GrpcServiceRegistry registry, ForwardedCalls leaderCalls)
-    {
-        leaderCalls.Register(registry, ServiceName, "RegisterWorker", RegisterWorkerRequest.Parser, RegisterWorkerResponse.Parser, async (r, caller, ct) =>
+        _register = leaderCalls.Register(ServiceName, "RegisterWorker", RegisterWorkerRequest.Parser, RegisterWorkerResponse.Parser, async (r, caller, ct) =>
         {
-            if (!Configuration.MasterEndpoint.IsHostPort(r.Address)) throw new GrpcException(StatusCode.InvalidArgument, $"worker address '{r.Address}' is not host:port");
+            if (!Configuration.MasterEndpoint.IsHostPort(r.Address)) throw ServerErrors.Status(StatusCode.InvalidArgument, $"worker address '{r.Address}' is not host:port");
             var result = await _proposer.ProposeAsync(caller, r.Session, e => e.RegisterWorker = r, ct).ConfigureAwait(false);
             _liveness.Heartbeat(result.WorkerId, r.Tiers);
             return new RegisterWorkerResponse { WorkerId = result.WorkerId };
         });
-        leaderCalls.Register(registry, ServiceName, "WorkerHeartbeat", WorkerHeartbeatRequest.Parser, WorkerHeartbeatResponse.Parser, async (r, caller, ct) =>
+        _heartbeat = leaderCalls.Register(ServiceName, "WorkerHeartbeat", WorkerHeartbeatRequest.Parser, WorkerHeartbeatResponse.Parser, async (r, caller, ct) =>
         {
             var worker = _machine.GetWorker(r.WorkerId);
             if (worker is null || worker.State != WorkerState.Live)
@@ -56,41 +56,48 @@ internal sealed class BlockMasterService
 
             return new WorkerHeartbeatResponse { Command = WorkerCommand.None };
         });
-        leaderCalls.Register(registry, ServiceName, "CommitBlock", CommitBlockRequest.Parser, CommitBlockResponse.Parser, async (r, caller, ct) =>
+        _commit = leaderCalls.Register(ServiceName, "CommitBlock", CommitBlockRequest.Parser, CommitBlockResponse.Parser, async (r, caller, ct) =>
         {
             await _proposer.ProposeAsync(caller, r.Session, e => e.CommitBlock = r, ct).ConfigureAwait(false);
             _liveness.Heartbeat(r.WorkerId);
             return new CommitBlockResponse();
         });
+    }
 
-        registry.AddUnary<GetBlockInfoRequest, GetBlockInfoResponse>(ServiceName, "GetBlockInfo", GetBlockInfoRequest.Parser, async (r, ctx) =>
+    public override Task<RegisterWorkerResponse> RegisterWorker(RegisterWorkerRequest request, ServerCallContext context) => _register.InvokeAsync(request, context);
+
+    public override Task<WorkerHeartbeatResponse> WorkerHeartbeat(WorkerHeartbeatRequest request, ServerCallContext context) => _heartbeat.InvokeAsync(request, context);
+
+    public override Task<CommitBlockResponse> CommitBlock(CommitBlockRequest request, ServerCallContext context) => _commit.InvokeAsync(request, context);
+
+    public override async Task<GetBlockInfoResponse> GetBlockInfo(GetBlockInfoRequest request, ServerCallContext context)
+    {
+        using var timeout = CallDeadline.Link(context, _defaultTimeout);
+        await _proposer.ReadBarrierAsync(request.Consistency, timeout.Token).ConfigureAwait(false);
+        return new GetBlockInfoResponse { Info = JournalProposer.Unwrap(_machine.GetBlockInfo(request.BlockId)) };
+    }
+
+    public override async Task<GetWorkerInfoListResponse> GetWorkerInfoList(GetWorkerInfoListRequest request, ServerCallContext context)
+    {
+        using var timeout = CallDeadline.Link(context, _defaultTimeout);
+        await _proposer.ReadBarrierAsync(request.Consistency, timeout.Token).ConfigureAwait(false);
+        var response = new GetWorkerInfoListResponse();
+        var leader = _host.Observed.IsLeader;
+        foreach (var w in _machine.ListWorkers())
         {
-            using var timeout = CallDeadline.Link(ctx, _defaultTimeout);
-            await _proposer.ReadBarrierAsync(r.Consistency, timeout.Token).ConfigureAwait(false);
-            return new GetBlockInfoResponse { Info = JournalProposer.Unwrap(_machine.GetBlockInfo(r.BlockId)) };
-        });
-        registry.AddUnary<GetWorkerInfoListRequest, GetWorkerInfoListResponse>(ServiceName, "GetWorkerInfoList", GetWorkerInfoListRequest.Parser, async (r, ctx) =>
-        {
-            using var timeout = CallDeadline.Link(ctx, _defaultTimeout);
-            await _proposer.ReadBarrierAsync(r.Consistency, timeout.Token).ConfigureAwait(false);
-            var response = new GetWorkerInfoListResponse();
-            var leader = _host.Observed.IsLeader;
-            foreach (var w in _machine.ListWorkers())
+            if (leader)
             {
-                if (leader)
+                w.LastHeartbeatMs = _liveness.LastHeartbeatMs(w.Id);
+                if (_liveness.LastTiers(w.Id) is { } tiers)
                 {
-                    w.LastHeartbeatMs = _liveness.LastHeartbeatMs(w.Id);
-                    if (_liveness.LastTiers(w.Id) is { } tiers)
-                    {
-                        w.Tiers.Clear();
-                        w.Tiers.AddRange(tiers);
-                    }
+                    w.Tiers.Clear();
+                    w.Tiers.AddRange(tiers);
                 }
-
-                response.Workers.Add(w);
             }
 
-            return response;
-        });
+            response.Workers.Add(w);
+        }
+
+        return response;
     }
 }

@@ -1,4 +1,4 @@
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Protos.V1;
 
 namespace HaMaster.Server.Services;
@@ -6,7 +6,8 @@ namespace HaMaster.Server.Services;
 /// <summary>
 /// The caller's user and groups, as the Alluxio master's SIMPLE authentication: taken from the
 /// request headers <c>hamaster-user</c> and <c>hamaster-groups</c> (comma-separated; the first
-/// is the primary group). Fixed into the journal entry when a write is proposed.
+/// is the primary group) by <see cref="CallerIdentityInterceptor"/>. Fixed into the journal entry
+/// when a write is proposed.
 /// </summary>
 internal static class CallerIdentity
 {
@@ -14,10 +15,17 @@ internal static class CallerIdentity
     public const string GroupsHeader = "hamaster-groups";
     public const string DefaultUser = "anonymous";
 
-    public static Caller From(ServerCallContext context)
+    /// <summary>Key of the parsed <see cref="Caller"/> in <see cref="ServerCallContext.UserState"/>.</summary>
+    public static readonly object StateKey = new();
+
+    /// <summary>The caller of this call (parsed by the interceptor, or from the headers when it did not run).</summary>
+    public static Caller From(ServerCallContext context) =>
+        context.UserState.TryGetValue(StateKey, out var caller) && caller is Caller known ? known : Parse(context.RequestHeaders);
+
+    public static Caller Parse(Grpc.Core.Metadata headers)
     {
-        var user = context.RequestHeaders.Get(UserHeader);
-        var groups = context.RequestHeaders.Get(GroupsHeader);
+        var user = headers.GetValue(UserHeader);
+        var groups = headers.GetValue(GroupsHeader);
         return Create(user, groups?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
     }
 

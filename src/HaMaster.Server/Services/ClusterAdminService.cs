@@ -1,4 +1,4 @@
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Protos.V1;
 using HaMaster.Raft;
 using HaMaster.Server.Configuration;
@@ -11,83 +11,69 @@ namespace HaMaster.Server.Services;
 /// <c>hamaster.v1.ClusterAdmin</c>: cluster view, membership changes, leadership transfer and
 /// snapshots. Membership and transfer run on the leader (followers forward them).
 /// </summary>
-internal sealed class ClusterAdminService
+internal sealed class ClusterAdminService : ClusterAdmin.ClusterAdminBase
 {
     public const string ServiceName = "hamaster.v1.ClusterAdmin";
-    private const string LocalStatusMethod = "/hamaster.v1.RaftPeer/GetLocalStatus";
     private readonly RaftHost _host;
     private readonly PeerChannels _channels;
-    private readonly MasterOptions _options;
+    private readonly ForwardedCalls.LeaderCall<AddMasterRequest, AddMasterResponse> _addMaster;
+    private readonly ForwardedCalls.LeaderCall<RemoveMasterRequest, RemoveMasterResponse> _removeMaster;
+    private readonly ForwardedCalls.LeaderCall<TransferLeadershipRequest, TransferLeadershipResponse> _transfer;
 
-    public ClusterAdminService(RaftHost host, PeerChannels channels, MasterOptions options)
+    public ClusterAdminService(RaftHost host, PeerChannels channels, ForwardedCalls leaderCalls)
     {
         _host = host;
         _channels = channels;
-        _options = options;
-    }
 
-    public void Register(GrpcServiceRegistry registry, ForwardedCalls leaderCalls)
-    {
-        registry.AddUnary<GetClusterInfoRequest, GetClusterInfoResponse>(ServiceName, "GetClusterInfo", GetClusterInfoRequest.Parser, async (_, ctx) =>
-            await GetClusterInfoAsync(ctx.CancellationToken).ConfigureAwait(false));
-
-        leaderCalls.Register(registry, ServiceName, "AddMaster", AddMasterRequest.Parser, AddMasterResponse.Parser, async (r, _, ct) =>
+        _addMaster = leaderCalls.Register(ServiceName, "AddMaster", AddMasterRequest.Parser, AddMasterResponse.Parser, async (r, _, ct) =>
         {
-            if (r.Id == 0) throw new GrpcException(StatusCode.InvalidArgument, "id must be a non-zero master id");
-            if (!MasterEndpoint.IsHostPort(r.ClientAddress)) throw new GrpcException(StatusCode.InvalidArgument, $"client_address '{r.ClientAddress}' is not host:port");
-            if (!MasterEndpoint.IsHostPort(r.PeerAddress)) throw new GrpcException(StatusCode.InvalidArgument, $"peer_address '{r.PeerAddress}' is not host:port");
-            if (r.WebAddress.Length > 0 && !MasterEndpoint.IsHostPort(r.WebAddress)) throw new GrpcException(StatusCode.InvalidArgument, $"web_address '{r.WebAddress}' is not host:port");
+            if (r.Id == 0) throw ServerErrors.Status(StatusCode.InvalidArgument, "id must be a non-zero master id");
+            if (!MasterEndpoint.IsHostPort(r.ClientAddress)) throw ServerErrors.Status(StatusCode.InvalidArgument, $"client_address '{r.ClientAddress}' is not host:port");
+            if (!MasterEndpoint.IsHostPort(r.PeerAddress)) throw ServerErrors.Status(StatusCode.InvalidArgument, $"peer_address '{r.PeerAddress}' is not host:port");
+            if (r.WebAddress.Length > 0 && !MasterEndpoint.IsHostPort(r.WebAddress)) throw ServerErrors.Status(StatusCode.InvalidArgument, $"web_address '{r.WebAddress}' is not host:port");
             var clash = _host.Directory.Members.FirstOrDefault(m => m.Id != r.Id && (m.PeerAddress == r.PeerAddress || m.ClientAddress == r.ClientAddress));
-            if (clash is not null) throw new GrpcException(StatusCode.AlreadyExists, $"master {clash.Id} already uses {(clash.PeerAddress == r.PeerAddress ? r.PeerAddress : r.ClientAddress)}");
+            if (clash is not null) throw ServerErrors.Status(StatusCode.AlreadyExists, $"master {clash.Id} already uses {(clash.PeerAddress == r.PeerAddress ? r.PeerAddress : r.ClientAddress)}");
             var address = new MasterAddress { Id = r.Id, ClientAddress = r.ClientAddress, PeerAddress = r.PeerAddress, WebAddress = r.WebAddress };
             await _host.AddMasterAsync(address, r.LearnerOnly, ct).ConfigureAwait(false);
             return new AddMasterResponse { Cluster = await GetClusterInfoAsync(ct).ConfigureAwait(false) };
         });
 
-        leaderCalls.Register(registry, ServiceName, "RemoveMaster", RemoveMasterRequest.Parser, RemoveMasterResponse.Parser, async (r, _, ct) =>
+        _removeMaster = leaderCalls.Register(ServiceName, "RemoveMaster", RemoveMasterRequest.Parser, RemoveMasterResponse.Parser, async (r, _, ct) =>
         {
-            if (r.Id == 0) throw new GrpcException(StatusCode.InvalidArgument, "id must be a non-zero master id");
+            if (r.Id == 0) throw ServerErrors.Status(StatusCode.InvalidArgument, "id must be a non-zero master id");
             var status = await _host.GetStatusAsync().ConfigureAwait(false);
-            if (!status.Config.Contains(r.Id)) throw new GrpcException(StatusCode.NotFound, $"master {r.Id} is not a member of the cluster ({status.Config})");
+            if (!status.Config.Contains(r.Id)) throw ServerErrors.Status(StatusCode.NotFound, $"master {r.Id} is not a member of the cluster ({status.Config})");
             await _host.RemoveMasterAsync(r.Id, ct).ConfigureAwait(false);
             return new RemoveMasterResponse { Cluster = await GetClusterInfoAsync(ct).ConfigureAwait(false) };
         });
 
-        leaderCalls.Register(registry, ServiceName, "TransferLeadership", TransferLeadershipRequest.Parser, TransferLeadershipResponse.Parser, async (r, _, ct) =>
+        _transfer = leaderCalls.Register(ServiceName, "TransferLeadership", TransferLeadershipRequest.Parser, TransferLeadershipResponse.Parser, async (r, _, ct) =>
             new TransferLeadershipResponse { LeaderId = await _host.TransferLeadershipAsync(r.TargetId, ct).ConfigureAwait(false) });
-
-        registry.AddServerStreaming<BackupRequest, BackupChunk>(ServiceName, "Backup", BackupRequest.Parser, BackupAsync);
-
-        registry.AddUnary<TakeSnapshotRequest, TakeSnapshotResponse>(ServiceName, "TakeSnapshot", TakeSnapshotRequest.Parser, async (_, ctx) =>
-        {
-            try
-            {
-                var meta = await _host.TakeSnapshotAsync(ctx.CancellationToken).ConfigureAwait(false);
-                var manifest = _host.Snapshots.List().FirstOrDefault(m => m.Index == meta.Index);
-                return new TakeSnapshotResponse { SnapshotIndex = meta.Index, SnapshotTerm = meta.Term, SizeBytes = (ulong)(manifest?.TotalBytes ?? 0) };
-            }
-            catch (Exception e) when (e is not GrpcException && e is not OperationCanceledException)
-            {
-                throw ServerErrors.ToGrpc(e);
-            }
-        });
     }
 
-    private async ValueTask BackupAsync(BackupRequest request, IServerStreamWriter<BackupChunk> stream, ServerCallContext context)
+    public override async Task<GetClusterInfoResponse> GetClusterInfo(GetClusterInfoRequest request, ServerCallContext context) =>
+        await GetClusterInfoAsync(context.CancellationToken).ConfigureAwait(false);
+
+    public override Task<AddMasterResponse> AddMaster(AddMasterRequest request, ServerCallContext context) => _addMaster.InvokeAsync(request, context);
+
+    public override Task<RemoveMasterResponse> RemoveMaster(RemoveMasterRequest request, ServerCallContext context) => _removeMaster.InvokeAsync(request, context);
+
+    public override Task<TransferLeadershipResponse> TransferLeadership(TransferLeadershipRequest request, ServerCallContext context) => _transfer.InvokeAsync(request, context);
+
+    public override async Task<TakeSnapshotResponse> TakeSnapshot(TakeSnapshotRequest request, ServerCallContext context)
     {
-        HaMaster.Raft.SnapshotMetadata meta;
-        try
-        {
-            meta = await _host.TakeSnapshotAsync(context.CancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not GrpcException && e is not OperationCanceledException)
-        {
-            throw ServerErrors.ToGrpc(e);
-        }
+        var meta = await _host.TakeSnapshotAsync(context.CancellationToken).ConfigureAwait(false);
+        var manifest = _host.Snapshots.List().FirstOrDefault(m => m.Index == meta.Index);
+        return new TakeSnapshotResponse { SnapshotIndex = meta.Index, SnapshotTerm = meta.Term, SizeBytes = (ulong)(manifest?.TotalBytes ?? 0) };
+    }
+
+    public override async Task Backup(BackupRequest request, IServerStreamWriter<BackupChunk> stream, ServerCallContext context)
+    {
+        var meta = await _host.TakeSnapshotAsync(context.CancellationToken).ConfigureAwait(false);
 
         var manifest = _host.Snapshots.List().FirstOrDefault(m => m.Index == meta.Index && m.Term == meta.Term)
-            ?? throw new GrpcException(StatusCode.Unavailable, "the snapshot was collected before it could be sent; retry");
-        await stream.WriteAsync(new BackupChunk { Manifest = Google.Protobuf.ByteString.CopyFrom(manifest.ToBytes()) }, context.CancellationToken).ConfigureAwait(false);
+            ?? throw ServerErrors.Status(StatusCode.Unavailable, "the snapshot was collected before it could be sent; retry");
+        await stream.WriteAsync(new BackupChunk { Manifest = Google.Protobuf.ByteString.CopyFrom(manifest.ToBytes()) }).ConfigureAwait(false);
         using var reader = _host.Snapshots.OpenForStreaming(manifest, 1 << 20);
         while (await reader.ReadNextAsync(context.CancellationToken).ConfigureAwait(false) is { } chunk)
         {
@@ -96,7 +82,7 @@ internal sealed class ClusterAdminService
                 FileName = chunk.FileName,
                 Offset = (ulong)chunk.Offset,
                 Data = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(chunk.Data),
-            }, context.CancellationToken).ConfigureAwait(false);
+            }).ConfigureAwait(false);
         }
     }
 
@@ -132,12 +118,12 @@ internal sealed class ClusterAdminService
             {
                 try
                 {
-                    var local = (await _channels.Get(address.PeerAddress)
-                        .UnaryAsync(LocalStatusMethod, new LocalStatusRequest(), LocalStatusResponse.Parser, _channels.Options(TimeSpan.FromSeconds(1), cancellationToken))
-                        .ConfigureAwait(false)).Message;
+                    var local = await _channels.Get(address.PeerAddress)
+                        .GetLocalStatusAsync(new LocalStatusRequest(), _channels.Options(TimeSpan.FromSeconds(1), cancellationToken))
+                        .ConfigureAwait(false);
                     Fill(info, local.Role, local.Term, local.LastLogIndex, local.CommitIndex, local.AppliedIndex, local.SnapshotIndex);
                 }
-                catch (Exception e) when (e is GrpcException or HttpRequestException or OperationCanceledException)
+                catch (Exception e) when (e is RpcException or HttpRequestException or OperationCanceledException)
                 {
                     info.Role = MasterRole.Unreachable;
                 }

@@ -1,4 +1,4 @@
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Metadata;
 using HaMaster.Protos.V1;
 
@@ -9,81 +9,101 @@ namespace HaMaster.Server.Services;
 /// the leader (followers forward them); reads are served by any master, linearizable through
 /// ReadIndex unless the request asks for a stale read.
 /// </summary>
-internal sealed class FileSystemService
+internal sealed class FileSystemService : FileSystemMaster.FileSystemMasterBase
 {
     public const string ServiceName = "hamaster.v1.FileSystemMaster";
     private readonly MetadataStateMachine _machine;
     private readonly JournalProposer _proposer;
     private readonly TimeSpan _defaultTimeout;
     private readonly ReadPermissions? _readPermissions;
+    private readonly ForwardedCalls.LeaderCall<CreateDirectoryRequest, CreateDirectoryResponse> _createDirectory;
+    private readonly ForwardedCalls.LeaderCall<CreateFileRequest, CreateFileResponse> _createFile;
+    private readonly ForwardedCalls.LeaderCall<CompleteFileRequest, CompleteFileResponse> _completeFile;
+    private readonly ForwardedCalls.LeaderCall<DeleteRequest, DeleteResponse> _delete;
+    private readonly ForwardedCalls.LeaderCall<RenameRequest, RenameResponse> _rename;
+    private readonly ForwardedCalls.LeaderCall<SetAttributeRequest, SetAttributeResponse> _setAttribute;
+    private readonly ForwardedCalls.LeaderCall<GetNewBlockIdForFileRequest, GetNewBlockIdForFileResponse> _newBlockId;
 
-    public FileSystemService(MetadataStateMachine machine, JournalProposer proposer, TimeSpan defaultTimeout, ReadPermissions? readPermissions = null)
+    public FileSystemService(MetadataStateMachine machine, JournalProposer proposer, TimeSpan defaultTimeout, ForwardedCalls leaderCalls, ReadPermissions? readPermissions = null)
     {
         _machine = machine;
         _proposer = proposer;
         _defaultTimeout = defaultTimeout;
         _readPermissions = readPermissions;
-    }
 
-    public void Register(GrpcServiceRegistry registry, ForwardedCalls leaderCalls)
-    {
-        leaderCalls.Register(registry, ServiceName, "CreateDirectory", CreateDirectoryRequest.Parser, CreateDirectoryResponse.Parser, async (r, caller, ct) =>
+        _createDirectory = leaderCalls.Register(ServiceName, "CreateDirectory", CreateDirectoryRequest.Parser, CreateDirectoryResponse.Parser, async (r, caller, ct) =>
         {
             JournalProposer.CheckPath(r.Path);
             var result = await _proposer.ProposeAsync(caller, r.Session, e => e.CreateDirectory = r, ct).ConfigureAwait(false);
             return new CreateDirectoryResponse { Info = result.FileInfo };
         });
-        leaderCalls.Register(registry, ServiceName, "CreateFile", CreateFileRequest.Parser, CreateFileResponse.Parser, async (r, caller, ct) =>
+        _createFile = leaderCalls.Register(ServiceName, "CreateFile", CreateFileRequest.Parser, CreateFileResponse.Parser, async (r, caller, ct) =>
         {
             JournalProposer.CheckPath(r.Path);
-            if (r.TtlMs < 0) throw new GrpcException(StatusCode.InvalidArgument, "ttl_ms must be >= 0");
+            if (r.TtlMs < 0) throw ServerErrors.Status(StatusCode.InvalidArgument, "ttl_ms must be >= 0");
             var result = await _proposer.ProposeAsync(caller, r.Session, e => e.CreateFile = r, ct).ConfigureAwait(false);
             return new CreateFileResponse { Info = result.FileInfo };
         });
-        leaderCalls.Register(registry, ServiceName, "CompleteFile", CompleteFileRequest.Parser, CompleteFileResponse.Parser, async (r, caller, ct) =>
+        _completeFile = leaderCalls.Register(ServiceName, "CompleteFile", CompleteFileRequest.Parser, CompleteFileResponse.Parser, async (r, caller, ct) =>
         {
             JournalProposer.CheckPath(r.Path);
             var result = await _proposer.ProposeAsync(caller, r.Session, e => e.CompleteFile = r, ct).ConfigureAwait(false);
             return new CompleteFileResponse { Info = result.FileInfo };
         });
-        leaderCalls.Register(registry, ServiceName, "Delete", DeleteRequest.Parser, DeleteResponse.Parser, async (r, caller, ct) =>
+        _delete = leaderCalls.Register(ServiceName, "Delete", DeleteRequest.Parser, DeleteResponse.Parser, async (r, caller, ct) =>
         {
             JournalProposer.CheckPath(r.Path);
-            if (r.Path == "/") throw new GrpcException(StatusCode.InvalidArgument, "the root directory cannot be deleted");
+            if (r.Path == "/") throw ServerErrors.Status(StatusCode.InvalidArgument, "the root directory cannot be deleted");
             var result = await _proposer.ProposeAsync(caller, r.Session, e => e.Delete = r, ct).ConfigureAwait(false);
             return new DeleteResponse { DeletedCount = result.DeletedCount };
         });
-        leaderCalls.Register(registry, ServiceName, "Rename", RenameRequest.Parser, RenameResponse.Parser, async (r, caller, ct) =>
+        _rename = leaderCalls.Register(ServiceName, "Rename", RenameRequest.Parser, RenameResponse.Parser, async (r, caller, ct) =>
         {
             JournalProposer.CheckPath(r.SrcPath, "src_path");
             JournalProposer.CheckPath(r.DstPath, "dst_path");
             var result = await _proposer.ProposeAsync(caller, r.Session, e => e.Rename = r, ct).ConfigureAwait(false);
             return new RenameResponse { Info = result.FileInfo };
         });
-        leaderCalls.Register(registry, ServiceName, "SetAttribute", SetAttributeRequest.Parser, SetAttributeResponse.Parser, async (r, caller, ct) =>
+        _setAttribute = leaderCalls.Register(ServiceName, "SetAttribute", SetAttributeRequest.Parser, SetAttributeResponse.Parser, async (r, caller, ct) =>
         {
             JournalProposer.CheckPath(r.Path);
-            if (r.HasMode && r.Mode > 0xFFF) throw new GrpcException(StatusCode.InvalidArgument, $"mode {Convert.ToString(r.Mode, 8)} is not a permission value (at most 07777)");
-            if (r.HasTtlMs && r.TtlMs < 0) throw new GrpcException(StatusCode.InvalidArgument, "ttl_ms must be >= 0");
+            if (r.HasMode && r.Mode > 0xFFF) throw ServerErrors.Status(StatusCode.InvalidArgument, $"mode {Convert.ToString(r.Mode, 8)} is not a permission value (at most 07777)");
+            if (r.HasTtlMs && r.TtlMs < 0) throw ServerErrors.Status(StatusCode.InvalidArgument, "ttl_ms must be >= 0");
             var result = await _proposer.ProposeAsync(caller, r.Session, e => e.SetAttribute = r, ct).ConfigureAwait(false);
             return new SetAttributeResponse { Info = result.FileInfo };
         });
-        leaderCalls.Register(registry, ServiceName, "GetNewBlockIdForFile", GetNewBlockIdForFileRequest.Parser, GetNewBlockIdForFileResponse.Parser, async (r, caller, ct) =>
+        _newBlockId = leaderCalls.Register(ServiceName, "GetNewBlockIdForFile", GetNewBlockIdForFileRequest.Parser, GetNewBlockIdForFileResponse.Parser, async (r, caller, ct) =>
         {
             JournalProposer.CheckPath(r.Path);
             var result = await _proposer.ProposeAsync(caller, r.Session, e => e.AllocateBlock = r, ct).ConfigureAwait(false);
             return new GetNewBlockIdForFileResponse { BlockId = result.BlockId };
         });
-
-        registry.AddUnary<GetStatusRequest, GetStatusResponse>(ServiceName, "GetStatus", GetStatusRequest.Parser, (r, ctx) =>
-            ReadAsync(r.Path, r.Consistency, ctx, ReadPermissions.Target.None, () => new GetStatusResponse { Info = JournalProposer.Unwrap(_machine.GetStatus(r.Path)) }));
-        registry.AddUnary<ListStatusRequest, ListStatusResponse>(ServiceName, "ListStatus", ListStatusRequest.Parser, (r, ctx) =>
-            ReadAsync(r.Path, r.Consistency, ctx, ReadPermissions.Target.Read, () => JournalProposer.Unwrap(_machine.ListStatus(r.Path, r.Limit, r.PageToken))));
-        registry.AddUnary<GetFileBlockInfoRequest, GetFileBlockInfoResponse>(ServiceName, "GetFileBlockInfo", GetFileBlockInfoRequest.Parser, (r, ctx) =>
-            ReadAsync(r.Path, r.Consistency, ctx, ReadPermissions.Target.Read, () => JournalProposer.Unwrap(_machine.GetFileBlockInfo(r.Path))));
     }
 
-    private async ValueTask<T> ReadAsync<T>(string path, Consistency consistency, ServerCallContext context, ReadPermissions.Target target, Func<T> read)
+    public override Task<CreateDirectoryResponse> CreateDirectory(CreateDirectoryRequest request, ServerCallContext context) => _createDirectory.InvokeAsync(request, context);
+
+    public override Task<CreateFileResponse> CreateFile(CreateFileRequest request, ServerCallContext context) => _createFile.InvokeAsync(request, context);
+
+    public override Task<CompleteFileResponse> CompleteFile(CompleteFileRequest request, ServerCallContext context) => _completeFile.InvokeAsync(request, context);
+
+    public override Task<DeleteResponse> Delete(DeleteRequest request, ServerCallContext context) => _delete.InvokeAsync(request, context);
+
+    public override Task<RenameResponse> Rename(RenameRequest request, ServerCallContext context) => _rename.InvokeAsync(request, context);
+
+    public override Task<SetAttributeResponse> SetAttribute(SetAttributeRequest request, ServerCallContext context) => _setAttribute.InvokeAsync(request, context);
+
+    public override Task<GetNewBlockIdForFileResponse> GetNewBlockIdForFile(GetNewBlockIdForFileRequest request, ServerCallContext context) => _newBlockId.InvokeAsync(request, context);
+
+    public override Task<GetStatusResponse> GetStatus(GetStatusRequest request, ServerCallContext context) =>
+        ReadAsync(request.Path, request.Consistency, context, ReadPermissions.Target.None, () => new GetStatusResponse { Info = JournalProposer.Unwrap(_machine.GetStatus(request.Path)) });
+
+    public override Task<ListStatusResponse> ListStatus(ListStatusRequest request, ServerCallContext context) =>
+        ReadAsync(request.Path, request.Consistency, context, ReadPermissions.Target.Read, () => JournalProposer.Unwrap(_machine.ListStatus(request.Path, request.Limit, request.PageToken)));
+
+    public override Task<GetFileBlockInfoResponse> GetFileBlockInfo(GetFileBlockInfoRequest request, ServerCallContext context) =>
+        ReadAsync(request.Path, request.Consistency, context, ReadPermissions.Target.Read, () => JournalProposer.Unwrap(_machine.GetFileBlockInfo(request.Path)));
+
+    private async Task<T> ReadAsync<T>(string path, Consistency consistency, ServerCallContext context, ReadPermissions.Target target, Func<T> read)
     {
         JournalProposer.CheckPath(path);
         using var timeout = CallDeadline.Link(context, _defaultTimeout);

@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Protos.V1;
 using HaMaster.Server.Peers;
 using HaMaster.Server.Raft;
@@ -15,7 +15,6 @@ namespace HaMaster.Server.Services;
 /// </summary>
 internal sealed class ForwardedCalls
 {
-    private const string ForwardMethod = "/hamaster.v1.RaftPeer/Forward";
     private readonly Dictionary<string, Func<ByteString, Caller, CancellationToken, Task<IMessage>>> _onLeader = new(StringComparer.Ordinal);
     private readonly RaftHost _host;
     private readonly PeerChannels _channels;
@@ -28,9 +27,11 @@ internal sealed class ForwardedCalls
         _defaultTimeout = defaultTimeout;
     }
 
-    /// <summary>Registers a leader-only unary method on <paramref name="registry"/> and for forwarding.</summary>
-    public void Register<TReq, TResp>(
-        GrpcServiceRegistry registry,
+    /// <summary>
+    /// Registers a leader-only unary method for forwarding; the service's override of that method
+    /// calls <see cref="LeaderCall{TReq,TResp}.InvokeAsync"/> on the result. Called at start-up only.
+    /// </summary>
+    public LeaderCall<TReq, TResp> Register<TReq, TResp>(
         string service,
         string method,
         MessageParser<TReq> requestParser,
@@ -49,28 +50,28 @@ internal sealed class ForwardedCalls
             }
             catch (InvalidProtocolBufferException e)
             {
-                throw new GrpcException(StatusCode.InvalidArgument, $"could not parse forwarded {typeof(TReq).Name}: {e.Message}");
+                throw ServerErrors.Status(StatusCode.InvalidArgument, $"could not parse forwarded {typeof(TReq).Name}: {e.Message}");
             }
 
             var o = _host.Observed;
             if (!o.IsLeader) throw new NotLeaderException(o.LeaderId, "the forwarded call reached a master that is no longer the leader; retry");
             return await onLeader(request, caller, ct).ConfigureAwait(false);
         };
+        return new LeaderCall<TReq, TResp>(this, fullMethod, responseParser, onLeader);
+    }
 
-        registry.AddUnary<TReq, TResp>(service, method, requestParser, async (request, context) =>
+    /// <summary>One leader-only method: runs here on the leader, is forwarded from a follower.</summary>
+    internal sealed class LeaderCall<TReq, TResp>(ForwardedCalls owner, string fullMethod, MessageParser<TResp> responseParser, Func<TReq, Caller, CancellationToken, Task<TResp>> onLeader)
+        where TReq : IMessage<TReq>
+        where TResp : IMessage<TResp>
+    {
+        public async Task<TResp> InvokeAsync(TReq request, ServerCallContext context)
         {
             var caller = CallerIdentity.From(context);
-            using var timeout = CallDeadline.Link(context, _defaultTimeout);
-            try
-            {
-                if (_host.Observed.IsLeader) return await onLeader(request, caller, timeout.Token).ConfigureAwait(false);
-                return await ForwardAsync(fullMethod, request, responseParser, caller, context, timeout.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not GrpcException && e is not OperationCanceledException)
-            {
-                throw ServerErrors.ToGrpc(e);
-            }
-        });
+            using var timeout = CallDeadline.Link(context, owner._defaultTimeout);
+            if (owner._host.Observed.IsLeader) return await onLeader(request, caller, timeout.Token).ConfigureAwait(false);
+            return await owner.ForwardAsync(fullMethod, request, responseParser, caller, context, timeout.Token).ConfigureAwait(false);
+        }
     }
 
     private async Task<TResp> ForwardAsync<TReq, TResp>(string fullMethod, TReq request, MessageParser<TResp> responseParser, Caller caller, ServerCallContext context, CancellationToken cancellationToken)
@@ -78,12 +79,12 @@ internal sealed class ForwardedCalls
         where TResp : IMessage<TResp>
     {
         var leader = _host.Observed.LeaderId;
-        if (leader == 0) throw new GrpcException(StatusCode.Unavailable, "no leader: an election is under way, retry shortly");
+        if (leader == 0) throw ServerErrors.Status(StatusCode.Unavailable, "no leader: an election is under way, retry shortly");
         var address = _host.PeerAddressOf(leader)
-            ?? throw new GrpcException(StatusCode.Unavailable, $"the address of leader {leader} is not known yet; retry shortly");
+            ?? throw ServerErrors.Status(StatusCode.Unavailable, $"the address of leader {leader} is not known yet; retry shortly");
 
-        var remaining = context.Deadline is { } d ? d - DateTimeOffset.UtcNow : _defaultTimeout;
-        if (remaining <= TimeSpan.Zero) throw new GrpcException(StatusCode.DeadlineExceeded, "deadline exceeded before forwarding to the leader");
+        var remaining = CallDeadline.HasDeadline(context) ? context.Deadline - DateTime.UtcNow : _defaultTimeout;
+        if (remaining <= TimeSpan.Zero) throw ServerErrors.Status(StatusCode.DeadlineExceeded, "deadline exceeded before forwarding to the leader");
         var forward = new ForwardRequest
         {
             Method = fullMethod,
@@ -94,15 +95,14 @@ internal sealed class ForwardedCalls
         forward.Groups.AddRange(caller.Groups);
         try
         {
-            var response = await _channels.Get(address)
-                .UnaryAsync(ForwardMethod, forward, ForwardResponse.Parser, _channels.Options(remaining, cancellationToken))
-                .ConfigureAwait(false);
-            return responseParser.ParseFrom(response.Message.Response);
+            var response = await _channels.Get(address).ForwardAsync(forward, _channels.Options(remaining, cancellationToken)).ConfigureAwait(false);
+            return responseParser.ParseFrom(response.Response);
         }
-        catch (GrpcException e)
+        catch (RpcException e)
         {
-            // Pass the leader's verdict through unchanged (its status and message).
-            throw new GrpcException(e.Status, e.Detail);
+            // Pass the leader's verdict through unchanged (its status and message); our own
+            // interceptor adds the leader trailer.
+            throw new RpcException(e.Status);
         }
     }
 
@@ -111,30 +111,26 @@ internal sealed class ForwardedCalls
     {
         if (!_onLeader.TryGetValue(request.Method, out var handler))
         {
-            throw new GrpcException(StatusCode.Unimplemented, $"method {request.Method} cannot be forwarded");
+            throw ServerErrors.Status(StatusCode.Unimplemented, $"method {request.Method} cannot be forwarded");
         }
 
         var timeout = request.TimeoutMs > 0 ? TimeSpan.FromMilliseconds(request.TimeoutMs) : _defaultTimeout;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
         cts.CancelAfter(timeout);
-        try
-        {
-            return await handler(request.Request, CallerIdentity.Create(request.User, request.Groups), cts.Token).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not GrpcException && e is not OperationCanceledException)
-        {
-            throw ServerErrors.ToGrpc(e);
-        }
+        return await handler(request.Request, CallerIdentity.Create(request.User, request.Groups), cts.Token).ConfigureAwait(false);
     }
 }
 
 /// <summary>A cancellation token for a call: the client's deadline, or the server's default when it set none.</summary>
 internal static class CallDeadline
 {
+    /// <summary>grpc-dotnet reports "no deadline" as <see cref="DateTime.MaxValue"/>.</summary>
+    public static bool HasDeadline(ServerCallContext context) => context.Deadline != DateTime.MaxValue;
+
     public static CancellationTokenSource Link(ServerCallContext context, TimeSpan defaultTimeout)
     {
         var cts = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
-        if (context.Deadline is null) cts.CancelAfter(defaultTimeout);
+        if (!HasDeadline(context)) cts.CancelAfter(defaultTimeout);
         return cts;
     }
 }

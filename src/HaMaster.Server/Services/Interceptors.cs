@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Server.Raft;
 using Microsoft.Extensions.Logging;
 
@@ -10,16 +10,16 @@ namespace HaMaster.Server.Services;
 /// Adds the current leader's client address as trailing metadata <c>hamaster-leader</c> to every
 /// response, success or failure, so clients go straight to the leader next time.
 /// </summary>
-internal sealed class LeaderTrailerInterceptor(RaftHost host) : IGrpcServerInterceptor
+internal sealed class LeaderTrailerInterceptor(RaftHost host) : CallInterceptor
 {
     public const string LeaderTrailer = "hamaster-leader";
     public const string LeaderIdTrailer = "hamaster-leader-id";
 
-    public async ValueTask InterceptAsync(ServerCallContext context, GrpcCallContinuation continuation)
+    protected override async Task<T> InterceptAsync<T>(ServerCallContext context, Func<Task<T>> continuation)
     {
         try
         {
-            await continuation(context).ConfigureAwait(false);
+            return await continuation().ConfigureAwait(false);
         }
         finally
         {
@@ -35,11 +35,48 @@ internal sealed class LeaderTrailerInterceptor(RaftHost host) : IGrpcServerInter
 }
 
 /// <summary>
+/// The one place where the master's failures become gRPC statuses on the wire: every exception a
+/// handler lets escape that is not already an <see cref="RpcException"/> is mapped by
+/// <see cref="ServerErrors.ToRpc"/> (a cancellation by the deadline or by the client keeps
+/// grpc-dotnet's own DEADLINE_EXCEEDED / CANCELLED).
+/// </summary>
+internal sealed class ErrorStatusInterceptor(ILogger<ErrorStatusInterceptor> logger) : CallInterceptor
+{
+    protected override async Task<T> InterceptAsync<T>(ServerCallContext context, Func<Task<T>> continuation)
+    {
+        try
+        {
+            return await continuation().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not RpcException && !(e is OperationCanceledException && context.CancellationToken.IsCancellationRequested))
+        {
+            var mapped = ServerErrors.ToRpc(e);
+            if (mapped.StatusCode == StatusCode.Internal) LogMessages.CallFailed(logger, context.Method, e);
+            throw mapped;
+        }
+    }
+}
+
+/// <summary>
+/// Reads the caller's identity (headers <c>hamaster-user</c> / <c>hamaster-groups</c>) once per
+/// call and keeps it in the call's <see cref="ServerCallContext.UserState"/> for the handlers
+/// (<see cref="CallerIdentity.From"/>) and the rate limit.
+/// </summary>
+internal sealed class CallerIdentityInterceptor : CallInterceptor
+{
+    protected override Task<T> InterceptAsync<T>(ServerCallContext context, Func<Task<T>> continuation)
+    {
+        context.UserState[CallerIdentity.StateKey] = CallerIdentity.Parse(context.RequestHeaders);
+        return continuation();
+    }
+}
+
+/// <summary>
 /// Requires the cluster secret (header <c>hamaster-cluster-secret</c>) on calls to the guarded
-/// services: a process without it cannot vote, append, install snapshots or change membership.
+/// methods: a process without it cannot vote, append, install snapshots or change membership.
 /// Compared in constant time.
 /// </summary>
-internal sealed class ClusterSecretInterceptor : IGrpcServerInterceptor
+internal sealed class ClusterSecretInterceptor : CallInterceptor
 {
     private readonly byte[] _secret;
     private readonly Func<string, bool> _guarded;
@@ -52,20 +89,20 @@ internal sealed class ClusterSecretInterceptor : IGrpcServerInterceptor
         _logger = logger;
     }
 
-    public ValueTask InterceptAsync(ServerCallContext context, GrpcCallContinuation continuation)
+    protected override Task<T> InterceptAsync<T>(ServerCallContext context, Func<Task<T>> continuation)
     {
         if (_guarded(context.Method))
         {
-            var given = context.RequestHeaders.Get(Peers.PeerAuth.SecretHeader);
+            var given = context.RequestHeaders.GetValue(Peers.PeerAuth.SecretHeader);
             if (given is null || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), _secret))
             {
                 LogMessages.Rejected(_logger, context.Method, context.Peer, given is null ? "no cluster secret" : "wrong cluster secret");
-                throw new GrpcException(StatusCode.Unauthenticated, given is null
+                throw new RpcException(new Status(StatusCode.Unauthenticated, given is null
                     ? $"{context.Method} requires the cluster secret (header {Peers.PeerAuth.SecretHeader})"
-                    : $"{context.Method}: the cluster secret does not match");
+                    : $"{context.Method}: the cluster secret does not match"));
             }
         }
 
-        return continuation(context);
+        return continuation();
     }
 }

@@ -1,4 +1,4 @@
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Metadata;
 using HaMaster.Protos.V1;
 using HaMaster.Server.Configuration;
@@ -57,14 +57,14 @@ internal sealed class JournalProposer
         }
         catch (NotLeaderException e)
         {
-            throw new GrpcException(StatusCode.Unavailable, e.Message);
+            throw ServerErrors.Status(StatusCode.Unavailable, e.Message);
         }
     }
 
     public static T Unwrap<T>(MetadataResult<T> result)
         where T : class
     {
-        if (!result.IsOk) throw new GrpcException(ServerErrors.ToStatusCode(result.Status), result.Message);
+        if (!result.IsOk) throw ServerErrors.Status(ServerErrors.ToStatusCode(result.Status), result.Message);
         return result.Value!;
     }
 }

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using HaMaster.Grpc;
+using Grpc.Core;
 
 namespace HaMaster.Server.Services;
 
@@ -9,7 +9,7 @@ namespace HaMaster.Server.Services;
 /// (<c>hamaster-user</c>) at its IP address. Calls beyond the rate get RESOURCE_EXHAUSTED with
 /// the limit in the message, so one runaway client cannot starve the others. Thread-safe.
 /// </summary>
-internal sealed class RateLimitInterceptor : IGrpcServerInterceptor
+internal sealed class RateLimitInterceptor : CallInterceptor
 {
     private readonly double _ratePerSecond;
     private readonly double _burst;
@@ -28,7 +28,7 @@ internal sealed class RateLimitInterceptor : IGrpcServerInterceptor
         _burst = Math.Max(1, burst);
     }
 
-    public ValueTask InterceptAsync(ServerCallContext context, GrpcCallContinuation continuation)
+    protected override Task<T> InterceptAsync<T>(ServerCallContext context, Func<Task<T>> continuation)
     {
         var key = ClientKey(context);
         var now = Stopwatch.GetTimestamp();
@@ -45,16 +45,16 @@ internal sealed class RateLimitInterceptor : IGrpcServerInterceptor
 
         if (!allowed)
         {
-            throw new GrpcException(StatusCode.ResourceExhausted, $"rate limit exceeded for client '{key}': at most {_ratePerSecond:0.#} requests/s (burst {_burst:0})");
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"rate limit exceeded for client '{key}': at most {_ratePerSecond:0.#} requests/s (burst {_burst:0})"));
         }
 
         if (_buckets.Count > 100_000) Trim(now);
-        return continuation(context);
+        return continuation();
     }
 
     private static string ClientKey(ServerCallContext context)
     {
-        var user = context.RequestHeaders.Get(CallerIdentity.UserHeader) ?? CallerIdentity.DefaultUser;
+        var user = CallerIdentity.From(context).User;
         var peer = context.Peer;
         var colon = peer.LastIndexOf(':');
         var host = colon > 0 ? peer[..colon] : peer;

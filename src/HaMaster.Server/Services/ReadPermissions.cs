@@ -1,4 +1,4 @@
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Metadata;
 using HaMaster.Protos.V1;
 
@@ -42,6 +42,6 @@ internal sealed class ReadPermissions(MetadataStateMachine machine, string super
         var info = status.Value!;
         var shift = info.Owner == caller.User ? 6 : caller.Groups.Contains(info.Group) ? 3 : 0;
         if (((info.Mode >> shift) & right) == right) return;
-        throw new GrpcException(StatusCode.PermissionDenied, $"{path}: permission denied: user {caller.User} lacks {name} on {on}");
+        throw ServerErrors.Status(StatusCode.PermissionDenied, $"{path}: permission denied: user {caller.User} lacks {name} on {on}");
     }
 }

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using HaMaster.Chaos.Core.Network;
 using HaMaster.Client;
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Protos.V1;
 
 namespace HaMaster.Chaos.Cluster;
@@ -21,7 +21,7 @@ public sealed class ChaosCluster : IAsyncDisposable
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
     private readonly List<ChaosMaster> _masters = [];
     private readonly TcpFaultProxy[] _ingress;
-    private readonly Dictionary<ulong, GrpcChannel> _channels = [];
+    private readonly Dictionary<ulong, MasterChannel> _channels = [];
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(3) };
     private readonly ChaosOptions _options;
 
@@ -93,13 +93,13 @@ public sealed class ChaosCluster : IAsyncDisposable
     });
 
     /// <summary>The shared raw gRPC channel to a master's client port (no retries, no redirects).</summary>
-    public GrpcChannel Channel(ulong id)
+    public MasterChannel Channel(ulong id)
     {
         lock (_channels)
         {
             if (!_channels.TryGetValue(id, out var channel))
             {
-                channel = new GrpcChannel(new Uri($"http://{Master(id).ClientAddress}"), new GrpcChannelOptions { ConnectTimeout = TimeSpan.FromSeconds(2) });
+                channel = MasterChannel.Open(new Uri($"http://{Master(id).ClientAddress}"), connectTimeout: TimeSpan.FromSeconds(2));
                 _channels[id] = channel;
             }
 
@@ -111,11 +111,10 @@ public sealed class ChaosCluster : IAsyncDisposable
     {
         try
         {
-            var response = await Channel(id).UnaryAsync("/hamaster.v1.ClusterAdmin/GetClusterInfo", new GetClusterInfoRequest(),
-                GetClusterInfoResponse.Parser, new CallOptions { Timeout = ProbeTimeout });
-            return response.Message;
+            var response = await Channel(id).Admin.GetClusterInfoAsync(new GetClusterInfoRequest(), deadline: DateTime.UtcNow + ProbeTimeout);
+            return response;
         }
-        catch (GrpcException)
+        catch (RpcException)
         {
             return null;
         }
@@ -201,7 +200,7 @@ public sealed class ChaosCluster : IAsyncDisposable
         {
             foreach (var channel in _channels.Values)
             {
-                channel.Dispose();
+                channel.Channel.Dispose();
             }
 
             _channels.Clear();

@@ -112,7 +112,7 @@ public sealed class FinalState(ChaosCluster cluster, ChaosWorkload workload, Pat
                         names.Add(entry.Name);
                     }
                 }
-                catch (HaMasterException e) when (e.Status == Grpc.StatusCode.NotFound)
+                catch (HaMasterException e) when (e.Status == global::Grpc.Core.StatusCode.NotFound)
                 {
                     // The directory vanished: compared as empty.
                 }

@@ -1,6 +1,6 @@
 using HaMaster.Chaos.Core.History;
 using HaMaster.Chaos.Core.Models;
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Protos.V1;
 
 namespace HaMaster.Chaos.Workload;
@@ -69,7 +69,8 @@ public static class FsAnswers
     /// <summary>True when the connection was refused: the request certainly never reached a master.</summary>
     public static bool NeverSent(Exception error)
     {
-        for (var e = error; e is not null; e = e.InnerException)
+        // Grpc.Net.Client keeps the transport failure in the status's DebugException.
+        for (var e = error; e is not null; e = e is RpcException rpc ? rpc.Status.DebugException : e.InnerException)
         {
             if (e is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused })
             {

@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using HaMaster.Chaos.Core.Models;
 using HaMaster.Client;
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Protos.V1;
 
 namespace HaMaster.Chaos.Workload;
@@ -73,40 +73,38 @@ public sealed class LibraryExecutor(string name, HaMasterClient client) : IFsExe
 /// master for each call, so the load moves around as masters die. <paramref name="reads"/> is the
 /// consistency of its reads: linearizable, or stale only as the harness's negative control.
 /// </summary>
-public sealed class RawExecutor(string name, Func<GrpcChannel> pickMaster, TimeSpan callTimeout, Consistency reads = Consistency.Linearizable) : IFsExecutor
+public sealed class RawExecutor(string name, Func<MasterChannel> pickMaster, TimeSpan callTimeout, Consistency reads = Consistency.Linearizable) : IFsExecutor
 {
-    private const string Service = "/hamaster.v1.FileSystemMaster/";
-
     public string Name { get; } = name;
 
     public async ValueTask<CallResult> RunAsync(FsInput input, CancellationToken cancellationToken)
     {
         var channel = pickMaster();
-        var call = new CallOptions { Timeout = callTimeout, CancellationToken = cancellationToken };
+        var call = new CallOptions(deadline: DateTime.UtcNow + callTimeout, cancellationToken: cancellationToken);
         try
         {
             switch (input.Kind)
             {
                 case FsOpKind.CreateFile:
-                    await Unary(channel, "CreateFile", new CreateFileRequest { Path = input.Path, Mode = (uint)input.Mode }, CreateFileResponse.Parser, call);
+                    await channel.FileSystem.CreateFileAsync(new CreateFileRequest { Path = input.Path, Mode = (uint)input.Mode }, call);
                     return CallResult.Answered(FsOutput.Ok);
                 case FsOpKind.Mkdir:
-                    await Unary(channel, "CreateDirectory", new CreateDirectoryRequest { Path = input.Path, Mode = (uint)input.Mode }, CreateDirectoryResponse.Parser, call);
+                    await channel.FileSystem.CreateDirectoryAsync(new CreateDirectoryRequest { Path = input.Path, Mode = (uint)input.Mode }, call);
                     return CallResult.Answered(FsOutput.Ok);
                 case FsOpKind.Delete:
-                    await Unary(channel, "Delete", new DeleteRequest { Path = input.Path }, DeleteResponse.Parser, call);
+                    await channel.FileSystem.DeleteAsync(new DeleteRequest { Path = input.Path }, call);
                     return CallResult.Answered(FsOutput.Ok);
                 case FsOpKind.Rename:
-                    await Unary(channel, "Rename", new RenameRequest { SrcPath = input.Path, DstPath = input.Destination! }, RenameResponse.Parser, call);
+                    await channel.FileSystem.RenameAsync(new RenameRequest { SrcPath = input.Path, DstPath = input.Destination! }, call);
                     return CallResult.Answered(FsOutput.Ok);
                 case FsOpKind.SetMode:
-                    await Unary(channel, "SetAttribute", new SetAttributeRequest { Path = input.Path, Mode = (uint)input.Mode }, SetAttributeResponse.Parser, call);
+                    await channel.FileSystem.SetAttributeAsync(new SetAttributeRequest { Path = input.Path, Mode = (uint)input.Mode }, call);
                     return CallResult.Answered(FsOutput.Ok);
                 case FsOpKind.GetStatus:
-                    var status = await Unary(channel, "GetStatus", new GetStatusRequest { Path = input.Path, Consistency = reads }, GetStatusResponse.Parser, call);
+                    var status = await channel.FileSystem.GetStatusAsync(new GetStatusRequest { Path = input.Path, Consistency = reads }, call);
                     return CallResult.Answered(FsAnswers.FromInfo(status.Info));
                 case FsOpKind.List:
-                    var page = await Unary(channel, "ListStatus", new ListStatusRequest { Path = input.Path, Consistency = reads }, ListStatusResponse.Parser, call);
+                    var page = await channel.FileSystem.ListStatusAsync(new ListStatusRequest { Path = input.Path, Consistency = reads }, call);
                     return page.NextPageToken.Length == 0
                         ? CallResult.Answered(FsAnswers.FromListing(input.Path, page))
                         : new CallResult(Core.History.OpOutcome.Failed, null, "listing spans several pages");
@@ -114,22 +112,17 @@ public sealed class RawExecutor(string name, Func<GrpcChannel> pickMaster, TimeS
                     throw new ArgumentOutOfRangeException(nameof(input), input.Kind, "unknown operation");
             }
         }
-        catch (GrpcException e) when (FsAnswers.NeverSent(e))
+        catch (RpcException e) when (FsAnswers.NeverSent(e))
         {
-            return new CallResult(Core.History.OpOutcome.Failed, null, $"connection refused by {channel.Address.Authority}");
+            return new CallResult(Core.History.OpOutcome.Failed, null, $"connection refused by {channel.Channel.Target}");
         }
-        catch (GrpcException e)
+        catch (RpcException e)
         {
-            return FsAnswers.FromStatus(input, e.Status, e.Detail);
+            return FsAnswers.FromStatus(input, e.StatusCode, e.Status.Detail);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             return FsAnswers.FromException(input, e);
         }
     }
-
-    private static async ValueTask<TResp> Unary<TReq, TResp>(GrpcChannel channel, string method, TReq request, MessageParser<TResp> parser, CallOptions call)
-        where TReq : IMessage<TReq>
-        where TResp : IMessage<TResp>
-        => (await channel.UnaryAsync(Service + method, request, parser, call)).Message;
 }

@@ -1,5 +1,5 @@
 using HaMaster.Client;
-using HaMaster.Grpc;
+using Grpc.Core;
 
 namespace HaMaster.Cluster.Tests.Infrastructure;
 
@@ -15,10 +15,10 @@ internal static class Expect
     }
 
     /// <summary>Asserts that a raw channel call fails with <paramref name="status"/>.</summary>
-    public static async Task<GrpcException> GrpcStatusAsync(StatusCode status, Func<Task> call)
+    public static async Task<RpcException> GrpcStatusAsync(StatusCode status, Func<Task> call)
     {
-        var error = await Assert.ThrowsAsync<GrpcException>(call);
-        Assert.True(error.Status == status, $"expected {status}, got {error.Status}: {error.Detail}");
+        var error = await Assert.ThrowsAsync<RpcException>(call);
+        Assert.True(error.StatusCode == status, $"expected {status}, got {error.StatusCode}: {error.Status.Detail}");
         return error;
     }
 
@@ -44,5 +44,5 @@ internal static class Expect
     }
 
     private static bool IsUnavailable(Exception e) =>
-        e is HaMasterException { Status: StatusCode.Unavailable } or GrpcException { Status: StatusCode.Unavailable };
+        e is HaMasterException { Status: StatusCode.Unavailable } or RpcException { StatusCode: StatusCode.Unavailable };
 }

@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text;
 using HaMaster.Chaos.Core.Processes;
 using HaMaster.Client;
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Protos.V1;
 
 namespace HaMaster.Cluster.Tests.Infrastructure;
@@ -21,7 +21,7 @@ public sealed class TestCluster : IAsyncDisposable
     private readonly List<MasterProcess> _masters = [];
     private readonly Dictionary<ulong, IReadOnlyList<string>> _arguments = [];
     private readonly List<IDisposable> _owned = [];
-    private readonly Dictionary<ulong, GrpcChannel> _channels = [];
+    private readonly Dictionary<ulong, MasterChannel> _channels = [];
     private readonly HashSet<ulong> _retired = [];
     private readonly HashSet<ulong> _paused = [];
     private readonly string _directory;
@@ -104,26 +104,14 @@ public sealed class TestCluster : IAsyncDisposable
     public HaMasterClient RawClient(ulong id) =>
         CreateClient([id], o => o with { FollowLeader = false, Retry = false, MaxAttempts = 1 });
 
-    /// <summary>A bare gRPC channel to master <paramref name="id"/>'s client port (cached unless options are given).</summary>
-    public GrpcChannel Channel(ulong id, GrpcChannelOptions? options = null)
+    /// <summary>Bare generated clients (Grpc.Net.Client) of master <paramref name="id"/>'s client port, cached.</summary>
+    public MasterChannel Channel(ulong id)
     {
-        var uri = new Uri($"http://{Master(id).ClientAddress}");
-        if (options is not null)
-        {
-            var custom = new GrpcChannel(uri, options);
-            lock (_owned)
-            {
-                _owned.Add(custom);
-            }
-
-            return custom;
-        }
-
         lock (_channels)
         {
             if (!_channels.TryGetValue(id, out var channel))
             {
-                channel = new GrpcChannel(uri);
+                channel = MasterChannel.Open(new Uri($"http://{Master(id).ClientAddress}"));
                 _channels[id] = channel;
             }
 
@@ -131,12 +119,26 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>A fresh Grpc.Net.Client channel to master <paramref name="id"/>'s client port with its own message size limits.</summary>
+    public Grpc.Net.Client.GrpcChannel RawChannel(ulong id, int maxMessageBytes)
+    {
+        var channel = Grpc.Net.Client.GrpcChannel.ForAddress(new Uri($"http://{Master(id).ClientAddress}"), new Grpc.Net.Client.GrpcChannelOptions
+        {
+            MaxSendMessageSize = maxMessageBytes,
+            MaxReceiveMessageSize = maxMessageBytes,
+        });
+        lock (_owned)
+        {
+            _owned.Add(channel);
+        }
+
+        return channel;
+    }
+
     /// <summary>GetClusterInfo answered by master <paramref name="id"/> itself.</summary>
     public async Task<GetClusterInfoResponse> ClusterInfoAsync(ulong id)
     {
-        var response = await Channel(id).UnaryAsync("/hamaster.v1.ClusterAdmin/GetClusterInfo", new GetClusterInfoRequest(), GetClusterInfoResponse.Parser,
-            new CallOptions { Timeout = ProbeTimeout });
-        return response.Message;
+        return await Channel(id).Admin.GetClusterInfoAsync(new GetClusterInfoRequest(), deadline: DateTime.UtcNow + ProbeTimeout);
     }
 
     /// <summary>The JSON of master <paramref name="id"/>'s <c>/api/status</c> page.</summary>
@@ -177,7 +179,7 @@ public sealed class TestCluster : IAsyncDisposable
                 {
                     return (Master: m, Info: (GetClusterInfoResponse?)await ClusterInfoAsync(m.Id));
                 }
-                catch (GrpcException)
+                catch (RpcException)
                 {
                     return (Master: m, Info: null);
                 }
@@ -323,7 +325,7 @@ public sealed class TestCluster : IAsyncDisposable
         {
             foreach (var c in _channels.Values)
             {
-                c.Dispose();
+                c.Channel.Dispose();
             }
 
             _channels.Clear();

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using HaMaster.Chaos.Core.Processes;
 using HaMaster.Client;
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Protos.V1;
 
 namespace HaMaster.Ops.Tests.Infrastructure;
@@ -34,7 +34,7 @@ public sealed class OpsCluster : IAsyncDisposable
     private readonly List<OpsMaster> _masters = [];
     private readonly List<OpsMaster> _joiners = [];
     private readonly List<IDisposable> _owned = [];
-    private readonly Dictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, MasterChannel> _channels = new(StringComparer.Ordinal);
     private readonly string _directory;
 
     private OpsCluster(OpsClusterOptions options)
@@ -136,18 +136,18 @@ public sealed class OpsCluster : IAsyncDisposable
         return client;
     }
 
-    /// <summary>A bare gRPC channel (cached per address) to a master's client or peer port, http or https as the cluster serves.</summary>
-    public GrpcChannel Channel(string hostPort)
+    /// <summary>A bare Grpc.Net.Client channel with generated clients (cached per address) to a master's client or peer port, http or https as the cluster serves.</summary>
+    public MasterChannel Channel(string hostPort)
     {
         lock (_channels)
         {
             if (!_channels.TryGetValue(hostPort, out var channel))
             {
                 channel = Options.Tls is { } tls
-                    ? new GrpcChannel(new Uri($"https://{hostPort}"), new GrpcChannelOptions { Tls = ClientTls.TrustingAuthority(tls.Authority) })
-                    : new GrpcChannel(new Uri($"http://{hostPort}"));
+                    ? MasterChannel.Open(new Uri($"https://{hostPort}"), ClientTls.TrustingAuthority(tls.Authority))
+                    : MasterChannel.Open(new Uri($"http://{hostPort}"));
                 _channels[hostPort] = channel;
-                Own(channel);
+                Own(channel.Channel);
             }
 
             return channel;
@@ -157,9 +157,7 @@ public sealed class OpsCluster : IAsyncDisposable
     /// <summary>GetClusterInfo answered by master <paramref name="id"/> itself (one attempt, 3 s).</summary>
     public async Task<GetClusterInfoResponse> ClusterInfoAsync(ulong id)
     {
-        var response = await Channel(Master(id).ClientAddress).UnaryAsync("/hamaster.v1.ClusterAdmin/GetClusterInfo", new GetClusterInfoRequest(), GetClusterInfoResponse.Parser,
-            new CallOptions { Timeout = TimeSpan.FromSeconds(3) });
-        return response.Message;
+        return await Channel(Master(id).ClientAddress).Admin.GetClusterInfoAsync(new GetClusterInfoRequest(), deadline: DateTime.UtcNow.AddSeconds(3));
     }
 
     /// <summary>Waits (bounded) until one master calls itself leader and every master names it; returns its id.</summary>

@@ -1,4 +1,4 @@
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Server.Observability;
 using HaMaster.Server.Raft;
 using Microsoft.Extensions.Logging;

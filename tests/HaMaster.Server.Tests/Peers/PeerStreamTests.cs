@@ -1,7 +1,8 @@
 using System.Threading.Channels;
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Protos.V1;
 using HaMaster.Server.Peers;
+using HaMaster.Testing;
 
 namespace HaMaster.Server.Tests.Peers;
 
@@ -15,18 +16,16 @@ public sealed class PeerStreamTests
     {
         var received = Channel.CreateUnbounded<(int Call, ulong Index)>();
         var calls = 0;
-        var registry = new GrpcServiceRegistry().AddClientStreaming<RaftMessageBatch, DeliverResponse>(
-            RaftPeerService.ServiceName, "DeliverStream", RaftMessageBatch.Parser, async (batches, context) =>
+        await using var server = await InProcessGrpcServer.StartAsync(new StreamingPeer(async (batches, context) =>
+        {
+            var call = Interlocked.Increment(ref calls);
+            await foreach (var batch in batches.ReadAllAsync())
             {
-                var call = Interlocked.Increment(ref calls);
-                await foreach (var batch in batches)
-                {
-                    foreach (var m in batch.Messages) received.Writer.TryWrite((call, m.Index));
-                }
+                foreach (var m in batch.Messages) received.Writer.TryWrite((call, m.Index));
+            }
 
-                return new DeliverResponse();
-            });
-        await using var server = await GrpcServerHost.StartAsync(registry);
+            return new DeliverResponse();
+        }));
         using var channels = new PeerChannels(4 << 20, clusterSecret: null);
         using var stream = new PeerStream();
 
@@ -48,22 +47,21 @@ public sealed class PeerStreamTests
     {
         var received = Channel.CreateUnbounded<ulong>();
         using var stopFirst = new CancellationTokenSource();
-        GrpcServiceRegistry Registry(CancellationToken stopping) => new GrpcServiceRegistry().AddClientStreaming<RaftMessageBatch, DeliverResponse>(
-            RaftPeerService.ServiceName, "DeliverStream", RaftMessageBatch.Parser, async (batches, context) =>
+        StreamingPeer Peer(CancellationToken stopping) => new(async (batches, context) =>
+        {
+            // As RaftPeerService does: the master's shutdown ends the stream.
+            using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, stopping);
+            await foreach (var batch in batches.ReadAllAsync(ended.Token))
             {
-                // As RaftPeerService does: the master's shutdown ends the stream.
-                using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, stopping);
-                await foreach (var batch in batches.WithCancellation(ended.Token))
-                {
-                    foreach (var m in batch.Messages) received.Writer.TryWrite(m.Index);
-                }
+                foreach (var m in batch.Messages) received.Writer.TryWrite(m.Index);
+            }
 
-                return new DeliverResponse();
-            });
+            return new DeliverResponse();
+        });
         using var channels = new PeerChannels(4 << 20, clusterSecret: null);
         using var stream = new PeerStream();
 
-        var first = await GrpcServerHost.StartAsync(Registry(stopFirst.Token));
+        var first = await InProcessGrpcServer.StartAsync(Peer(stopFirst.Token));
         var firstAddress = $"127.0.0.1:{first.Port}";
         await stream.WriteAsync(channels, firstAddress, Batch(1), CancellationToken.None).AsTask().WaitAsync(Bound);
         Assert.Equal(1UL, await received.Reader.ReadAsync().AsTask().WaitAsync(Bound));
@@ -90,7 +88,7 @@ public sealed class PeerStreamTests
         Assert.NotNull(failure);
         stream.Reset();
 
-        await using var second = await GrpcServerHost.StartAsync(Registry(CancellationToken.None));
+        await using var second = await InProcessGrpcServer.StartAsync(Peer(CancellationToken.None));
         await stream.WriteAsync(channels, $"127.0.0.1:{second.Port}", Batch(100), CancellationToken.None).AsTask().WaitAsync(Bound);
         Assert.Equal(100UL, await received.Reader.ReadAsync().AsTask().WaitAsync(Bound));
 
@@ -99,18 +97,17 @@ public sealed class PeerStreamTests
     }
 
     [Fact]
-    public async Task A_peer_without_DeliverStream_answers_unimplemented()
+    public async Task A_peer_that_refuses_the_stream_fails_the_write_with_its_status()
     {
-        // An older master serves only the unary Deliver: the transport falls back on this status.
-        var registry = new GrpcServiceRegistry().AddUnary<RaftMessageBatch, DeliverResponse>(
-            RaftPeerService.ServiceName, "Deliver", RaftMessageBatch.Parser, (_, _) => ValueTask.FromResult(new DeliverResponse()));
-        await using var server = await GrpcServerHost.StartAsync(registry);
+        // A peer whose RaftPeer does not serve DeliverStream (the generated base answers
+        // UNIMPLEMENTED): the failure surfaces, so the transport resets and reports it unreachable.
+        await using var server = await InProcessGrpcServer.StartAsync(new StreamingPeer(null));
         using var channels = new PeerChannels(4 << 20, clusterSecret: null);
         using var stream = new PeerStream();
 
         // The first writes may be buffered before the server's answer arrives: keep writing (bounded
         // in time) until the answer surfaces.
-        GrpcException? status = null;
+        RpcException? status = null;
         var deadline = DateTime.UtcNow + Bound;
         for (ulong i = 1; status is null && DateTime.UtcNow < deadline; i++)
         {
@@ -119,14 +116,14 @@ public sealed class PeerStreamTests
                 await stream.WriteAsync(channels, $"127.0.0.1:{server.Port}", Batch(i), CancellationToken.None).AsTask().WaitAsync(Bound);
                 await Task.Delay(10);
             }
-            catch (GrpcException ex)
+            catch (RpcException ex)
             {
                 status = ex;
             }
         }
 
         Assert.NotNull(status);
-        Assert.Equal(StatusCode.Unimplemented, status.Status);
+        Assert.Equal(StatusCode.Unimplemented, status.StatusCode);
     }
 
     private static RaftMessageBatch Batch(ulong index)
@@ -134,5 +131,12 @@ public sealed class PeerStreamTests
         var batch = new RaftMessageBatch();
         batch.Messages.Add(new RaftMessage { Index = index, From = 1, To = 2, Term = 1 });
         return batch;
+    }
+
+    /// <summary>A peer whose DeliverStream runs <paramref name="deliver"/> (null: the generated base's UNIMPLEMENTED).</summary>
+    private sealed class StreamingPeer(Func<IAsyncStreamReader<RaftMessageBatch>, ServerCallContext, Task<DeliverResponse>>? deliver) : RaftPeer.RaftPeerBase
+    {
+        public override Task<DeliverResponse> DeliverStream(IAsyncStreamReader<RaftMessageBatch> requestStream, ServerCallContext context) =>
+            deliver is null ? base.DeliverStream(requestStream, context) : deliver(requestStream, context);
     }
 }

@@ -1,4 +1,4 @@
-using HaMaster.Grpc;
+using Grpc.Core;
 using HaMaster.Journal;
 using HaMaster.Protos.V1;
 using HaMaster.Server.Raft;
@@ -28,16 +28,16 @@ public sealed class ServerErrorsTests
     [MemberData(nameof(Mappings))]
     public void Exception_maps_to_status_and_detail(Exception e, StatusCode code, string detail)
     {
-        var g = ServerErrors.ToGrpc(e);
-        Assert.Equal(code, g.Status);
-        Assert.Equal(detail, g.Detail);
+        var g = ServerErrors.ToRpc(e);
+        Assert.Equal(code, g.StatusCode);
+        Assert.Equal(detail, g.Status.Detail);
     }
 
     [Fact]
     public void Grpc_exception_passes_through_unchanged()
     {
-        var original = new GrpcException(StatusCode.PermissionDenied, "no");
-        Assert.Same(original, ServerErrors.ToGrpc(original));
+        var original = new RpcException(new Status(StatusCode.PermissionDenied, "no"));
+        Assert.Same(original, ServerErrors.ToRpc(original));
     }
 
     [Fact]
@@ -45,7 +45,7 @@ public sealed class ServerErrorsTests
     {
         // JournalFailedException derives from IOException: its specific arm must come first.
         Assert.True(typeof(IOException).IsAssignableFrom(typeof(JournalFailedException)));
-        Assert.StartsWith("this master cannot write its journal", ServerErrors.ToGrpc(new JournalFailedException("x", new IOException())).Detail, StringComparison.Ordinal);
+        Assert.StartsWith("this master cannot write its journal", ServerErrors.ToRpc(new JournalFailedException("x", new IOException())).Status.Detail, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -74,16 +74,16 @@ public sealed class ServerErrorsTests
         var ok = new CommandResult { Status = MetadataStatus.Ok };
         Assert.Same(ok, ServerErrors.EnsureOk(ok));
         var failed = new CommandResult { Status = MetadataStatus.NotFound, Message = "/a/b does not exist" };
-        var e = Assert.Throws<GrpcException>(() => ServerErrors.EnsureOk(failed));
-        Assert.Equal(StatusCode.NotFound, e.Status);
-        Assert.Equal("/a/b does not exist", e.Detail);
+        var e = Assert.Throws<RpcException>(() => ServerErrors.EnsureOk(failed));
+        Assert.Equal(StatusCode.NotFound, e.StatusCode);
+        Assert.Equal("/a/b does not exist", e.Status.Detail);
     }
 
     [Fact]
     public void InvalidPath_names_the_field_and_the_problem()
     {
         var e = ServerErrors.InvalidPath("path", "must be absolute");
-        Assert.Equal(StatusCode.InvalidArgument, e.Status);
-        Assert.Equal("invalid path: must be absolute", e.Detail);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Equal("invalid path: must be absolute", e.Status.Detail);
     }
 }

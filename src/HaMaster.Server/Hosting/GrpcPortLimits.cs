@@ -1,0 +1,71 @@
+namespace HaMaster.Server.Hosting;
+
+/// <summary>
+/// Kestrel's HTTP/2 limits on the client and peer ports, chosen for tens of thousands of mostly
+/// idle client connections (the seeds' 30,000 clients) next to a few busy peer streams. Immutable;
+/// <see cref="Validate"/> runs when a port starts. The message size limit is
+/// <see cref="Configuration.MasterOptions.MaxMessageBytes"/>.
+/// </summary>
+public sealed record GrpcPortLimits
+{
+    /// <summary>
+    /// Concurrent calls (HTTP/2 streams) per connection (default 1,000; Kestrel's own default of
+    /// 100 queues callers that share one connection, as the peer transport and pooled clients do).
+    /// </summary>
+    public int MaxStreamsPerConnection { get; init; } = 1000;
+
+    /// <summary>
+    /// Silence after which the server PINGs a connection (default 30 s); one that does not answer
+    /// within <see cref="KeepAlivePingTimeout"/> is closed, so a client that vanished without
+    /// closing (power loss, partition) frees its streams.
+    /// </summary>
+    public TimeSpan KeepAlivePingDelay { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a keep-alive PING may stay unanswered (default 20 s).</summary>
+    public TimeSpan KeepAlivePingTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// A connection with no call for this long is closed with GOAWAY (default 5 min; Kestrel's
+    /// KeepAliveTimeout). Clients reconnect on their next call; long-lived peer streams keep their
+    /// connection busy, so it never applies to them.
+    /// </summary>
+    public TimeSpan IdleConnectionTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Time a new connection has to send its HTTP/2 preface and request headers (default 10 s; Kestrel's RequestHeadersTimeout).</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Receive window of one stream in bytes (default 768 KiB, Kestrel's). The window bounds what a
+    /// connection buffers, not what it allocates up front: an idle connection costs no window memory.
+    /// </summary>
+    public int StreamWindowBytes { get; init; } = 768 << 10;
+
+    /// <summary>Receive window of one connection across its streams in bytes (default 1 MiB, Kestrel's).</summary>
+    public int ConnectionWindowBytes { get; init; } = 1 << 20;
+
+    /// <summary>HPACK dynamic table size the server offers (default 4 KiB, the protocol's default).</summary>
+    public int HeaderTableBytes { get; init; } = 4096;
+
+    /// <summary>
+    /// On shutdown, how long calls in flight may still finish before their connections are
+    /// aborted (default 5 s; ASP.NET Core's host would wait 30 s). Long-lived peer streams are
+    /// ended by the master before its ports stop, so this bounds only stragglers.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
+    public GrpcPortLimits Validate()
+    {
+        if (MaxStreamsPerConnection < 1) throw new ArgumentException("MaxStreamsPerConnection must be at least 1.");
+        if (KeepAlivePingDelay <= TimeSpan.Zero) throw new ArgumentException("KeepAlivePingDelay must be positive.");
+        if (KeepAlivePingTimeout <= TimeSpan.Zero) throw new ArgumentException("KeepAlivePingTimeout must be positive.");
+        if (IdleConnectionTimeout <= TimeSpan.Zero) throw new ArgumentException("IdleConnectionTimeout must be positive.");
+        if (HandshakeTimeout <= TimeSpan.Zero) throw new ArgumentException("HandshakeTimeout must be positive.");
+        // HTTP/2's limits: windows between 64 KiB - 1 (the initial value) and 2^31 - 1.
+        if (StreamWindowBytes < 65535) throw new ArgumentException("StreamWindowBytes must be at least 65,535.");
+        if (ConnectionWindowBytes < 65535) throw new ArgumentException("ConnectionWindowBytes must be at least 65,535.");
+        if (HeaderTableBytes < 0) throw new ArgumentException("HeaderTableBytes must be >= 0.");
+        if (ShutdownTimeout < TimeSpan.Zero) throw new ArgumentException("ShutdownTimeout must be >= 0.");
+        return this;
+    }
+}
