@@ -1,3 +1,4 @@
+using HaMaster.Journal;
 using Google.Protobuf;
 using HaMaster.Protos.V1;
 using HaMaster.Raft;
@@ -35,18 +36,7 @@ internal sealed class ClusterStateFile
         }
     }
 
-    public void Write(ClusterState state)
-    {
-        var temp = _path + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            state.WriteTo(stream);
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temp, _path, overwrite: true);
-        DirectorySync.Fsync(Path.GetDirectoryName(_path)!);
-    }
+    public void Write(ClusterState state) => DurableFile.WriteAtomically(_path, state.ToByteArray());
 
     public static ClusterState Create(ClusterConfig config, MemberDirectory directory, ulong appliedIndex = 0) => new()
     {
@@ -68,31 +58,4 @@ internal sealed class ClusterStateFile
         if (!file.HasAppliedIndex) return file; // written by an older version: as it always was
         return file.AppliedIndex >= snapshotIndex ? file : snapshot;
     }
-}
-
-/// <summary>fsync of a directory, so that a rename inside it survives power loss.</summary>
-internal static partial class DirectorySync
-{
-    public static void Fsync(string directory)
-    {
-        var fd = Open(directory, 0 /* O_RDONLY */);
-        if (fd < 0) return; // best effort: some file systems refuse to open directories
-        try
-        {
-            _ = FsyncNative(fd);
-        }
-        finally
-        {
-            _ = Close(fd);
-        }
-    }
-
-    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "open", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
-
-    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "fsync")]
-    private static partial int FsyncNative(int fd);
-
-    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "close")]
-    private static partial int Close(int fd);
 }
