@@ -38,6 +38,15 @@ public static class MasterConfiguration
         ["--tls-cert"] = "TlsCertificatePath",
         ["--tls-cert-password"] = "TlsCertificatePassword",
         ["--tls-trusted-cert"] = "TlsTrustedCertificatePath",
+        ["--auth"] = "ClientAuth",
+        ["--client-ca"] = "ClientCaPath",
+        ["--group-mapping"] = "GroupMappingPath",
+        ["--jwt-key-file"] = "JwtKeyFile",
+        ["--jwt-jwks-file"] = "JwtJwksFile",
+        ["--jwt-issuer"] = "JwtIssuer",
+        ["--jwt-audience"] = "JwtAudience",
+        ["--jwt-user-claim"] = "JwtUserClaim",
+        ["--jwt-groups-claim"] = "JwtGroupsClaim",
     };
 
     public static MasterOptions Load(string[] args)
@@ -108,6 +117,15 @@ public static class MasterConfiguration
             TlsCertificatePassword = Get("TlsCertificatePassword"),
             TlsTrustedCertificatePath = Get("TlsTrustedCertificatePath") is { Length: > 0 } tt ? tt : null,
             RestoreFrom = Get("RestoreFrom") is { Length: > 0 } r ? r : null,
+            ClientAuth = Get("ClientAuth") is { Length: > 0 } auth ? ClientAuthModesText.Parse(auth) : d.ClientAuth,
+            ClientCaPath = Get("ClientCaPath") is { Length: > 0 } ca ? ca : null,
+            GroupMappingPath = Get("GroupMappingPath") is { Length: > 0 } gm ? gm : null,
+            JwtKeyFile = Get("JwtKeyFile") is { Length: > 0 } jk ? jk : null,
+            JwtJwksFile = Get("JwtJwksFile") is { Length: > 0 } jj ? jj : null,
+            JwtIssuer = Get("JwtIssuer") is { Length: > 0 } ji ? ji : null,
+            JwtAudience = Get("JwtAudience") is { Length: > 0 } ja ? ja : null,
+            JwtUserClaim = Get("JwtUserClaim") ?? d.JwtUserClaim,
+            JwtGroupsClaim = Get("JwtGroupsClaim") ?? d.JwtGroupsClaim,
         };
     }
 

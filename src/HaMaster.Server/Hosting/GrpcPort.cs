@@ -23,6 +23,9 @@ internal sealed record GrpcPortOptions
 
     public string? CertificatePassword { get; init; }
 
+    /// <summary>Adjusts the TLS handshake (e.g. asks for client certificates); only with <see cref="CertificatePath"/>.</summary>
+    public Action<Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions>? ConfigureHttps { get; init; }
+
     /// <summary>Largest request and response message (RESOURCE_EXHAUSTED beyond it).</summary>
     public required int MaxMessageBytes { get; init; }
 
@@ -95,7 +98,7 @@ internal sealed class GrpcPort : IAsyncDisposable
             kestrel.Listen(options.Address, options.Port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
-                if (options.CertificatePath is not null) listen.UseHttps(options.CertificatePath, options.CertificatePassword);
+                if (options.CertificatePath is not null) listen.UseHttps(options.CertificatePath, options.CertificatePassword, https => options.ConfigureHttps?.Invoke(https));
             });
         });
 

@@ -148,7 +148,12 @@ internal sealed class MasterNode : IAsyncDisposable
         // every answer, refusals included; domain errors become statuses in one place.
         var metrics = new RpcMetricsInterceptor(Metrics);
         var leaderTrailer = new LeaderTrailerInterceptor(Host);
-        var identity = new CallerIdentityInterceptor();
+        // Who the caller is: verified (--auth tls/jwt) or, in the insecure simple mode, as the headers say.
+        var clientAuth = options.ClientAuth == ClientAuthModes.Simple ? null : ClientAuthentication.Create(options);
+        var identity = clientAuth is null ? new CallerIdentityInterceptor() : null;
+        var authenticated = clientAuth is null ? null : new AuthenticatedCallerInterceptor(clientAuth, authLogger);
+        if (clientAuth is null && (options.EnforcePermissions || !IPAddress.IsLoopback(bind))) LogMessages.SimpleAuthentication(authLogger);
+        if (options.ClientAuth.HasFlag(ClientAuthModes.Jwt) && options.TlsCertificatePath is null) LogMessages.TokensOverCleartext(authLogger);
         var rateLimit = options.RateLimitPerClient > 0
             ? new RateLimitInterceptor(options.RateLimitPerClient, options.RateLimitBurst ?? Math.Max(1, options.RateLimitPerClient * 2))
             : null;
@@ -195,17 +200,20 @@ internal sealed class MasterNode : IAsyncDisposable
             Port = options.ClientPort,
             CertificatePath = options.TlsCertificatePath,
             CertificatePassword = options.TlsCertificatePassword,
+            ConfigureHttps = clientAuth is null ? null : clientAuth.ConfigureHttps,
             MaxMessageBytes = options.MaxMessageBytes,
             Limits = options.ConnectionLimits,
             LoggerFactory = _loggerFactory,
             ConfigureServices = services =>
             {
+                clientAuth?.AddServices(services);
                 services.AddSingleton(fileSystem);
                 services.AddSingleton(blocks);
                 services.AddSingleton(admin);
                 AddInterceptor(services, metrics);
                 AddInterceptor(services, leaderTrailer);
                 AddInterceptor(services, identity);
+                AddInterceptor(services, authenticated);
                 AddInterceptor(services, rateLimit);
                 AddInterceptor(services, adminSecret);
                 services.AddSingleton(Host);
@@ -227,6 +235,7 @@ internal sealed class MasterNode : IAsyncDisposable
                 AddInterceptor(grpc, leaderTrailer);
                 grpc.Interceptors.Add<ErrorStatusInterceptor>();
                 AddInterceptor(grpc, identity);
+                AddInterceptor(grpc, authenticated);
                 AddInterceptor(grpc, rateLimit);
                 AddInterceptor(grpc, adminSecret);
             },
