@@ -78,6 +78,7 @@ internal sealed class AuthenticatedCallerInterceptor(ClientAuthentication authen
         SecurityTokenExpiredException => "it has expired",
         SecurityTokenNotYetValidException => "it is not valid yet",
         SecurityTokenNoExpirationException => "it has no expiry (exp claim)",
+        SecurityTokenInvalidLifetimeException => "its lifetime (nbf, exp) is not valid",
         SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException => "its signature does not verify with the masters' key",
         SecurityTokenInvalidAlgorithmException => "its signing algorithm is not accepted",
         SecurityTokenInvalidIssuerException => "its issuer (iss) is not accepted",
