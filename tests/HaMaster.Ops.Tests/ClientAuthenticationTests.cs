@@ -207,6 +207,23 @@ public sealed class JwtAuthenticationTests(JwtClusterFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task Health_checks_answer_without_a_token_and_the_api_does_not()
+    {
+        var address = Cluster.Masters[0].ClientAddress;
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress($"http://{address}");
+        var invoker = channel.CreateCallInvoker();
+        var raw = Marshallers.Create(static (byte[] b) => b, static b => b);
+        var health = new Method<byte[], byte[]>(MethodType.Unary, "grpc.health.v1.Health", "Check", raw, raw);
+        // HealthCheckResponse { status: SERVING (1) } is the two bytes 08 01.
+        var answer = await invoker.AsyncUnaryCall(health, null, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(5)), []);
+        Assert.Equal(new byte[] { 0x08, 0x01 }, answer);
+
+        var info = new Method<byte[], byte[]>(MethodType.Unary, "hamaster.v1.ClusterAdmin", "GetClusterInfo", raw, raw);
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await invoker.AsyncUnaryCall(info, null, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(5)), []));
+        Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+    }
+
+    [Fact]
     public async Task Cli_with_a_token_file_works_and_without_a_token_is_unauthenticated()
     {
         var masters = string.Join(",", Cluster.Masters.Select(m => m.ClientAddress));
@@ -328,6 +345,34 @@ public sealed class TlsClientAuthenticationTests(TlsClientAuthFixture fixture) :
         using var serverOnly = fixture.Certificates.IssueClientCertificate("root", clientAuth: false);
         var wrongUse = await Assert.ThrowsAsync<HaMasterPermissionDeniedException>(async () => await WithCertificate(serverOnly).GetStatusAsync("/"));
         Assert.Equal(StatusCode.Unauthenticated, wrongUse.Status);
+    }
+
+    [Fact]
+    public async Task With_tls_and_jwt_either_credential_identifies_and_none_is_unauthenticated()
+    {
+        using var tokens = new TestTokens();
+        await using var cluster = await OpsCluster.StartAsync(new OpsClusterOptions
+        {
+            Size = 1,
+            Tls = fixture.Certificates,
+            BearerToken = tokens.For("root"),
+            ExtraArguments = ["--auth", "tls,jwt", "--client-ca", fixture.Certificates.AuthorityPemPath, "--jwt-key-file", tokens.KeyPath, "--enforce-permissions"],
+        });
+        var root = cluster.CreateClient();
+        await root.CreateDirectoryAsync("/both", mode: Mode0777);
+        await root.SetAttributeAsync(new SetAttributeRequest { Path = "/both", Mode = Mode0777 });
+
+        using var aliceCertificate = fixture.Certificates.IssueClientCertificate("alice");
+        var byCertificate = cluster.CreateClient(o => o with { BearerToken = null, Tls = ClientTls.WithClientCertificate(ClientTls.TrustingAuthority(fixture.Certificates.Authority), aliceCertificate) });
+        Assert.Equal("alice", (await byCertificate.CreateFileAsync("/both/by-certificate")).Owner);
+        var byToken = cluster.CreateClient(o => o with { BearerToken = tokens.For("bob") });
+        Assert.Equal("bob", (await byToken.CreateFileAsync("/both/by-token")).Owner);
+
+        // The handshake lets a caller without a certificate in; the call then needs one or the other.
+        var neither = cluster.CreateClient(o => o with { BearerToken = null, Retry = false, MaxAttempts = 1 });
+        var refused = await Assert.ThrowsAsync<HaMasterPermissionDeniedException>(async () => await neither.GetStatusAsync("/both"));
+        Assert.Equal(StatusCode.Unauthenticated, refused.Status);
+        Assert.Contains("client certificate (mutual TLS) or a bearer token", refused.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
