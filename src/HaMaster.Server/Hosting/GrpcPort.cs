@@ -23,6 +23,12 @@ internal sealed record GrpcPortOptions
 
     public string? CertificatePassword { get; init; }
 
+    /// <summary>
+    /// With <see cref="CertificatePath"/>: require every connection to present a client certificate
+    /// chaining to this authority (PEM or DER), mutual TLS; null = no client certificate asked.
+    /// </summary>
+    public string? RequireClientCertificateFrom { get; init; }
+
     /// <summary>Largest request and response message (RESOURCE_EXHAUSTED beyond it).</summary>
     public required int MaxMessageBytes { get; init; }
 
@@ -95,7 +101,19 @@ internal sealed class GrpcPort : IAsyncDisposable
             kestrel.Listen(options.Address, options.Port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
-                if (options.CertificatePath is not null) listen.UseHttps(options.CertificatePath, options.CertificatePassword);
+                if (options.CertificatePath is not null && options.RequireClientCertificateFrom is { } authority)
+                {
+                    listen.UseHttps(https =>
+                    {
+                        https.ServerCertificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(options.CertificatePath, options.CertificatePassword);
+                        https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.RequireCertificate;
+                        https.ClientCertificateValidation = Peers.PeerTls.ChainsTo(authority);
+                    });
+                }
+                else if (options.CertificatePath is not null)
+                {
+                    listen.UseHttps(options.CertificatePath, options.CertificatePassword);
+                }
             });
         });
 

@@ -45,6 +45,7 @@ internal sealed class MasterNode : IAsyncDisposable
         Channels = channels;
         Transport = transport;
         Liveness = liveness;
+        Digest = new StateDigest(machine);
         _collector = new PrometheusCollector(Metrics.Meter);
     }
 
@@ -65,6 +66,9 @@ internal sealed class MasterNode : IAsyncDisposable
     public ClusterAdminService? Admin { get; private set; }
 
     public MasterMetrics Metrics { get; } = new();
+
+    /// <summary>The state digest for /api/digest: off the Raft loop, one at a time, cached per applied index.</summary>
+    public StateDigest Digest { get; }
 
     public int ClientPort { get; private set; }
 
@@ -119,7 +123,11 @@ internal sealed class MasterNode : IAsyncDisposable
 
         var host = new RaftHost(options, loggerFactory.CreateLogger("HaMaster.Raft"), log, hardState, snapshots,
             new MetadataStateMachineHost(machine), clusterStateFile, bootstrapConfig, directory);
-        var channels = new PeerChannels(options.MaxMessageBytes, options.ClusterSecret, options.NodeId, options.PeerAddress, options.TlsCertificatePath is not null, options.TlsTrustedCertificatePath);
+        // Mutual TLS between masters: this master presents its own certificate on peer calls.
+        var peerCertificate = options.MutualTlsBetweenMasters
+            ? System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(options.TlsCertificatePath!, options.TlsCertificatePassword)
+            : null;
+        var channels = new PeerChannels(options.MaxMessageBytes, options.ClusterSecret, options.NodeId, options.PeerAddress, options.TlsCertificatePath is not null, options.TlsTrustedCertificatePath, peerCertificate);
         var sender = new SnapshotSender(() => host, channels, loggerFactory.CreateLogger("HaMaster.Snapshots"));
         var transport = new PeerTransport(host, channels, sender, loggerFactory.CreateLogger("HaMaster.Transport"));
         host.Transport = transport;
@@ -158,7 +166,7 @@ internal sealed class MasterNode : IAsyncDisposable
                 m => m.StartsWith($"/{ClusterAdminService.ServiceName}/", StringComparison.Ordinal) && !m.EndsWith("/GetClusterInfo", StringComparison.Ordinal),
                 authLogger)
             : null;
-        var peerSecret = options.ClusterSecret is { } s2 ? new ClusterSecretInterceptor(s2, _ => true, authLogger) : null;
+        var peerSecret = options.ClusterSecret is { } s2 ? new ClusterSecretInterceptor(s2, _ => true, authLogger, () => Metrics.PeerRejected("unauthenticated")) : null;
 
         Host.Metrics = Metrics;
         Host.Start();
@@ -170,6 +178,8 @@ internal sealed class MasterNode : IAsyncDisposable
             Port = options.PeerPort,
             CertificatePath = options.TlsCertificatePath,
             CertificatePassword = options.TlsCertificatePassword,
+            // Without a cluster secret, mutual TLS is what authenticates the other masters.
+            RequireClientCertificateFrom = options.ClusterSecret is null && options.MutualTlsBetweenMasters ? options.TlsTrustedCertificatePath : null,
             MaxMessageBytes = options.MaxMessageBytes,
             Limits = options.ConnectionLimits,
             LoggerFactory = _loggerFactory,
@@ -316,6 +326,7 @@ internal sealed class MasterNode : IAsyncDisposable
         }
 
         Liveness.Dispose();
+        Digest.Dispose();
         Host.Dispose();
         Transport.Dispose();
         Channels.Dispose();
