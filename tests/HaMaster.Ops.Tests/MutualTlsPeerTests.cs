@@ -84,6 +84,32 @@ public sealed class MutualTlsPeerTests(MutualTlsClusterFixture fixture) : IClass
         Assert.Equal("/mtls/after", (await client.GetStatusAsync("/mtls/after")).Path);
     }
 
+    [Fact]
+    public async Task Admin_changes_on_the_client_port_need_a_certificate_of_the_trusted_CA()
+    {
+        var leader = await Cluster.WaitForLeaderAsync();
+        var address = new Uri($"https://{Cluster.Master(leader).ClientAddress}");
+
+        // Without a certificate: reads and GetClusterInfo work, admin changes are unauthenticated.
+        var anonymous = MasterChannel.Open(address, ClientTls.TrustingAuthority(fixture.Certificates.Authority), TimeSpan.FromSeconds(3));
+        using (anonymous.Channel)
+        {
+            Assert.Equal(leader, (await anonymous.Admin.GetClusterInfoAsync(new GetClusterInfoRequest(), deadline: DateTime.UtcNow.AddSeconds(5))).LeaderId);
+            var refused = await Assert.ThrowsAsync<RpcException>(async () => await anonymous.Admin.TakeSnapshotAsync(new TakeSnapshotRequest(), deadline: DateTime.UtcNow.AddSeconds(10)));
+            Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+            Assert.Contains("client certificate", refused.Status.Detail, StringComparison.Ordinal);
+        }
+
+        var trusted = ClientTls.TrustingAuthority(fixture.Certificates.Authority);
+        using var member = X509CertificateLoader.LoadPkcs12FromFile(fixture.Certificates.ServerPfxPath, fixture.Certificates.PfxPassword);
+        trusted.LocalCertificateSelectionCallback = (_, _, _, _, _) => member;
+        var admin = MasterChannel.Open(address, trusted, TimeSpan.FromSeconds(3));
+        using (admin.Channel)
+        {
+            await admin.Admin.TakeSnapshotAsync(new TakeSnapshotRequest(), deadline: DateTime.UtcNow.AddSeconds(30));
+        }
+    }
+
     private static RaftMessageBatch VoteFrom(ulong from, ulong to, ulong term)
     {
         var batch = new RaftMessageBatch();

@@ -29,6 +29,12 @@ internal sealed record GrpcPortOptions
     /// </summary>
     public string? RequireClientCertificateFrom { get; init; }
 
+    /// <summary>
+    /// With <see cref="CertificatePath"/>: ask for an optional client certificate, which must chain to
+    /// this authority when one is given (an interceptor decides which calls need it); null = none asked.
+    /// </summary>
+    public string? AllowClientCertificateFrom { get; init; }
+
     /// <summary>Largest request and response message (RESOURCE_EXHAUSTED beyond it).</summary>
     public required int MaxMessageBytes { get; init; }
 
@@ -101,12 +107,14 @@ internal sealed class GrpcPort : IAsyncDisposable
             kestrel.Listen(options.Address, options.Port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
-                if (options.CertificatePath is not null && options.RequireClientCertificateFrom is { } authority)
+                if (options.CertificatePath is not null && (options.RequireClientCertificateFrom ?? options.AllowClientCertificateFrom) is { } authority)
                 {
                     listen.UseHttps(https =>
                     {
                         https.ServerCertificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(options.CertificatePath, options.CertificatePassword);
-                        https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.RequireCertificate;
+                        https.ClientCertificateMode = options.RequireClientCertificateFrom is not null
+                            ? Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.RequireCertificate
+                            : Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate;
                         https.ClientCertificateValidation = Peers.PeerTls.ChainsTo(authority);
                     });
                 }

@@ -160,12 +160,11 @@ internal sealed class MasterNode : IAsyncDisposable
         var rateLimit = options.RateLimitPerClient > 0
             ? new RateLimitInterceptor(options.RateLimitPerClient, options.RateLimitBurst ?? Math.Max(1, options.RateLimitPerClient * 2))
             : null;
-        // Membership and leadership changes need the cluster secret on the client port too.
-        var adminSecret = options.ClusterSecret is { } secret
-            ? new ClusterSecretInterceptor(secret,
-                m => m.StartsWith($"/{ClusterAdminService.ServiceName}/", StringComparison.Ordinal) && !m.EndsWith("/GetClusterInfo", StringComparison.Ordinal),
-                authLogger)
-            : null;
+        // Membership and leadership changes need the cluster secret on the client port too (with
+        // mutual TLS between masters and no secret: a client certificate of the masters' CA).
+        static bool AdminChange(string m) => m.StartsWith($"/{ClusterAdminService.ServiceName}/", StringComparison.Ordinal) && !m.EndsWith("/GetClusterInfo", StringComparison.Ordinal);
+        var adminSecret = options.ClusterSecret is { } secret ? new ClusterSecretInterceptor(secret, AdminChange, authLogger) : null;
+        var adminCertificate = options.ClusterSecret is null && options.MutualTlsBetweenMasters ? new ClusterCertificateInterceptor(AdminChange, authLogger) : null;
         var peerSecret = options.ClusterSecret is { } s2 ? new ClusterSecretInterceptor(s2, _ => true, authLogger, () => Metrics.PeerRejected("unauthenticated")) : null;
 
         Host.Metrics = Metrics;
@@ -205,6 +204,7 @@ internal sealed class MasterNode : IAsyncDisposable
             Port = options.ClientPort,
             CertificatePath = options.TlsCertificatePath,
             CertificatePassword = options.TlsCertificatePassword,
+            AllowClientCertificateFrom = adminCertificate is not null ? options.TlsTrustedCertificatePath : null,
             MaxMessageBytes = options.MaxMessageBytes,
             Limits = options.ConnectionLimits,
             LoggerFactory = _loggerFactory,
@@ -218,6 +218,7 @@ internal sealed class MasterNode : IAsyncDisposable
                 AddInterceptor(services, identity);
                 AddInterceptor(services, rateLimit);
                 AddInterceptor(services, adminSecret);
+                AddInterceptor(services, adminCertificate);
                 services.AddSingleton(Host);
                 // grpc.health.v1.Health: SERVING exactly when /readyz says ready, for every service name.
                 services.AddGrpcHealthChecks(health =>
@@ -239,6 +240,7 @@ internal sealed class MasterNode : IAsyncDisposable
                 AddInterceptor(grpc, identity);
                 AddInterceptor(grpc, rateLimit);
                 AddInterceptor(grpc, adminSecret);
+                AddInterceptor(grpc, adminCertificate);
             },
             MapServices = app =>
             {

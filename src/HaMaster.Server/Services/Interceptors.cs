@@ -110,3 +110,23 @@ internal sealed class ClusterSecretInterceptor : CallInterceptor
         return continuation();
     }
 }
+
+/// <summary>
+/// Mutual TLS between masters without a cluster secret: the guarded methods (membership and admin
+/// changes on the client port) need a client certificate, which Kestrel has already checked chains
+/// to the masters' trusted CA (<see cref="Hosting.GrpcPortOptions.AllowClientCertificateFrom"/>).
+/// </summary>
+internal sealed class ClusterCertificateInterceptor(Func<string, bool> guarded, ILogger logger) : CallInterceptor
+{
+    protected override Task<T> InterceptAsync<T>(ServerCallContext context, Func<Task<T>> continuation)
+    {
+        if (guarded(context.Method) && context.GetHttpContext().Connection.ClientCertificate is null)
+        {
+            LogMessages.Rejected(logger, context.Method, context.Peer, "no client certificate");
+            throw new RpcException(new Status(StatusCode.Unauthenticated,
+                $"{context.Method} requires a client certificate signed by the masters' CA (mutual TLS; no cluster secret is configured)"));
+        }
+
+        return continuation();
+    }
+}
