@@ -25,6 +25,7 @@ public static class MasterConfiguration
         ["--join"] = "Join",
         ["--metastore"] = "Metastore",
         ["--cluster-secret"] = "ClusterSecret",
+        ["--cluster-secret-file"] = "ClusterSecretFile",
         ["--tick-ms"] = "TickIntervalMs",
         ["--election-ticks"] = "ElectionTicks",
         ["--snapshot-every"] = "SnapshotEveryEntries",
@@ -106,7 +107,8 @@ public static class MasterConfiguration
             WorkerGracePeriod = Int(Get("WorkerGracePeriodMs"), "WorkerGracePeriodMs") is { } g ? TimeSpan.FromMilliseconds(g) : d.WorkerGracePeriod,
             MaxMessageBytes = Int(Get("MaxMessageBytes"), "MaxMessageBytes") ?? d.MaxMessageBytes,
             MaxListPageSize = Int(Get("MaxListPageSize"), "MaxListPageSize") ?? d.MaxListPageSize,
-            ClusterSecret = Get("ClusterSecret") is { Length: > 0 } s ? s : null,
+            ClusterSecret = Secret(Get("ClusterSecret"), Get("ClusterSecretFile")),
+            ClusterSecretFile = Get("ClusterSecretFile") is { Length: > 0 } sf ? sf : null,
             SuperUser = Get("SuperUser") ?? d.SuperUser,
             SuperGroup = Get("SuperGroup") ?? d.SuperGroup,
             EnforcePermissions = Bool(Get("EnforcePermissions"), "EnforcePermissions") ?? d.EnforcePermissions,
@@ -127,6 +129,14 @@ public static class MasterConfiguration
             JwtUserClaim = Get("JwtUserClaim") ?? d.JwtUserClaim,
             JwtGroupsClaim = Get("JwtGroupsClaim") ?? d.JwtGroupsClaim,
         };
+    }
+
+    private static string? Secret(string? value, string? file)
+    {
+        var given = value is { Length: > 0 } ? value : null;
+        if (file is not { Length: > 0 }) return given;
+        if (given is not null) throw new ArgumentException("Set either ClusterSecret or ClusterSecretFile (--cluster-secret-file), not both.");
+        return MasterOptions.ReadClusterSecretFile(file);
     }
 
     private static int? Int(string? v, string key) => v is null ? null

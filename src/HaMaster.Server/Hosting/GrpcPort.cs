@@ -23,7 +23,22 @@ internal sealed record GrpcPortOptions
 
     public string? CertificatePassword { get; init; }
 
-    /// <summary>Adjusts the TLS handshake (e.g. asks for client certificates); only with <see cref="CertificatePath"/>.</summary>
+    /// <summary>
+    /// With <see cref="CertificatePath"/>: require every connection to present a client certificate
+    /// chaining to this authority (PEM or DER), mutual TLS; null = no client certificate asked.
+    /// </summary>
+    public string? RequireClientCertificateFrom { get; init; }
+
+    /// <summary>
+    /// With <see cref="CertificatePath"/>: ask for an optional client certificate, which must chain to
+    /// this authority when one is given (an interceptor decides which calls need it); null = none asked.
+    /// </summary>
+    public string? AllowClientCertificateFrom { get; init; }
+
+    /// <summary>
+    /// Adjusts the TLS handshake (client authentication asks for client certificates); only with
+    /// <see cref="CertificatePath"/>. Runs after the settings above and may replace them.
+    /// </summary>
     public Action<Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions>? ConfigureHttps { get; init; }
 
     /// <summary>Largest request and response message (RESOURCE_EXHAUSTED beyond it).</summary>
@@ -98,7 +113,22 @@ internal sealed class GrpcPort : IAsyncDisposable
             kestrel.Listen(options.Address, options.Port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
-                if (options.CertificatePath is not null) listen.UseHttps(options.CertificatePath, options.CertificatePassword, https => options.ConfigureHttps?.Invoke(https));
+                if (options.CertificatePath is not null && (options.RequireClientCertificateFrom ?? options.AllowClientCertificateFrom) is { } authority)
+                {
+                    listen.UseHttps(https =>
+                    {
+                        https.ServerCertificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(options.CertificatePath, options.CertificatePassword);
+                        https.ClientCertificateMode = options.RequireClientCertificateFrom is not null
+                            ? Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.RequireCertificate
+                            : Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate;
+                        https.ClientCertificateValidation = Peers.PeerTls.ChainsTo(authority);
+                        options.ConfigureHttps?.Invoke(https);
+                    });
+                }
+                else if (options.CertificatePath is not null)
+                {
+                    listen.UseHttps(options.CertificatePath, options.CertificatePassword, https => options.ConfigureHttps?.Invoke(https));
+                }
             });
         });
 
