@@ -376,6 +376,43 @@ public sealed class TlsClientAuthenticationTests(TlsClientAuthFixture fixture) :
     }
 
     [Fact]
+    public async Task Admin_changes_need_a_certificate_of_the_masters_CA_not_only_one_of_the_client_CA()
+    {
+        // Callers' certificates come from their own CA; --client-ca lists both it and the masters' CA.
+        using var clientAuthority = TestCertificates.Create("HaMaster Test Client CA");
+        var bundle = Path.Combine(Path.GetTempPath(), $"hamaster-cas-{Guid.NewGuid():N}.pem");
+        await File.WriteAllTextAsync(bundle, await File.ReadAllTextAsync(fixture.Certificates.AuthorityPemPath) + "\n" + await File.ReadAllTextAsync(clientAuthority.AuthorityPemPath));
+        using var mastersRoot = fixture.Certificates.IssueClientCertificate("root");
+        try
+        {
+            await using var cluster = await OpsCluster.StartAsync(new OpsClusterOptions
+            {
+                Size = 1,
+                Tls = fixture.Certificates,
+                ClientCertificate = mastersRoot,
+                ExtraArguments = ["--auth", "tls", "--client-ca", bundle],
+            });
+            var bogus = new AddMasterRequest { Id = 77, ClientAddress = "not-an-address", PeerAddress = "not-an-address" };
+
+            using var aliceCertificate = clientAuthority.IssueClientCertificate("alice");
+            var alice = cluster.CreateClient(o => o with { Tls = ClientTls.WithClientCertificate(ClientTls.TrustingAuthority(fixture.Certificates.Authority), aliceCertificate), Retry = false, MaxAttempts = 1 });
+            Assert.Equal("/", (await alice.GetStatusAsync("/")).Path);
+            var refused = await Assert.ThrowsAsync<HaMasterPermissionDeniedException>(async () => await alice.AddMasterAsync(bogus));
+            Assert.Equal(StatusCode.Unauthenticated, refused.Status);
+            Assert.Contains("masters' CA", refused.Detail, StringComparison.Ordinal);
+
+            // The masters' CA certificate gets past authentication to the request's own check.
+            var admin = cluster.CreateClient(o => o with { Retry = false, MaxAttempts = 1 });
+            var invalid = await Assert.ThrowsAnyAsync<HaMasterException>(async () => await admin.AddMasterAsync(bogus));
+            Assert.Equal(StatusCode.InvalidArgument, invalid.Status);
+        }
+        finally
+        {
+            File.Delete(bundle);
+        }
+    }
+
+    [Fact]
     public async Task Cli_presents_a_pem_client_certificate()
     {
         var (certificate, key) = fixture.Certificates.WriteClientPem("erin");

@@ -30,6 +30,9 @@ internal sealed class MasterNode : IAsyncDisposable
 
     private readonly JournalProposer _proposer;
 
+    // Null in the simple (header identity) mode; built by Open.
+    private ClientAuthentication? _clientAuth;
+
     // Fires first on shutdown: ends the long-lived peer streams other masters hold open into
     // this one, which would otherwise keep the server waiting for them until its shutdown timeout.
     private readonly CancellationTokenSource _stopping = new();
@@ -81,6 +84,9 @@ internal sealed class MasterNode : IAsyncDisposable
     public static MasterNode Open(MasterOptions options, ILoggerFactory loggerFactory)
     {
         options.Validate();
+        // Client authentication's files (CA, keys, group mapping) are read first: a bad one stops the
+        // start with its message before any storage is opened.
+        var clientAuth = options.ClientAuth == ClientAuthModes.Simple ? null : ClientAuthentication.Create(options);
         var logger = loggerFactory.CreateLogger("HaMaster.Master");
         var data = Path.GetFullPath(options.DataDirectory);
         Directory.CreateDirectory(data);
@@ -133,7 +139,7 @@ internal sealed class MasterNode : IAsyncDisposable
         host.Transport = transport;
         var proposer = new JournalProposer(host, options);
         var liveness = new WorkerLivenessTracker(machine, proposer, host, options.WorkerTimeout, options.WorkerGracePeriod ?? options.WorkerTimeout, loggerFactory.CreateLogger("HaMaster.Workers"));
-        return new MasterNode(options, loggerFactory, log, machine, host, channels, transport, proposer, liveness);
+        return new MasterNode(options, loggerFactory, log, machine, host, channels, transport, proposer, liveness) { _clientAuth = clientAuth };
     }
 
     /// <summary>Starts the Raft loop and both gRPC ports.</summary>
@@ -157,7 +163,7 @@ internal sealed class MasterNode : IAsyncDisposable
         var metrics = new RpcMetricsInterceptor(Metrics);
         var leaderTrailer = new LeaderTrailerInterceptor(Host);
         // Who the caller is: verified (--auth tls/jwt) or, in the insecure simple mode, as the headers say.
-        var clientAuth = options.ClientAuth == ClientAuthModes.Simple ? null : ClientAuthentication.Create(options);
+        var clientAuth = _clientAuth;
         var identity = clientAuth is null ? new CallerIdentityInterceptor() : null;
         var authenticated = clientAuth is null ? null : new AuthenticatedCallerInterceptor(clientAuth, authLogger);
         if (clientAuth is null && (options.EnforcePermissions || !IPAddress.IsLoopback(bind))) LogMessages.SimpleAuthentication(authLogger);

@@ -36,12 +36,13 @@ public sealed class TestCertificates : IDisposable
 
     public string PfxPassword { get; }
 
-    public static TestCertificates Create()
+    /// <summary>A new CA named <paramref name="authorityName"/> (give two CAs of one test different names: chains are built by issuer name).</summary>
+    public static TestCertificates Create(string authorityName = "HaMaster Test CA")
     {
         var directory = Directory.CreateTempSubdirectory("hamaster-tls-").FullName;
         var now = DateTimeOffset.UtcNow;
         using var caKey = RSA.Create(2048);
-        var caRequest = new CertificateRequest("CN=HaMaster Test CA", caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var caRequest = new CertificateRequest($"CN={authorityName}", caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, false));
