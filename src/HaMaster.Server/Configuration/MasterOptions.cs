@@ -210,6 +210,11 @@ public sealed record MasterOptions
         if (TlsTrustedCertificatePath is not null && !File.Exists(TlsTrustedCertificatePath)) throw new ArgumentException($"TlsTrustedCertificatePath '{TlsTrustedCertificatePath}' does not exist.");
         if (RateLimitPerClient < 0) throw new ArgumentException("RateLimitPerClient must be >= 0 (0 = unlimited).");
         if (MaxListPageSize < 1) throw new ArgumentException("MaxListPageSize must be at least 1.");
+        if (DefaultBlockSizeBytes < (long)Metadata.InputLimits.MinBlockSizeBytes || DefaultBlockSizeBytes > (long)Metadata.InputLimits.MaxBlockSizeBytes)
+        {
+            throw new ArgumentException($"DefaultBlockSizeBytes {DefaultBlockSizeBytes} is outside {Metadata.InputLimits.MinBlockSizeBytes}..{Metadata.InputLimits.MaxBlockSizeBytes}.");
+        }
+
         if (RestoreFrom is not null && !File.Exists(RestoreFrom)) throw new ArgumentException($"RestoreFrom: backup archive '{RestoreFrom}' does not exist.");
         if (RestoreFrom is not null && Join) throw new ArgumentException("RestoreFrom starts a new cluster: it cannot be combined with Join.");
         if (!Join)
