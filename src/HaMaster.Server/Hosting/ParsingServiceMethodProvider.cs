@@ -82,24 +82,22 @@ internal sealed class ParsingServiceMethodProvider<TService> : IServiceMethodPro
             var checkUtf8 = descriptor is not null && StrictUtf8.HasStrings(descriptor);
             var requests = Marshallers.Create(method.RequestMarshaller.ContextualSerializer, c =>
             {
-                TRequest request;
-                try
-                {
-                    request = deserialize(c);
-                }
-                catch (InvalidProtocolBufferException e)
-                {
-                    throw new RpcException(new Status(StatusCode.InvalidArgument, $"could not parse request as {typeName}: {e.Message}"));
-                }
-
-                // Google.Protobuf replaced any invalid UTF-8 in strings with U+FFFD: refuse the
-                // request rather than serve it under a name the caller did not send.
+                // Before parsing: a string that is not valid UTF-8 is refused naming its field
+                // (the parser would refuse the whole message, or with an older version, decode it
+                // to U+FFFD and serve the request under a name the caller did not send).
                 if (checkUtf8 && FindInvalidUtf8(descriptor!, c.PayloadAsReadOnlySequence()) is { } field)
                 {
                     throw new RpcException(new Status(StatusCode.InvalidArgument, StrictUtf8.Describe(field)));
                 }
 
-                return request;
+                try
+                {
+                    return deserialize(c);
+                }
+                catch (InvalidProtocolBufferException e)
+                {
+                    throw new RpcException(new Status(StatusCode.InvalidArgument, $"could not parse request as {typeName}: {e.Message}"));
+                }
             });
             return new Method<TRequest, TResponse>(method.Type, method.ServiceName, method.Name, requests, method.ResponseMarshaller);
         }

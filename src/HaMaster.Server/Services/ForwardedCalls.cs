@@ -41,8 +41,16 @@ internal sealed class ForwardedCalls
         where TResp : IMessage<TResp>
     {
         var fullMethod = $"/{service}/{method}";
+        var sample = requestParser.ParseFrom(ByteString.Empty);
         _onLeader[fullMethod] = async (bytes, caller, ct) =>
         {
+            // The follower checked it when it received the caller's request; checked again here
+            // because the leader must never propose a string the parser may have rewritten.
+            if (StrictUtf8.FindInvalidField(sample.Descriptor, bytes.Span) is { } field)
+            {
+                throw ServerErrors.Status(StatusCode.InvalidArgument, StrictUtf8.Describe(field));
+            }
+
             TReq request;
             try
             {
@@ -51,13 +59,6 @@ internal sealed class ForwardedCalls
             catch (InvalidProtocolBufferException e)
             {
                 throw ServerErrors.Status(StatusCode.InvalidArgument, $"could not parse forwarded {typeof(TReq).Name}: {e.Message}");
-            }
-
-            // The follower checked it when it parsed the caller's request; checked again here
-            // because the leader must never propose a string the parser has rewritten.
-            if (StrictUtf8.FindInvalidField(request.Descriptor, bytes.Span) is { } field)
-            {
-                throw ServerErrors.Status(StatusCode.InvalidArgument, StrictUtf8.Describe(field));
             }
 
             var o = _host.Observed;

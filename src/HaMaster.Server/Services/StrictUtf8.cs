@@ -5,11 +5,13 @@ using Google.Protobuf.Reflection;
 namespace HaMaster.Server.Services;
 
 /// <summary>
-/// Finds string fields that are not valid UTF-8 in a serialized protobuf message. Google.Protobuf
-/// decodes such bytes leniently (each bad sequence becomes U+FFFD), so after parsing, the names
-/// <c>bad\xff</c>, <c>bad\xfe</c> and <c>bad\uFFFD</c> would all be the same; proto3 says a string
-/// field holds valid UTF-8, so the server refuses the request instead, by walking the wire bytes
-/// next to the parsed message. A literal U+FFFD sent as valid UTF-8 (EF BF BD) stays accepted.
+/// Finds string fields that are not valid UTF-8 in a serialized protobuf message, by name. proto3
+/// says a string field holds valid UTF-8; a lenient decoder turns each bad sequence into U+FFFD,
+/// so <c>bad\xff</c>, <c>bad\xfe</c> and <c>bad\uFFFD</c> would all name the same file (the
+/// master's first stack did). Google.Protobuf 3.36 refuses such a string while parsing, but only
+/// says "String is invalid UTF-8" of the whole message: the server walks the wire bytes first,
+/// so the refusal names the field, and the check does not depend on the parser's leniency. A
+/// literal U+FFFD sent as valid UTF-8 (EF BF BD) stays accepted.
 /// </summary>
 /// <remarks>
 /// The walk reads the wire format only as far as it needs: varint, fixed and unknown
