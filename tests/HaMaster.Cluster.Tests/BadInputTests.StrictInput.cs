@@ -220,6 +220,34 @@ public sealed partial class BadInputTests
         Assert.Equal(path, CreateDirectoryResponse.Parser.ParseFrom(created.Body.AsSpan(5)).Info.Path);
     }
 
+    [Fact]
+    public async Task A_forwarded_call_with_any_timeout_ms_is_served_on_the_leader_and_bad_identities_refused()
+    {
+        // What a follower sends the leader (RaftPeer/Forward); a timeout over ~49 days used to
+        // reach CancellationTokenSource.CancelAfter and come back as a .NET parameter message.
+        var (leader, _) = await Cluster.RolesAsync();
+        var peer = Cluster.Master(leader).PeerAddress;
+        const string forwardPath = "/hamaster.v1.RaftPeer/Forward";
+        foreach (var timeoutMs in new[] { long.MaxValue, 50L * 24 * 3600 * 1000 })
+        {
+            var path = $"/strict-forward-{Guid.NewGuid():N}";
+            var forward = new ForwardRequest { Method = CreateDirectoryPath, Request = new CreateDirectoryRequest { Path = path }.ToByteString(), User = "alice", TimeoutMs = timeoutMs };
+            var answer = await SendRawAsync(peer, forwardPath, Frame(forward.ToByteArray()));
+            Assert.True(answer.Status == StatusCode.OK, $"timeout_ms {timeoutMs}: {answer.Status} {answer.Message}");
+            var created = CreateDirectoryResponse.Parser.ParseFrom(ForwardResponse.Parser.ParseFrom(answer.Body.AsSpan(5)).Response);
+            Assert.Equal(path, created.Info.Path);
+            Assert.Equal("alice", created.Info.Owner);
+        }
+
+        // The identity a follower forwards is checked again on the leader.
+        var refusedPath = $"/strict-forward-{Guid.NewGuid():N}";
+        var badUser = new ForwardRequest { Method = CreateDirectoryPath, Request = new CreateDirectoryRequest { Path = refusedPath }.ToByteString(), User = new string('u', 1000) };
+        var refused = await SendRawAsync(peer, forwardPath, Frame(badUser.ToByteArray()));
+        Assert.Equal(StatusCode.InvalidArgument, refused.Status);
+        Assert.StartsWith("caller user", refused.Message, StringComparison.Ordinal);
+        await AssertAbsentAsync(refusedPath);
+    }
+
     [Theory]
     [InlineData("a\0b")]
     [InlineData("a\rb")]
