@@ -146,6 +146,9 @@ public sealed partial class BadInputTests
             var badAddress = await Expect.GrpcStatusAsync(StatusCode.InvalidArgument, () => blocks.RegisterWorkerAsync(new RegisterWorkerRequest { Address = new string('h', 300) + ":1" }, deadline: deadline()).ResponseAsync);
             Assert.StartsWith("address ", badAddress.Status.Detail, StringComparison.Ordinal);
 
+            var consistency = await Expect.GrpcStatusAsync(StatusCode.InvalidArgument, () => files.GetStatusAsync(new GetStatusRequest { Path = "/", Consistency = (Consistency)7 }, deadline: deadline()).ResponseAsync);
+            Assert.StartsWith("consistency 7 ", consistency.Status.Detail, StringComparison.Ordinal);
+
             await AssertAbsentAsync(root);
             var workers = await Cluster.Channel(leader).Blocks.GetWorkerInfoListAsync(new GetWorkerInfoListRequest(), deadline: deadline());
             Assert.DoesNotContain(workers.Workers, w => w.Address == address);
