@@ -203,6 +203,10 @@ public sealed record MasterOptions
         if (LogEntriesKeptBehindSnapshot < 0) throw new ArgumentException("LogEntriesKeptBehindSnapshot must be >= 0.");
         if (SnapshotsKept < 1) throw new ArgumentException("SnapshotsKept must be at least 1.");
         if (InodeCacheMaxEntries < 0) throw new ArgumentException("InodeCacheMaxEntries must be >= 0.");
+        if (DefaultBlockSizeBytes < (long)Metadata.InputLimits.MinBlockSizeBytes || DefaultBlockSizeBytes > (long)Metadata.InputLimits.MaxBlockSizeBytes)
+        {
+            throw new ArgumentException($"DefaultBlockSizeBytes {DefaultBlockSizeBytes} is outside {Metadata.InputLimits.MinBlockSizeBytes}..{Metadata.InputLimits.MaxBlockSizeBytes}.");
+        }
         if (WorkerTimeout <= TimeSpan.Zero) throw new ArgumentException("WorkerTimeout must be positive.");
         if (MaxMessageBytes < 1024) throw new ArgumentException("MaxMessageBytes must be at least 1024.");
         ConnectionLimits.Validate();
@@ -210,11 +214,6 @@ public sealed record MasterOptions
         if (TlsTrustedCertificatePath is not null && !File.Exists(TlsTrustedCertificatePath)) throw new ArgumentException($"TlsTrustedCertificatePath '{TlsTrustedCertificatePath}' does not exist.");
         if (RateLimitPerClient < 0) throw new ArgumentException("RateLimitPerClient must be >= 0 (0 = unlimited).");
         if (MaxListPageSize < 1) throw new ArgumentException("MaxListPageSize must be at least 1.");
-        if (DefaultBlockSizeBytes < (long)Metadata.InputLimits.MinBlockSizeBytes || DefaultBlockSizeBytes > (long)Metadata.InputLimits.MaxBlockSizeBytes)
-        {
-            throw new ArgumentException($"DefaultBlockSizeBytes {DefaultBlockSizeBytes} is outside {Metadata.InputLimits.MinBlockSizeBytes}..{Metadata.InputLimits.MaxBlockSizeBytes}.");
-        }
-
         if (RestoreFrom is not null && !File.Exists(RestoreFrom)) throw new ArgumentException($"RestoreFrom: backup archive '{RestoreFrom}' does not exist.");
         if (RestoreFrom is not null && Join) throw new ArgumentException("RestoreFrom starts a new cluster: it cannot be combined with Join.");
         if (!Join)
