@@ -251,6 +251,10 @@ public sealed record MasterOptions
         if (LogEntriesKeptBehindSnapshot < 0) throw new ArgumentException("LogEntriesKeptBehindSnapshot must be >= 0.");
         if (SnapshotsKept < 1) throw new ArgumentException("SnapshotsKept must be at least 1.");
         if (InodeCacheMaxEntries < 0) throw new ArgumentException("InodeCacheMaxEntries must be >= 0.");
+        if (DefaultBlockSizeBytes < (long)Metadata.InputLimits.MinBlockSizeBytes || DefaultBlockSizeBytes > (long)Metadata.InputLimits.MaxBlockSizeBytes)
+        {
+            throw new ArgumentException($"DefaultBlockSizeBytes {DefaultBlockSizeBytes} is outside {Metadata.InputLimits.MinBlockSizeBytes}..{Metadata.InputLimits.MaxBlockSizeBytes}.");
+        }
         if (WorkerTimeout <= TimeSpan.Zero) throw new ArgumentException("WorkerTimeout must be positive.");
         if (MaxMessageBytes < 1024) throw new ArgumentException("MaxMessageBytes must be at least 1024.");
         ConnectionLimits.Validate();

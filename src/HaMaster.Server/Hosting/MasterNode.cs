@@ -237,6 +237,8 @@ internal sealed class MasterNode : IAsyncDisposable
                 AddInterceptor(grpc, metrics);
                 AddInterceptor(grpc, leaderTrailer);
                 grpc.Interceptors.Add<ErrorStatusInterceptor>();
+                // Malformed identity headers and grpc-timeout: INVALID_ARGUMENT before anything uses them.
+                grpc.Interceptors.Add<RequestHeaderCheckInterceptor>();
                 AddInterceptor(grpc, identity);
                 AddInterceptor(grpc, rateLimit);
                 AddInterceptor(grpc, adminSecret);
