@@ -160,6 +160,12 @@ internal sealed class MasterNode : IAsyncDisposable
             : null;
         var peerSecret = options.ClusterSecret is { } s2 ? new ClusterSecretInterceptor(s2, _ => true, authLogger) : null;
 
+        // Admission control of the client port: refusals are counted and logged at most once per
+        // reason per 10 s (README, Overload and limits).
+        var admission = new ClientAdmission(options.ConnectionLimits, new RejectionLog(Metrics.Meter, _loggerFactory.CreateLogger("HaMaster.Admission")));
+        Metrics.ObserveGauge("hamaster_client_calls_in_progress", () => admission.InProgress, description: "Client calls admitted and not finished.");
+        Metrics.ObserveGauge("hamaster_client_buffered_request", () => admission.BufferedBytes, "By", "Bytes of unfinished client request messages the master holds.");
+
         Host.Metrics = Metrics;
         Host.Start();
         Liveness.Start();
@@ -198,6 +204,7 @@ internal sealed class MasterNode : IAsyncDisposable
             MaxMessageBytes = options.MaxMessageBytes,
             Limits = options.ConnectionLimits,
             LoggerFactory = _loggerFactory,
+            Admission = admission,
             ConfigureServices = services =>
             {
                 services.AddSingleton(fileSystem);
