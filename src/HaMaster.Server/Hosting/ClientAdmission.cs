@@ -12,8 +12,11 @@ namespace HaMaster.Server.Hosting;
 /// Admission control of the client port, in front of grpc-dotnet (an ASP.NET Core middleware,
 /// so it runs when a call's headers arrive, before its message is read):
 /// <list type="bullet">
-/// <item>at most <see cref="GrpcPortLimits.MaxCallsInProgress"/> calls in progress; the next one
-///   is answered RESOURCE_EXHAUSTED at once (trailers-only), never queued;</item>
+/// <item>at most <see cref="GrpcPortLimits.MaxCallsInProgress"/> calls in their handlers (counted by
+///   <see cref="Services.AdmissionInterceptor"/>); the next one is answered RESOURCE_EXHAUSTED at
+///   once, never queued;</item>
+/// <item>a connection that cancels more than <see cref="GrpcPortLimits.MaxStreamResetsPerSecond"/>
+///   calls a second (rapid reset) is closed;</item>
 /// <item>request bytes received but not yet consumed by grpc-dotnet are charged to a master-wide
 ///   and a per-connection budget (<see cref="BudgetedBodyReader"/>); a call that would exceed the
 ///   master's budget is refused, a connection that exceeds its own is closed;</item>
@@ -28,6 +31,7 @@ internal sealed class ClientAdmission
     public const string ReasonBufferedBytes = "buffered_bytes";
     public const string ReasonConnectionBytes = "connection_bytes";
     public const string ReasonBodyTimeout = "request_body_timeout";
+    public const string ReasonStreamResets = "stream_resets";
 
     private readonly GrpcPortLimits _limits;
     private readonly RejectionLog _rejections;
@@ -53,8 +57,34 @@ internal sealed class ClientAdmission
     internal sealed class ConnectionBudget(ConnectionContext connection)
     {
         public long Buffered;
+        private readonly Lock _gate = new();
+        private long _windowStart = System.Diagnostics.Stopwatch.GetTimestamp();
+        private int _resets;
+        private int _closed;
 
-        public void Close() => connection.Abort(new ConnectionAbortedException("client connection buffered more request bytes than allowed"));
+        /// <summary>Closes the TCP connection (every stream on it ends); true the first time only.</summary>
+        public bool Close(string why)
+        {
+            if (Interlocked.Exchange(ref _closed, 1) != 0) return false;
+            connection.Abort(new ConnectionAbortedException(why));
+            return true;
+        }
+
+        /// <summary>Counts one stream the client reset; true when the connection is over its limit per second.</summary>
+        public bool ResetOverLimit(int perSecond)
+        {
+            lock (_gate)
+            {
+                var now = System.Diagnostics.Stopwatch.GetTimestamp();
+                if (System.Diagnostics.Stopwatch.GetElapsedTime(_windowStart, now) >= TimeSpan.FromSeconds(1))
+                {
+                    _windowStart = now;
+                    _resets = 0;
+                }
+
+                return ++_resets > perSecond;
+            }
+        }
     }
 
     /// <summary>Kestrel connection middleware: remembers each connection so an abusive one can be closed.</summary>
@@ -74,12 +104,11 @@ internal sealed class ClientAdmission
     /// <summary>HTTP middleware: admits or refuses one call, and bounds what its request may buffer.</summary>
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
-        if (Interlocked.Increment(ref _inProgress) > _limits.MaxCallsInProgress)
+        _connections.TryGetValue(context.Connection.Id, out var connection);
+        if (context.RequestAborted.IsCancellationRequested)
         {
-            Interlocked.Decrement(ref _inProgress);
-            var message = string.Create(CultureInfo.InvariantCulture, $"the master is serving its limit of {_limits.MaxCallsInProgress} calls; retry later");
-            _rejections.Rejected(ReasonCallsInProgress, message);
-            Refuse(context, StatusCode.ResourceExhausted, message);
+            // Reset by the client before it started (rapid reset): no work, and count it.
+            ClientReset(connection);
             return;
         }
 
@@ -88,7 +117,6 @@ internal sealed class ClientAdmission
         {
             if (context.Features.Get<IRequestBodyPipeFeature>() is { } pipe)
             {
-                _connections.TryGetValue(context.Connection.Id, out var connection);
                 body = new BudgetedBodyReader(pipe.Reader, this, connection);
                 context.Features.Set<IRequestBodyPipeFeature>(body);
             }
@@ -98,7 +126,36 @@ internal sealed class ClientAdmission
         finally
         {
             body?.Release();
-            Interlocked.Decrement(ref _inProgress);
+            if (context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted) ClientReset(connection);
+        }
+    }
+
+    /// <summary>
+    /// Admits one call whose request has arrived, or refuses it with RESOURCE_EXHAUSTED at once
+    /// (never queued); an admitted call must be ended with <see cref="ExitCall"/>. Calls still
+    /// receiving their request are bounded by the byte budgets and the body timeout instead, so
+    /// slow uploads cannot take every slot.
+    /// </summary>
+    public void EnterCall()
+    {
+        if (Interlocked.Increment(ref _inProgress) <= _limits.MaxCallsInProgress) return;
+        Interlocked.Decrement(ref _inProgress);
+        throw Refused(ReasonCallsInProgress, string.Create(CultureInfo.InvariantCulture, $"the master is serving its limit of {_limits.MaxCallsInProgress} calls; retry later"));
+    }
+
+    public void ExitCall() => Interlocked.Decrement(ref _inProgress);
+
+    /// <summary>
+    /// A call the client cancelled before any answer: ordinary now and then, but a connection
+    /// doing it more than <see cref="GrpcPortLimits.MaxStreamResetsPerSecond"/> times a second is
+    /// a rapid-reset flood (each reset stream still costs the master a dispatch) and is closed.
+    /// </summary>
+    private void ClientReset(ConnectionBudget? connection)
+    {
+        if (connection is not null && connection.ResetOverLimit(_limits.MaxStreamResetsPerSecond) && connection.Close("too many streams reset by the client"))
+        {
+            _rejections.Rejected(ReasonStreamResets, string.Create(CultureInfo.InvariantCulture,
+                $"a connection reset more than {_limits.MaxStreamResetsPerSecond} streams in a second; closed it"));
         }
     }
 
@@ -119,7 +176,7 @@ internal sealed class ClientAdmission
         if (connection is not null && perConnection > _limits.MaxBufferedRequestBytesPerConnection)
         {
             Uncharge(connection, delta);
-            connection.Close();
+            connection.Close("client connection buffered more request bytes than allowed");
             return (ReasonConnectionBytes, string.Create(CultureInfo.InvariantCulture,
                 $"this connection holds more than {_limits.MaxBufferedRequestBytesPerConnection} bytes of unfinished request messages; closing it"));
         }
@@ -145,14 +202,5 @@ internal sealed class ClientAdmission
     {
         _rejections.Rejected(reason, message);
         return new RpcException(new Status(StatusCode.ResourceExhausted, message));
-    }
-
-    /// <summary>A trailers-only gRPC answer: HTTP 200 with grpc-status in the headers, no body.</summary>
-    private static void Refuse(HttpContext context, StatusCode code, string message)
-    {
-        context.Response.StatusCode = StatusCodes.Status200OK;
-        context.Response.ContentType = "application/grpc";
-        context.Response.Headers["grpc-status"] = ((int)code).ToString(CultureInfo.InvariantCulture);
-        context.Response.Headers["grpc-message"] = Uri.EscapeDataString(message);
     }
 }

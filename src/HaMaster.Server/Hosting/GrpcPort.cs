@@ -100,7 +100,7 @@ internal sealed class GrpcPort : IAsyncDisposable
                 ? new MinDataRate(limits.MinRequestBodyBytesPerSecond, TimeSpan.FromSeconds(5))
                 : null;
             var http2 = kestrel.Limits.Http2;
-            http2.MaxStreamsPerConnection = limits.MaxStreamsPerConnection;
+            http2.MaxStreamsPerConnection = options.Admission is null ? limits.MaxStreamsPerConnection : limits.MaxStreamsPerClientConnection;
             http2.KeepAlivePingDelay = limits.KeepAlivePingDelay;
             http2.KeepAlivePingTimeout = limits.KeepAlivePingTimeout;
             http2.InitialStreamWindowSize = limits.StreamWindowBytes;

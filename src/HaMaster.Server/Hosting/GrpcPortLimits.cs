@@ -90,6 +90,22 @@ public sealed record GrpcPortLimits
     public TimeSpan RequestBodyTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// Concurrent calls per connection on the client port (default 100, Kestrel's default; the
+    /// client library opens more connections when one is full). Kestrel counts a stream the
+    /// client reset until its handler finishes and sends GOAWAY (ENHANCE_YOUR_CALM) to a client
+    /// that keeps opening streams over this, so it also bounds the work one rapid-reset
+    /// connection can queue. <see cref="MaxStreamsPerConnection"/> applies to the peer port.
+    /// </summary>
+    public int MaxStreamsPerClientConnection { get; init; } = 100;
+
+    /// <summary>
+    /// Calls one client connection may cancel (RST_STREAM before an answer) per second (default
+    /// 200); a connection over it is closed. Rapid reset (CVE-2023-44487) opens and cancels
+    /// thousands of streams a second on one connection, each of which still costs a dispatch.
+    /// </summary>
+    public int MaxStreamResetsPerSecond { get; init; } = 200;
+
+    /// <summary>
     /// Slowest request upload accepted on the client port, bytes per second averaged since the
     /// body started, after a 5 s grace period (default 240, Kestrel's MinRequestBodyDataRate):
     /// a caller that opens a call and sends nothing is cut off after 5 s.
@@ -109,6 +125,8 @@ public sealed record GrpcPortLimits
         if (ConnectionWindowBytes < 65535) throw new ArgumentException("ConnectionWindowBytes must be at least 65,535.");
         if (HeaderTableBytes < 0) throw new ArgumentException("HeaderTableBytes must be >= 0.");
         if (ShutdownTimeout < TimeSpan.Zero) throw new ArgumentException("ShutdownTimeout must be >= 0.");
+        if (MaxStreamsPerClientConnection < 1) throw new ArgumentException("MaxStreamsPerClientConnection must be at least 1.");
+        if (MaxStreamResetsPerSecond < 1) throw new ArgumentException("MaxStreamResetsPerSecond must be at least 1.");
         if (MaxCallsInProgress < 1) throw new ArgumentException("MaxCallsInProgress must be at least 1.");
         if (MaxBufferedRequestBytes < 1024) throw new ArgumentException("MaxBufferedRequestBytes must be at least 1024.");
         if (MaxBufferedRequestBytesPerConnection < 1024) throw new ArgumentException("MaxBufferedRequestBytesPerConnection must be at least 1024.");

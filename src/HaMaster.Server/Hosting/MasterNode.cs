@@ -212,6 +212,7 @@ internal sealed class MasterNode : IAsyncDisposable
                 services.AddSingleton(admin);
                 AddInterceptor(services, metrics);
                 AddInterceptor(services, leaderTrailer);
+                services.AddSingleton(new AdmissionInterceptor(admission));
                 AddInterceptor(services, identity);
                 AddInterceptor(services, rateLimit);
                 AddInterceptor(services, adminSecret);
@@ -232,6 +233,7 @@ internal sealed class MasterNode : IAsyncDisposable
             {
                 AddInterceptor(grpc, metrics);
                 AddInterceptor(grpc, leaderTrailer);
+                grpc.Interceptors.Add<AdmissionInterceptor>();
                 grpc.Interceptors.Add<ErrorStatusInterceptor>();
                 AddInterceptor(grpc, identity);
                 AddInterceptor(grpc, rateLimit);
