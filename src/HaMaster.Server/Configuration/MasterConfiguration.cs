@@ -115,6 +115,8 @@ public static class MasterConfiguration
                 MaxCallsInProgress = Int(Get("MaxCallsInProgress"), "MaxCallsInProgress") ?? d.ConnectionLimits.MaxCallsInProgress,
                 MaxBufferedRequestBytes = Long(Get("MaxBufferedRequestBytes"), "MaxBufferedRequestBytes") ?? d.ConnectionLimits.MaxBufferedRequestBytes,
                 MaxBufferedRequestBytesPerConnection = Long(Get("MaxBufferedRequestBytesPerConnection"), "MaxBufferedRequestBytesPerConnection") ?? d.ConnectionLimits.MaxBufferedRequestBytesPerConnection,
+                MaxStreamsPerClientConnection = Int(Get("MaxStreamsPerClientConnection"), "MaxStreamsPerClientConnection") ?? d.ConnectionLimits.MaxStreamsPerClientConnection,
+                MaxStreamResetsPerSecond = Int(Get("MaxStreamResetsPerSecond"), "MaxStreamResetsPerSecond") ?? d.ConnectionLimits.MaxStreamResetsPerSecond,
                 RequestBodyTimeout = Int(Get("RequestBodyTimeoutMs"), "RequestBodyTimeoutMs") is { } bt ? TimeSpan.FromMilliseconds(bt) : d.ConnectionLimits.RequestBodyTimeout,
             },
         };

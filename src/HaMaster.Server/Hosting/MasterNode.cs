@@ -29,6 +29,7 @@ internal sealed class MasterNode : IAsyncDisposable
     private readonly PrometheusCollector _collector;
 
     private readonly JournalProposer _proposer;
+    private readonly Observability.ThreadPoolLag _threadPoolLag = new();
 
     // Fires first on shutdown: ends the long-lived peer streams other masters hold open into
     // this one, which would otherwise keep the server waiting for them until its shutdown timeout.
@@ -165,6 +166,7 @@ internal sealed class MasterNode : IAsyncDisposable
         var admission = new ClientAdmission(options.ConnectionLimits, new RejectionLog(Metrics.Meter, _loggerFactory.CreateLogger("HaMaster.Admission")));
         Metrics.ObserveGauge("hamaster_client_calls_in_progress", () => admission.InProgress, description: "Client calls admitted and not finished.");
         Metrics.ObserveGauge("hamaster_client_buffered_request", () => admission.BufferedBytes, "By", "Bytes of unfinished client request messages the master holds.");
+        Metrics.ObserveGauge("hamaster_threadpool_queue_delay_max", () => _threadPoolLag.MaxRecentSeconds, "s", "Largest wait of a work item in the thread pool's queue in the last 10 s (peer traffic waits as long).");
 
         Host.Metrics = Metrics;
         Host.Start();
@@ -332,6 +334,7 @@ internal sealed class MasterNode : IAsyncDisposable
         Log.Dispose();
         _collector.Dispose();
         Metrics.Dispose();
+        _threadPoolLag.Dispose();
         _stopping.Dispose();
     }
 }

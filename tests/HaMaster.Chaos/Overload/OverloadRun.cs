@@ -71,6 +71,7 @@ public sealed record OverloadReport(
     long RssBeforeBytes, long RssMaxBytes, long RssAfterBytes,
     CallerFigures BaselineWithin, CallerFigures BaselineExcess,
     CallerFigures WithinCapacity, CallerFigures Excess, FloodFigures RapidReset, FloodFigures HalfBodies,
+    double BaselineThreadPoolDelaySeconds, double FloodThreadPoolDelaySeconds,
     long LeaderLogLines, IReadOnlyList<string> Failures, IReadOnlyList<string> Notes, string Directory)
 {
     public bool Passed => Failures.Count == 0;
@@ -87,10 +88,52 @@ public sealed record OverloadReport(
         text.AppendLine(CultureInfo.InvariantCulture, $"  under floods, {Excess}");
         text.AppendLine(CultureInfo.InvariantCulture, $"  {RapidReset}");
         text.AppendLine(CultureInfo.InvariantCulture, $"  {HalfBodies}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  leader thread-pool queue delay (max, hamaster_threadpool_queue_delay_max_seconds): {BaselineThreadPoolDelaySeconds * 1000:N0} ms in the baseline, {FloodThreadPoolDelaySeconds * 1000:N0} ms under floods");
         text.AppendLine(CultureInfo.InvariantCulture, $"  leader log: {LeaderLogLines:N0} lines during the run");
         foreach (var note in Notes) text.AppendLine(CultureInfo.InvariantCulture, $"  note: {note}");
         foreach (var failure in Failures) text.AppendLine(CultureInfo.InvariantCulture, $"  FAILED: {failure}");
         return text.ToString();
+    }
+}
+
+/// <summary>Reads a master's thread-pool queue delay gauge from /metrics every 500 ms and keeps the largest.</summary>
+internal sealed class LagSampler
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+
+    public LagSampler(HttpClient http, ChaosMaster master)
+    {
+        _loop = Task.Run(async () =>
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                try
+                {
+                    var text = await http.GetStringAsync(new Uri($"http://{master.WebAddress}/metrics"), _stop.Token);
+                    foreach (var line in text.Split('\n'))
+                    {
+                        if (!line.StartsWith("hamaster_threadpool_queue_delay_max_seconds ", StringComparison.Ordinal)) continue;
+                        var value = double.Parse(line.AsSpan(line.IndexOf(' ', StringComparison.Ordinal) + 1), CultureInfo.InvariantCulture);
+                        MaxSeconds = Math.Max(MaxSeconds, value);
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or FormatException)
+                {
+                }
+
+                await Task.Delay(500, _stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        });
+    }
+
+    public double MaxSeconds { get; private set; }
+
+    public async Task StopAsync()
+    {
+        _stop.Cancel();
+        await _loop;
+        _stop.Dispose();
     }
 }
 
@@ -122,9 +165,11 @@ public static class OverloadRun
             var leaderPid = leader.Pid ?? throw new InvalidOperationException("the leader is not running");
             options.Progress?.WriteLine($"overload: leader {leaderBefore} (pid {leaderPid}) in term {termBefore}; flooding its client port for {options.Duration.TotalSeconds:0} s");
             var target = new Uri($"http://{leader.ClientAddress}");
+            var baselineLag = new LagSampler(http, leader);
             var baseWithin = CallerLoad.RunAsync("within capacity", target, options.Callers, options.CallerPause, options.BaselineDuration, TimeSpan.FromSeconds(5), cancellationToken);
             var baseExcess = CallerLoad.RunAsync("excess (10x)", target, options.Callers * options.ExcessFactor, TimeSpan.Zero, options.BaselineDuration, TimeSpan.FromSeconds(5), cancellationToken);
             await Task.WhenAll(baseWithin, baseExcess);
+            await baselineLag.StopAsync();
             var linesBefore = LineCount(leader.LogPath);
             var rssBefore = Rss(leaderPid);
 
@@ -150,11 +195,13 @@ public static class OverloadRun
             });
 
             var endpoint = new IPEndPoint(IPAddress.Loopback, leader.ClientPort);
+            var floodLag = new LagSampler(http, leader);
             var within = CallerLoad.RunAsync("within capacity", target, options.Callers, options.CallerPause, options.Duration, TimeSpan.FromSeconds(5), cancellationToken);
             var excess = CallerLoad.RunAsync("excess (10x)", target, options.Callers * options.ExcessFactor, TimeSpan.Zero, options.Duration, TimeSpan.FromSeconds(5), cancellationToken);
             var rapid = Task.Run(() => RawFlood.RapidResetAsync(endpoint, options.Duration, cancellationToken: cancellationToken));
             var half = Task.Run(() => RawFlood.HalfBodiesAsync(endpoint, options.Duration, options.HalfBodyConnections, options.HalfBodyStreamsPerConnection, options.HalfBodyAnnouncedBytes, cancellationToken));
             await Task.WhenAll(within, excess, rapid, half);
+            await floodLag.StopAsync();
             watchStop.Cancel();
             await watch;
 
@@ -187,7 +234,7 @@ public static class OverloadRun
             if (linesDuring > 2000) failures.Add($"the leader wrote {linesDuring} log lines during the floods");
 
             var report = new OverloadReport(leaderBefore, termBefore, leaderAfter, termAfter, [.. terms], rssBefore, rssMax, rssAfter,
-                bw, bx, w, x, await rapid, await half, linesDuring, failures, notes, directory);
+                bw, bx, w, x, await rapid, await half, baselineLag.MaxSeconds, floodLag.MaxSeconds, linesDuring, failures, notes, directory);
             passed = report.Passed;
             return report;
         }
