@@ -31,6 +31,7 @@ internal sealed class Http2Wire : IAsyncDisposable
     private long _initialStreamWindow = 65535;
     private TaskCompletionSource _windowOpened = NewSignal();
     private int _nextStream = 1;
+    private long _dataBytesSent;
 
     private Http2Wire(Socket socket)
     {
@@ -46,6 +47,9 @@ internal sealed class Http2Wire : IAsyncDisposable
 
     /// <summary>GOAWAY frames received (Kestrel sends one before closing an abusive connection).</summary>
     public int GoAways { get; private set; }
+
+    /// <summary>DATA payload bytes sent by <see cref="SendDataAsync"/> so far.</summary>
+    public long DataBytesSent => Interlocked.Read(ref _dataBytesSent);
 
     /// <summary>RST_STREAM frames received from the server.</summary>
     public int ServerResets { get; private set; }
@@ -208,6 +212,7 @@ internal sealed class Http2Wire : IAsyncDisposable
             AppendFrame(frame, Data, 0, streamId, payload.Span.Slice((int)sent, chunk));
             await SendAsync(frame.ToArray(), cancellationToken);
             sent += chunk;
+            Interlocked.Add(ref _dataBytesSent, chunk);
         }
 
         return sent;

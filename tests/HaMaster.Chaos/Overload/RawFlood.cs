@@ -123,7 +123,7 @@ public static class RawFlood
                     {
                         try
                         {
-                            Interlocked.Add(ref bytes, await sender);
+                            await sender;
                         }
                         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException or ObjectDisposedException)
                         {
@@ -145,6 +145,7 @@ public static class RawFlood
                     if (wire is not null)
                     {
                         Interlocked.Add(ref goAways, wire.GoAways);
+                        Interlocked.Add(ref bytes, wire.DataBytesSent);
                         Interlocked.Add(ref resets, wire.ServerResets);
                         await wire.DisposeAsync();
                     }
