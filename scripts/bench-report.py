@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Turns the raw results of scripts/bench.sh into docs/benchmarks/: results.json (everything),
 README.md (tables, the issue-8 goals and a plain verdict for each) and PNG charts via gnuplot.
-Usage: bench-report.py RESULTS_DIR OUT_DIR"""
+Usage: bench-report.py RESULTS_DIR OUT_DIR
+The results.json already in OUT_DIR (the previous run), if any, is the baseline of a section that
+sets this run's figures beside it; the previous README.md is kept as history/README-<commit>.md."""
 import json
 import os
 import shutil
@@ -58,6 +60,20 @@ def f(v, digits=1):
 
 
 machine = load_json("machine.json", {})
+baseline = None
+_previous = os.path.join(out, "results.json")
+if os.path.exists(_previous):
+    try:
+        with open(_previous) as fh:
+            baseline = json.load(fh)
+    except ValueError:
+        baseline = None
+    _prev_commit = ((baseline or {}).get("machine") or {}).get("commit")
+    if not _prev_commit or _prev_commit == machine.get("commit"):
+        baseline = None  # a rerun of the same commit replaces it
+    elif os.path.exists(os.path.join(out, "README.md")):
+        os.makedirs(os.path.join(out, "history"), exist_ok=True)
+        shutil.copyfile(os.path.join(out, "README.md"), os.path.join(out, "history", f"README-{_prev_commit}.md"))
 compare = load_lines("compare.jsonl")
 summary = {"machine": machine, "compare": compare}
 md = []
@@ -291,6 +307,52 @@ for label, verdict, text in verdicts:
 goal_lines.append("")
 md[header_len:header_len] = goal_lines
 summary["verdicts"] = [{"goal": a, "verdict": b, "figures": c} for a, b, c in verdicts]
+
+# ------------------------------------------------------------------ against the previous run
+if baseline:
+    bm = baseline.get("machine", {})
+    md.append(f"## Against the previous run (commit {bm.get('commit', '?')}, {bm.get('date', '?')})")
+    md.append("")
+    md.append("Same script, same machine, other days: absolute figures move with the machine's load (see each run's load "
+              "averages); the ratio to etcd, measured round by round in each run, is the comparable figure. "
+              f"The previous report is kept as `history/README-{bm.get('commit', '?')}.md`.")
+    md.append("")
+    old = {(r["workload"], r["target"], r["concurrency"]): r for r in baseline.get("compare", [])}
+    keys = sorted({(k[0], k[2]) for k in by} & {(k[0], k[2]) for k in old},
+                  key=lambda k: (["write", "read", "read-stale", "list", "mixed"].index(k[0]) if k[0] in ["write", "read", "read-stale", "list", "mixed"] else 9, k[1]))
+    if keys:
+        md.append("| workload | in flight | HaMaster ops/s before | after | p99 ms before | after | ratio to etcd before | after |")
+        md.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for w, c in keys:
+            hb, eb = old.get((w, "hamaster", c)), old.get((w, "etcd", c))
+            ha = by.get((w, "hamaster", c))
+            rb = hb["opsPerSecond"] / eb["opsPerSecond"] if hb and eb and eb["opsPerSecond"] else None
+            ra = ratios.get((w, c))
+            md.append(f"| {w} | {c} | {f(hb['opsPerSecond'] if hb else None)} | {f(ha['opsPerSecond'] if ha else None)} | "
+                      f"{f(hb['p99Ms'] if hb else None, 2)} | {f(ha['p99Ms'] if ha else None, 2)} | "
+                      f"{f(rb, 2) + 'x' if rb else 'n/a'} | {f(ra, 2) + 'x' if ra else 'n/a'} |")
+        md.append("")
+    bf, af = baseline.get("failover") or {}, summary.get("failover") or {}
+    if bf.get("hamaster") and af.get("hamaster"):
+        md.append(f"Failover median window: HaMaster {f(bf['hamaster'].get('medianMs'))} ms before, {f(af['hamaster'].get('medianMs'))} ms after "
+                  f"(etcd {f((bf.get('etcd') or {}).get('medianMs'))} / {f((af.get('etcd') or {}).get('medianMs'))} ms).")
+        md.append("")
+    bw, aw = baseline.get("workers") or {}, summary.get("workers") or {}
+    if bw.get("masters") and aw.get("masters"):
+        def peak_rss(w):
+            return max((s.get("rssBytes") or 0 for s in w.get("samples", [])), default=None)
+
+        def worst(w, key):
+            return max((p.get(key) or 0 for p in w.get("processes", [])), default=None)
+
+        md.append(f"Workers/clients: GetStatus p99 (worst process) {f(worst(bw, 'statusP99Ms'), 1)} ms before, {f(worst(aw, 'statusP99Ms'), 1)} ms after; "
+                  f"errors {f(sum(p.get('statusErrors', 0) + p.get('heartbeatErrors', 0) for p in bw.get('processes', [])))} before, "
+                  f"{f(sum(p.get('statusErrors', 0) + p.get('heartbeatErrors', 0) for p in aw.get('processes', [])))} after; "
+                  f"peak master RSS with every client connected {f(mib(peak_rss(bw)))} MiB before, {f(mib(peak_rss(aw)))} MiB after.")
+        md.append("")
+    if baseline.get("scale") and not summary.get("scale"):
+        md.append(f"The scale section was not part of this run; its latest figures are in `history/README-{bm.get('commit', '?')}.md`.")
+        md.append("")
 
 notes = os.path.join(out, "ANALYSIS.md")
 if os.path.exists(notes):

@@ -13,6 +13,12 @@ base=${HAMASTER_BASE_PORT:-19200}
 server="$root/src/HaMaster.Server/bin/Release/net10.0/hamaster-server.dll"
 cli="$root/src/HaMaster.Cli/bin/Release/net10.0/hamaster.dll"
 masters="127.0.0.1:$base,127.0.0.1:$((base + 1)),127.0.0.1:$((base + 2))"
+# The cluster secret: generated on first start (mode 0600), given to the masters as a file and
+# to the CLI through its environment variable (neither shows up in ps).
+secret_file="$data/cluster-secret"
+cli_env() {
+  if [ -f "$secret_file" ]; then HAMASTER_CLUSTER_SECRET=$(cat "$secret_file") "$@"; else "$@"; fi
+}
 
 stop() {
   for pidfile in "$data"/master-*.pid; do
@@ -30,7 +36,7 @@ stop() {
 
 case "${1:-start}" in
   stop) stop; exit 0 ;;
-  status) exec dotnet "$cli" --masters "$masters" cluster status ;;
+  status) cli_env dotnet "$cli" --masters "$masters" cluster status; exit $? ;;
   start) ;;
   *) echo "usage: scripts/run.sh [start|stop|status]" >&2; exit 2 ;;
 esac
@@ -42,6 +48,10 @@ dotnet build src/HaMaster.Cli -c Release --nologo -v quiet -clp:ErrorsOnly
 
 mkdir -p "$data"
 stop >/dev/null
+if [ ! -s "$secret_file" ]; then
+  (umask 077 && head -c 32 /dev/urandom | base64 >"$secret_file")
+  echo "[run] generated the cluster secret in $secret_file"
+fi
 members=""
 for i in 1 2 3; do
   members+="${members:+,}$i=127.0.0.1:$((base + i - 1))/127.0.0.1:$((base + 100 + i - 1))/127.0.0.1:$((base + 200 + i - 1))"
@@ -49,17 +59,20 @@ done
 for i in 1 2 3; do
   nohup dotnet "$server" --id "$i" --members "$members" --data-dir "$data/master-$i" \
     --client-port $((base + i - 1)) --peer-port $((base + 100 + i - 1)) --web-port $((base + 200 + i - 1)) \
+    --cluster-secret-file "$secret_file" \
     >"$data/master-$i.log" 2>&1 &
   echo $! >"$data/master-$i.pid"
 done
 
 echo "[run] waiting for a leader"
 for _ in $(seq 1 120); do
-  if out=$(dotnet "$cli" --masters "$masters" cluster status 2>/dev/null) && grep -qi "leader" <<<"$out"; then
+  if out=$(cli_env dotnet "$cli" --masters "$masters" cluster status 2>/dev/null) && grep -qi "leader" <<<"$out"; then
     echo "$out"
     echo
     echo "HaMaster is running: client ports $masters; status pages http://127.0.0.1:$((base + 200))/ (and +1, +2)"
     echo "Try:   dotnet $cli --masters $masters fs mkdir -p /demo && dotnet $cli --masters $masters fs ls /"
+    echo "Admin: HAMASTER_CLUSTER_SECRET=\$(cat $secret_file) dotnet $cli --masters $masters cluster ..."
+    echo "Digest: curl -H \"Authorization: Bearer \$(cat $secret_file)\" http://127.0.0.1:$((base + 200))/api/digest"
     echo "Stop:  scripts/run.sh stop      Logs: $data/master-N.log"
     exit 0
   fi

@@ -157,9 +157,10 @@ public sealed partial class HamasterCommandLine
         var heartbeat = new Option<string>("--heartbeat") { Description = "Heartbeat period", DefaultValueFactory = _ => "1s" };
         var interval = new Option<string>("--interval") { Description = "Each client's GetStatus period", DefaultValueFactory = _ => "10s" };
         var duration = new Option<string>("--duration", "-d") { Description = "Measured phase length", DefaultValueFactory = _ => "120s" };
+        var transport = new Option<FleetClientTransport>("--client-transport") { Description = "lean: a bare HTTP/2 connection per client (default; keeps the generator's GC out of the figures); channel: a Grpc.Net.Client channel per client", DefaultValueFactory = _ => FleetClientTransport.Lean };
         var command = new Command("fleet", "Workers heartbeating and many connected clients issuing periodic GetStatus (issue 8)")
         {
-            workers, workerBase, clients, heartbeat, interval, duration,
+            workers, workerBase, clients, heartbeat, interval, duration, transport,
         };
         command.SetAction(async (r, cancellationToken) =>
         {
@@ -178,6 +179,7 @@ public sealed partial class HamasterCommandLine
                     ClientInterval = Duration.Parse(r.GetValue(interval) ?? "10s"),
                     Duration = Duration.Parse(r.GetValue(duration) ?? "120s", "--duration"),
                     CallTimeout = clientOptions.CallTimeout,
+                    ClientTransport = r.GetValue(transport),
                 }.Validate();
             }
             catch (Exception ex) when (ex is ArgumentException or FormatException)

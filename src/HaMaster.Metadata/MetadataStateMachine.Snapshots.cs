@@ -111,44 +111,121 @@ public sealed partial class MetadataStateMachine
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var store = _store;
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var state = store.State;
-            var counters = new StateRecord
-            {
-                NextInodeId = state.NextInodeId,
-                NextBlockId = state.NextBlockId,
-                NextWorkerId = state.NextWorkerId,
-                InodeCount = state.InodeCount,
-                BlockCount = state.BlockCount,
-                WorkerCount = state.WorkerCount,
-            };
-            Append(hash, 'S', counters.ToByteArray());
-            foreach (var inode in store.Inodes.EnumerateInodes())
-            {
-                Append(hash, 'I', inode.ToByteArray());
-            }
-
-            var locations = new List<KeyValuePair<ulong, LocationRecord>>();
-            foreach (var (id, block) in store.Blocks.EnumerateBlocks())
-            {
-                Append(hash, 'B', Keys.Id(id));
-                Append(hash, 'b', block.ToByteArray());
-                locations.Clear();
-                store.Blocks.ListLocations(id, locations);
-                foreach (var (workerId, location) in locations)
-                {
-                    Append(hash, 'L', Keys.Id(workerId));
-                    Append(hash, 'l', location.ToByteArray());
-                }
-            }
-
-            foreach (var worker in store.Blocks.EnumerateWorkers())
-            {
-                Append(hash, 'W', worker.ToByteArray());
-            }
-
-            return Convert.ToHexStringLower(hash.GetHashAndReset());
+            return ComputeDigest(store.State, store.Inodes.EnumerateInodes(), store.Blocks.EnumerateBlocks(), store.Blocks.ListLocations, store.Blocks.EnumerateWorkers());
         }
+    }
+
+    /// <summary>
+    /// Pins the applied state for a <see cref="Digest"/> computed later on any thread, without holding
+    /// the apply path: the Rocks store takes a RocksDB snapshot (the apply gate is held only while the
+    /// snapshot handle and the applied index are read together, so they match exactly); the Heap store
+    /// has no snapshots, so its view hashes under the apply gate when computed (applying waits for it).
+    /// Dispose the view when done.
+    /// </summary>
+    public DigestView BeginDigest()
+    {
+        lock (_applyGate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var store = _store;
+            if (store is RocksMetastore rocks)
+            {
+                var snapshot = rocks.OpenSnapshotReader();
+                return new DigestView(store.State, snapshot);
+            }
+
+            return new DigestView(store.State, this);
+        }
+    }
+
+    /// <summary>A pinned applied state whose digest equals <see cref="Digest"/> at <see cref="AppliedIndex"/>.</summary>
+    public sealed class DigestView : IDisposable
+    {
+        private readonly StateRecord _state;
+        private readonly RocksMetastore.SnapshotReader? _snapshot;
+        private readonly MetadataStateMachine? _machine;
+
+        internal DigestView(StateRecord state, RocksMetastore.SnapshotReader snapshot)
+        {
+            _state = state;
+            _snapshot = snapshot;
+        }
+
+        internal DigestView(StateRecord state, MetadataStateMachine machine)
+        {
+            _state = state;
+            _machine = machine;
+        }
+
+        /// <summary>The applied index the digest is of (Heap: as when the view was taken; see <see cref="Compute"/>).</summary>
+        public ulong AppliedIndex => _state.AppliedIndex;
+
+        /// <summary>
+        /// The full scan. Rocks: reads the pinned snapshot, concurrently with applying. Heap: hashes the
+        /// live state under the apply gate and returns the applied index it actually hashed.
+        /// </summary>
+        public (ulong AppliedIndex, string Digest) Compute()
+        {
+            if (_snapshot is { } s)
+            {
+                return (_state.AppliedIndex, ComputeDigest(_state, s.EnumerateInodes(), s.EnumerateBlocks(), s.ListLocations, s.EnumerateWorkers()));
+            }
+
+            var machine = _machine!;
+            lock (machine._applyGate)
+            {
+                ObjectDisposedException.ThrowIf(machine._disposed, machine);
+                var store = machine._store;
+                return (store.State.AppliedIndex, ComputeDigest(store.State, store.Inodes.EnumerateInodes(), store.Blocks.EnumerateBlocks(), store.Blocks.ListLocations, store.Blocks.EnumerateWorkers()));
+            }
+        }
+
+        public void Dispose() => _snapshot?.Dispose();
+    }
+
+    private static string ComputeDigest(
+        StateRecord state,
+        IEnumerable<InodeRecord> inodes,
+        IEnumerable<(ulong Id, BlockRecord Block)> blocks,
+        Action<ulong, List<KeyValuePair<ulong, LocationRecord>>> listLocations,
+        IEnumerable<WorkerRecord> workers)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var counters = new StateRecord
+        {
+            NextInodeId = state.NextInodeId,
+            NextBlockId = state.NextBlockId,
+            NextWorkerId = state.NextWorkerId,
+            InodeCount = state.InodeCount,
+            BlockCount = state.BlockCount,
+            WorkerCount = state.WorkerCount,
+        };
+        Append(hash, 'S', counters.ToByteArray());
+        foreach (var inode in inodes)
+        {
+            Append(hash, 'I', inode.ToByteArray());
+        }
+
+        var locations = new List<KeyValuePair<ulong, LocationRecord>>();
+        foreach (var (id, block) in blocks)
+        {
+            Append(hash, 'B', Keys.Id(id));
+            Append(hash, 'b', block.ToByteArray());
+            locations.Clear();
+            listLocations(id, locations);
+            foreach (var (workerId, location) in locations)
+            {
+                Append(hash, 'L', Keys.Id(workerId));
+                Append(hash, 'l', location.ToByteArray());
+            }
+        }
+
+        foreach (var worker in workers)
+        {
+            Append(hash, 'W', worker.ToByteArray());
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     private static void Append(IncrementalHash hash, char tag, byte[] value)

@@ -22,7 +22,10 @@ public static class Program
                   --metastore rocks|heap     (default rocks)   --inode-cache N (default 200000)
                   --tick-ms N --election-ticks N               Raft clock (default 100 ms x 10)
                   --snapshot-every N         entries between automatic snapshots (default 100000)
-                  --cluster-secret S         required on peer and admin calls
+                  --cluster-secret-file PATH file holding the cluster secret (>= 16 bytes), required on
+                                             peer, admin and /api/digest calls; --cluster-secret S also works
+                                             (visible in ps). Binding a non-loopback address needs a secret
+                                             or mutual TLS between masters (--tls-cert + --tls-trusted-cert).
                 Every setting also reads from appsettings.json (section HaMaster) and HAMASTER_<Key> variables.
                 """);
             return 0;
@@ -49,6 +52,10 @@ public static class Program
             .AddFilter("Microsoft", LogLevel.Warning)
             .AddFilter("Grpc", LogLevel.Warning));
         var logger = loggerFactory.CreateLogger("HaMaster");
+        if (options.ClusterSecretFile is { } secretFile && MasterOptions.IsWorldReadable(secretFile))
+        {
+            logger.LogWarning("the cluster secret file {Path} is readable by every user of this machine: chmod 0400 it (or 0440 for a group)", secretFile);
+        }
 
         using var stop = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>

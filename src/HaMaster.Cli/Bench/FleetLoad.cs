@@ -3,9 +3,24 @@ using System.Globalization;
 using HaMaster.Client;
 using Grpc.Core;
 using Grpc.Net.Client;
+using HaMaster.Bench.LeanGrpc;
 using HaMaster.Protos.V1;
 
 namespace HaMaster.Cli.Bench;
+
+/// <summary>How the simulated clients talk to the masters.</summary>
+public enum FleetClientTransport
+{
+    /// <summary>
+    /// One bare HTTP/2 connection each (bench/HaMaster.Bench.LeanGrpc): no pool, timer or idle
+    /// buffer, so 10,000 clients in one process do not make the generator's own GC pauses part of
+    /// the figures (the default).
+    /// </summary>
+    Lean,
+
+    /// <summary>One Grpc.Net.Client <see cref="GrpcChannel"/> (own SocketsHttpHandler) each, as an application would have.</summary>
+    Channel,
+}
 
 /// <summary>Settings of one fleet-load process (<c>hamaster bench fleet</c>). Immutable; validate before use.</summary>
 public sealed record FleetOptions
@@ -33,6 +48,9 @@ public sealed record FleetOptions
 
     /// <summary>Deadline of one request. Default 10 s.</summary>
     public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Client connection kind (default <see cref="FleetClientTransport.Lean"/>).</summary>
+    public FleetClientTransport ClientTransport { get; init; } = FleetClientTransport.Lean;
 
     /// <summary>Path every client reads (created by the process if missing).</summary>
     public string StatusPath { get; init; } = "/bench/fleet/probe";
@@ -217,26 +235,48 @@ public static class FleetLoad
         }
     }
 
-    /// <summary>
-    /// The simulated clients' connections: one Grpc.Net.Client <see cref="GrpcChannel"/> each, with
-    /// its own <see cref="SocketsHttpHandler"/> and a single HTTP/2 connection, as an application
-    /// process would have.
-    /// </summary>
-    private sealed class FleetClients : IDisposable
+    /// <summary>The simulated clients' connections, one per client, made one call at a time.</summary>
+    private abstract class FleetClients : IDisposable
+    {
+        public static FleetClients Open(FleetOptions options) => options.ClientTransport == FleetClientTransport.Lean
+            ? new LeanClients(options)
+            : new ChannelClients(options);
+
+        public abstract ValueTask GetStatusAsync(int i, GetStatusRequest request, TimeSpan timeout, CancellationToken cancellationToken);
+
+        public abstract void Dispose();
+    }
+
+    /// <summary>One <see cref="LeanUnaryConnection"/> per client (connected by its first call).</summary>
+    private sealed class LeanClients(FleetOptions options) : FleetClients
+    {
+        private static readonly string GetStatusMethod = "/" + FileSystemMaster.Descriptor.FullName + "/GetStatus";
+
+        private readonly LeanUnaryConnection[] _connections = Enumerable.Range(0, options.Clients).Select(i =>
+        {
+            var uri = MasterEndpoint.ToUri(options.Endpoints[i % options.Endpoints.Count]);
+            return new LeanUnaryConnection(uri.Host, uri.Port);
+        }).ToArray();
+
+        public override async ValueTask GetStatusAsync(int i, GetStatusRequest request, TimeSpan timeout, CancellationToken cancellationToken) =>
+            _ = await _connections[i].UnaryAsync(GetStatusMethod, request, GetStatusResponse.Parser, timeout, cancellationToken).ConfigureAwait(false);
+
+        public override void Dispose()
+        {
+            foreach (var c in _connections) c.Dispose();
+        }
+    }
+
+    /// <summary>One Grpc.Net.Client <see cref="GrpcChannel"/> per client, with its own <see cref="SocketsHttpHandler"/> and a single HTTP/2 connection.</summary>
+    private sealed class ChannelClients : FleetClients
     {
         private readonly GrpcChannel[] _channels;
         private readonly FileSystemMaster.FileSystemMasterClient[] _clients;
 
-        private FleetClients(GrpcChannel[] channels)
-        {
-            _channels = channels;
-            _clients = channels.Select(c => new FileSystemMaster.FileSystemMasterClient(c)).ToArray();
-        }
-
-        public static FleetClients Open(FleetOptions options)
+        public ChannelClients(FleetOptions options)
         {
             var uris = options.Endpoints.Select(MasterEndpoint.ToUri).ToArray();
-            return new FleetClients(Enumerable.Range(0, options.Clients).Select(i => GrpcChannel.ForAddress(uris[i % uris.Length], new GrpcChannelOptions
+            _channels = Enumerable.Range(0, options.Clients).Select(i => GrpcChannel.ForAddress(uris[i % uris.Length], new GrpcChannelOptions
             {
                 HttpHandler = new SocketsHttpHandler
                 {
@@ -247,18 +287,16 @@ public static class FleetLoad
                     UseCookies = false,
                 },
                 DisposeHttpClient = true,
-            })).ToArray());
+            })).ToArray();
+            _clients = _channels.Select(c => new FileSystemMaster.FileSystemMasterClient(c)).ToArray();
         }
 
-        public async ValueTask GetStatusAsync(int i, GetStatusRequest request, TimeSpan timeout, CancellationToken cancellationToken) =>
+        public override async ValueTask GetStatusAsync(int i, GetStatusRequest request, TimeSpan timeout, CancellationToken cancellationToken) =>
             _ = await _clients[i].GetStatusAsync(request, new CallOptions(deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken)).ConfigureAwait(false);
 
-        public void Dispose()
+        public override void Dispose()
         {
-            foreach (var c in _channels)
-            {
-                c.Dispose();
-            }
+            foreach (var c in _channels) c.Dispose();
         }
     }
 

@@ -25,6 +25,7 @@ public static class MasterConfiguration
         ["--join"] = "Join",
         ["--metastore"] = "Metastore",
         ["--cluster-secret"] = "ClusterSecret",
+        ["--cluster-secret-file"] = "ClusterSecretFile",
         ["--tick-ms"] = "TickIntervalMs",
         ["--election-ticks"] = "ElectionTicks",
         ["--snapshot-every"] = "SnapshotEveryEntries",
@@ -99,7 +100,8 @@ public static class MasterConfiguration
             WorkerGracePeriod = Int(Get("WorkerGracePeriodMs"), "WorkerGracePeriodMs") is { } g ? TimeSpan.FromMilliseconds(g) : d.WorkerGracePeriod,
             MaxMessageBytes = Int(Get("MaxMessageBytes"), "MaxMessageBytes") ?? d.MaxMessageBytes,
             MaxListPageSize = Int(Get("MaxListPageSize"), "MaxListPageSize") ?? d.MaxListPageSize,
-            ClusterSecret = Get("ClusterSecret") is { Length: > 0 } s ? s : null,
+            ClusterSecret = Secret(Get("ClusterSecret"), Get("ClusterSecretFile")),
+            ClusterSecretFile = Get("ClusterSecretFile") is { Length: > 0 } sf ? sf : null,
             SuperUser = Get("SuperUser") ?? d.SuperUser,
             SuperGroup = Get("SuperGroup") ?? d.SuperGroup,
             EnforcePermissions = Bool(Get("EnforcePermissions"), "EnforcePermissions") ?? d.EnforcePermissions,
@@ -120,6 +122,14 @@ public static class MasterConfiguration
                 RequestBodyTimeout = Int(Get("RequestBodyTimeoutMs"), "RequestBodyTimeoutMs") is { } bt ? TimeSpan.FromMilliseconds(bt) : d.ConnectionLimits.RequestBodyTimeout,
             },
         };
+    }
+
+    private static string? Secret(string? value, string? file)
+    {
+        var given = value is { Length: > 0 } ? value : null;
+        if (file is not { Length: > 0 }) return given;
+        if (given is not null) throw new ArgumentException("Set either ClusterSecret or ClusterSecretFile (--cluster-secret-file), not both.");
+        return MasterOptions.ReadClusterSecretFile(file);
     }
 
     private static int? Int(string? v, string key) => v is null ? null

@@ -147,6 +147,16 @@ public sealed record MasterOptions
     /// <summary>Shared secret required on peer and admin calls (header hamaster-cluster-secret); null = none.</summary>
     public string? ClusterSecret { get; init; }
 
+    /// <summary>
+    /// File holding the cluster secret (--cluster-secret-file; content trimmed): read into
+    /// <see cref="ClusterSecret"/> when the configuration is loaded. Keeps the secret out of the
+    /// command line and the environment (Kubernetes Secret volume, Compose secret, systemd credential).
+    /// </summary>
+    public string? ClusterSecretFile { get; init; }
+
+    /// <summary>Shortest cluster secret accepted, in UTF-8 bytes.</summary>
+    public const int MinClusterSecretBytes = 16;
+
     /// <summary>PKCS#12 (.pfx) certificate for TLS on the client and peer ports; null = cleartext HTTP/2 (default).</summary>
     public string? TlsCertificatePath { get; init; }
 
@@ -186,6 +196,44 @@ public sealed record MasterOptions
     /// <summary>Members of this group bypass permission checks (default "supergroup").</summary>
     public string SuperGroup { get; init; } = "supergroup";
 
+    /// <summary>True when the other masters must present a certificate signed by <see cref="TlsTrustedCertificatePath"/> on the peer port.</summary>
+    public bool MutualTlsBetweenMasters => TlsCertificatePath is not null && TlsTrustedCertificatePath is not null;
+
+    /// <summary>True when <see cref="BindAddress"/> is a loopback address (127.0.0.0/8, ::1): only this machine reaches the ports.</summary>
+    public bool BindsLoopbackOnly => System.Net.IPAddress.TryParse(BindAddress, out var ip) && System.Net.IPAddress.IsLoopback(ip);
+
+    /// <summary>Reads a cluster secret file: its content, trimmed; refuses a missing, empty or too short secret.</summary>
+    public static string ReadClusterSecretFile(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path).Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"ClusterSecretFile '{path}' cannot be read ({e.GetType().Name}).");
+        }
+
+        if (text.Length == 0) throw new ArgumentException($"ClusterSecretFile '{path}' is empty.");
+        if (System.Text.Encoding.UTF8.GetByteCount(text) < MinClusterSecretBytes) throw new ArgumentException($"ClusterSecretFile '{path}': the secret is shorter than {MinClusterSecretBytes} bytes.");
+        return text;
+    }
+
+    /// <summary>True when others than the owner and group may read the file (a warning at startup).</summary>
+    public static bool IsWorldReadable(string path)
+    {
+        if (OperatingSystem.IsWindows()) return false;
+        try
+        {
+            return (File.GetUnixFileMode(path) & UnixFileMode.OtherRead) != 0;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
     public string ClientAddress => AdvertisedClientAddress ?? $"{BindAddress}:{ClientPort}";
 
     public string PeerAddress => AdvertisedPeerAddress ?? $"{BindAddress}:{PeerPort}";
@@ -210,6 +258,19 @@ public sealed record MasterOptions
         ConnectionLimits.Validate();
         if (TlsCertificatePath is not null && !File.Exists(TlsCertificatePath)) throw new ArgumentException($"TlsCertificatePath '{TlsCertificatePath}' does not exist.");
         if (TlsTrustedCertificatePath is not null && !File.Exists(TlsTrustedCertificatePath)) throw new ArgumentException($"TlsTrustedCertificatePath '{TlsTrustedCertificatePath}' does not exist.");
+        if (ClusterSecret is not null && System.Text.Encoding.UTF8.GetByteCount(ClusterSecret) < MinClusterSecretBytes)
+        {
+            throw new ArgumentException($"ClusterSecret must be at least {MinClusterSecretBytes} bytes (generate one with: head -c 32 /dev/urandom | base64).");
+        }
+
+        if (!BindsLoopbackOnly && ClusterSecret is null && !MutualTlsBetweenMasters)
+        {
+            throw new ArgumentException(
+                $"BindAddress {BindAddress} is not a loopback address, so other machines reach the peer port: masters must authenticate each other. "
+                + "Set a cluster secret (--cluster-secret-file PATH, or ClusterSecret / HAMASTER_ClusterSecret) "
+                + "or mutual TLS between masters (--tls-cert and --tls-trusted-cert).");
+        }
+
         if (RateLimitPerClient < 0) throw new ArgumentException("RateLimitPerClient must be >= 0 (0 = unlimited).");
         if (MaxListPageSize < 1) throw new ArgumentException("MaxListPageSize must be at least 1.");
         if (RestoreFrom is not null && !File.Exists(RestoreFrom)) throw new ArgumentException($"RestoreFrom: backup archive '{RestoreFrom}' does not exist.");

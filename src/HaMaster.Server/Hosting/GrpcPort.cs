@@ -23,6 +23,18 @@ internal sealed record GrpcPortOptions
 
     public string? CertificatePassword { get; init; }
 
+    /// <summary>
+    /// With <see cref="CertificatePath"/>: require every connection to present a client certificate
+    /// chaining to this authority (PEM or DER), mutual TLS; null = no client certificate asked.
+    /// </summary>
+    public string? RequireClientCertificateFrom { get; init; }
+
+    /// <summary>
+    /// With <see cref="CertificatePath"/>: ask for an optional client certificate, which must chain to
+    /// this authority when one is given (an interceptor decides which calls need it); null = none asked.
+    /// </summary>
+    public string? AllowClientCertificateFrom { get; init; }
+
     /// <summary>Largest request and response message (RESOURCE_EXHAUSTED beyond it).</summary>
     public required int MaxMessageBytes { get; init; }
 
@@ -110,7 +122,21 @@ internal sealed class GrpcPort : IAsyncDisposable
             {
                 listen.Protocols = HttpProtocols.Http2;
                 if (options.Admission is { } admission) listen.Use(admission.TrackConnections);
-                if (options.CertificatePath is not null) listen.UseHttps(options.CertificatePath, options.CertificatePassword);
+                if (options.CertificatePath is not null && (options.RequireClientCertificateFrom ?? options.AllowClientCertificateFrom) is { } authority)
+                {
+                    listen.UseHttps(https =>
+                    {
+                        https.ServerCertificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(options.CertificatePath, options.CertificatePassword);
+                        https.ClientCertificateMode = options.RequireClientCertificateFrom is not null
+                            ? Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.RequireCertificate
+                            : Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate;
+                        https.ClientCertificateValidation = Peers.PeerTls.ChainsTo(authority);
+                    });
+                }
+                else if (options.CertificatePath is not null)
+                {
+                    listen.UseHttps(options.CertificatePath, options.CertificatePassword);
+                }
             });
         });
 

@@ -46,6 +46,7 @@ internal sealed class MasterNode : IAsyncDisposable
         Channels = channels;
         Transport = transport;
         Liveness = liveness;
+        Digest = new StateDigest(machine);
         _collector = new PrometheusCollector(Metrics.Meter);
     }
 
@@ -66,6 +67,9 @@ internal sealed class MasterNode : IAsyncDisposable
     public ClusterAdminService? Admin { get; private set; }
 
     public MasterMetrics Metrics { get; } = new();
+
+    /// <summary>The state digest for /api/digest: off the Raft loop, one at a time, cached per applied index.</summary>
+    public StateDigest Digest { get; }
 
     public int ClientPort { get; private set; }
 
@@ -120,7 +124,11 @@ internal sealed class MasterNode : IAsyncDisposable
 
         var host = new RaftHost(options, loggerFactory.CreateLogger("HaMaster.Raft"), log, hardState, snapshots,
             new MetadataStateMachineHost(machine), clusterStateFile, bootstrapConfig, directory);
-        var channels = new PeerChannels(options.MaxMessageBytes, options.ClusterSecret, options.NodeId, options.PeerAddress, options.TlsCertificatePath is not null, options.TlsTrustedCertificatePath);
+        // Mutual TLS between masters: this master presents its own certificate on peer calls.
+        var peerCertificate = options.MutualTlsBetweenMasters
+            ? System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(options.TlsCertificatePath!, options.TlsCertificatePassword)
+            : null;
+        var channels = new PeerChannels(options.MaxMessageBytes, options.ClusterSecret, options.NodeId, options.PeerAddress, options.TlsCertificatePath is not null, options.TlsTrustedCertificatePath, peerCertificate);
         var sender = new SnapshotSender(() => host, channels, loggerFactory.CreateLogger("HaMaster.Snapshots"));
         var transport = new PeerTransport(host, channels, sender, loggerFactory.CreateLogger("HaMaster.Transport"));
         host.Transport = transport;
@@ -153,13 +161,12 @@ internal sealed class MasterNode : IAsyncDisposable
         var rateLimit = options.RateLimitPerClient > 0
             ? new RateLimitInterceptor(options.RateLimitPerClient, options.RateLimitBurst ?? Math.Max(1, options.RateLimitPerClient * 2))
             : null;
-        // Membership and leadership changes need the cluster secret on the client port too.
-        var adminSecret = options.ClusterSecret is { } secret
-            ? new ClusterSecretInterceptor(secret,
-                m => m.StartsWith($"/{ClusterAdminService.ServiceName}/", StringComparison.Ordinal) && !m.EndsWith("/GetClusterInfo", StringComparison.Ordinal),
-                authLogger)
-            : null;
-        var peerSecret = options.ClusterSecret is { } s2 ? new ClusterSecretInterceptor(s2, _ => true, authLogger) : null;
+        // Membership and leadership changes need the cluster secret on the client port too (with
+        // mutual TLS between masters and no secret: a client certificate of the masters' CA).
+        static bool AdminChange(string m) => m.StartsWith($"/{ClusterAdminService.ServiceName}/", StringComparison.Ordinal) && !m.EndsWith("/GetClusterInfo", StringComparison.Ordinal);
+        var adminSecret = options.ClusterSecret is { } secret ? new ClusterSecretInterceptor(secret, AdminChange, authLogger) : null;
+        var adminCertificate = options.ClusterSecret is null && options.MutualTlsBetweenMasters ? new ClusterCertificateInterceptor(AdminChange, authLogger) : null;
+        var peerSecret = options.ClusterSecret is { } s2 ? new ClusterSecretInterceptor(s2, _ => true, authLogger, () => Metrics.PeerRejected("unauthenticated")) : null;
 
         // Admission control of the client port: refusals are counted and logged at most once per
         // reason per 10 s (README, Overload and limits).
@@ -178,6 +185,8 @@ internal sealed class MasterNode : IAsyncDisposable
             Port = options.PeerPort,
             CertificatePath = options.TlsCertificatePath,
             CertificatePassword = options.TlsCertificatePassword,
+            // Without a cluster secret, mutual TLS is what authenticates the other masters.
+            RequireClientCertificateFrom = options.ClusterSecret is null && options.MutualTlsBetweenMasters ? options.TlsTrustedCertificatePath : null,
             MaxMessageBytes = options.MaxMessageBytes,
             Limits = options.ConnectionLimits,
             LoggerFactory = _loggerFactory,
@@ -203,6 +212,7 @@ internal sealed class MasterNode : IAsyncDisposable
             Port = options.ClientPort,
             CertificatePath = options.TlsCertificatePath,
             CertificatePassword = options.TlsCertificatePassword,
+            AllowClientCertificateFrom = adminCertificate is not null ? options.TlsTrustedCertificatePath : null,
             MaxMessageBytes = options.MaxMessageBytes,
             Limits = options.ConnectionLimits,
             LoggerFactory = _loggerFactory,
@@ -218,6 +228,7 @@ internal sealed class MasterNode : IAsyncDisposable
                 AddInterceptor(services, identity);
                 AddInterceptor(services, rateLimit);
                 AddInterceptor(services, adminSecret);
+                AddInterceptor(services, adminCertificate);
                 services.AddSingleton(Host);
                 // grpc.health.v1.Health: SERVING exactly when /readyz says ready, for every service name.
                 services.AddGrpcHealthChecks(health =>
@@ -240,6 +251,7 @@ internal sealed class MasterNode : IAsyncDisposable
                 AddInterceptor(grpc, identity);
                 AddInterceptor(grpc, rateLimit);
                 AddInterceptor(grpc, adminSecret);
+                AddInterceptor(grpc, adminCertificate);
             },
             MapServices = app =>
             {
@@ -327,6 +339,7 @@ internal sealed class MasterNode : IAsyncDisposable
         }
 
         Liveness.Dispose();
+        Digest.Dispose();
         Host.Dispose();
         Transport.Dispose();
         Channels.Dispose();

@@ -21,13 +21,14 @@ internal sealed class PeerChannels : IDisposable
     private readonly ulong _selfId;
     private readonly string? _selfPeerAddress;
 
-    public PeerChannels(int maxMessageBytes, string? clusterSecret, ulong selfId = 0, string? selfPeerAddress = null, bool useTls = false, string? trustedCertificatePath = null)
+    public PeerChannels(int maxMessageBytes, string? clusterSecret, ulong selfId = 0, string? selfPeerAddress = null, bool useTls = false, string? trustedCertificatePath = null,
+        System.Security.Cryptography.X509Certificates.X509Certificate2? clientCertificate = null)
     {
         _scheme = useTls ? "https" : "http";
         _selfId = selfId;
         _selfPeerAddress = selfPeerAddress;
         _maxMessageBytes = maxMessageBytes;
-        _tls = useTls ? PeerTls.ClientOptions(trustedCertificatePath) : null;
+        _tls = useTls ? PeerTls.ClientOptions(trustedCertificatePath, clientCertificate) : null;
         _clusterSecret = clusterSecret;
     }
 
@@ -95,9 +96,16 @@ internal static class PeerAuth
 /// <summary>TLS settings for calls to other masters.</summary>
 internal static class PeerTls
 {
-    public static System.Net.Security.SslClientAuthenticationOptions ClientOptions(string? trustedCertificatePath)
+    /// <summary>Trusts <paramref name="trustedCertificatePath"/>'s authority (null: system roots); presents <paramref name="clientCertificate"/> to peers that require mutual TLS (null: none).</summary>
+    public static System.Net.Security.SslClientAuthenticationOptions ClientOptions(string? trustedCertificatePath, System.Security.Cryptography.X509Certificates.X509Certificate2? clientCertificate = null)
     {
         var options = new System.Net.Security.SslClientAuthenticationOptions();
+        if (clientCertificate is not null)
+        {
+            // Offered whatever CA names the server lists, and whatever the selection heuristics think.
+            options.LocalCertificateSelectionCallback = (_, _, _, _, _) => clientCertificate;
+        }
+
         if (trustedCertificatePath is null) return options;
         var authority = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(trustedCertificatePath);
         options.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
@@ -111,5 +119,23 @@ internal static class PeerTls
             return chain.Build(new System.Security.Cryptography.X509Certificates.X509Certificate2(certificate));
         };
         return options;
+    }
+
+    /// <summary>
+    /// A Kestrel client-certificate check for mutual TLS between masters: the certificate must chain
+    /// to the authority at <paramref name="authorityPath"/> (the same file the masters trust as
+    /// servers), and nothing else; the system's roots are not consulted.
+    /// </summary>
+    public static Func<System.Security.Cryptography.X509Certificates.X509Certificate2, System.Security.Cryptography.X509Certificates.X509Chain?, System.Net.Security.SslPolicyErrors, bool> ChainsTo(string authorityPath)
+    {
+        var authority = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(authorityPath);
+        return (certificate, _, _) =>
+        {
+            using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+            chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(authority);
+            chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+            return chain.Build(certificate);
+        };
     }
 }

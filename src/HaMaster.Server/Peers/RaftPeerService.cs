@@ -45,7 +45,7 @@ internal sealed class RaftPeerService : RaftPeer.RaftPeerBase
     private ValueTask<DeliverResponse> DeliverAsync(RaftMessageBatch batch, ServerCallContext context)
     {
         LearnSender(context);
-        _host.Deliver(ParseBatch(batch));
+        _host.Deliver(CheckAddressing(ParseBatch(batch)));
         return ValueTask.FromResult(new DeliverResponse());
     }
 
@@ -58,7 +58,7 @@ internal sealed class RaftPeerService : RaftPeer.RaftPeerBase
         {
             while (await batches.MoveNext(ended.Token).ConfigureAwait(false))
             {
-                _host.Deliver(ParseBatch(batches.Current));
+                _host.Deliver(CheckAddressing(ParseBatch(batches.Current)));
             }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException && _stopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
@@ -79,6 +79,31 @@ internal sealed class RaftPeerService : RaftPeer.RaftPeerBase
         catch (FormatException e)
         {
             throw ServerErrors.Status(StatusCode.InvalidArgument, $"malformed Raft message: {e.Message}");
+        }
+
+        return messages;
+    }
+
+    /// <summary>
+    /// Refuses (PERMISSION_DENIED, counted in hamaster_peer_rejected_messages) a batch holding a
+    /// message that is not for this master or comes from a master that is not a member of this
+    /// cluster (<see cref="RaftHost.IsKnownPeer"/>): nothing of the batch reaches the core.
+    /// </summary>
+    private Message[] CheckAddressing(Message[] messages)
+    {
+        foreach (var m in messages)
+        {
+            if (m.To != _host.NodeId)
+            {
+                _host.Metrics?.PeerRejected("wrong_recipient");
+                throw ServerErrors.Status(StatusCode.PermissionDenied, $"a Raft message for master {m.To} reached master {_host.NodeId}");
+            }
+
+            if (!_host.IsKnownPeer(m.From))
+            {
+                _host.Metrics?.PeerRejected("unknown_sender");
+                throw ServerErrors.Status(StatusCode.PermissionDenied, $"Raft message from master {m.From}, which is not a member of this cluster");
+            }
         }
 
         return messages;
@@ -126,6 +151,7 @@ internal sealed class RaftPeerService : RaftPeer.RaftPeerBase
                 if (chunk.Message is not null)
                 {
                     message = chunk.Message;
+                    CheckAddressing([ParseMessage(message)]);
                     manifest = ParseManifest(chunk.Manifest);
                     if (!_host.Snapshots.Holds(manifest.Index, manifest.Term))
                     {
@@ -156,17 +182,7 @@ internal sealed class RaftPeerService : RaftPeer.RaftPeerBase
 
             // The data is durable in the store (staged): now the core may accept the snapshot, and the
             // Raft loop installs it (RaftHost.Install.cs).
-            Message raft;
-            try
-            {
-                raft = RaftWire.FromWire(message);
-            }
-            catch (FormatException e)
-            {
-                throw ServerErrors.Status(StatusCode.InvalidArgument, $"malformed Raft snapshot message: {e.Message}");
-            }
-
-            _host.Deliver([raft]);
+            _host.Deliver([ParseMessage(message)]);
             return new InstallSnapshotResponse { Complete = true, ReceivedBytes = (ulong)manifest.TotalBytes };
         }
         catch (SnapshotIntegrityException e)
@@ -200,6 +216,18 @@ internal sealed class RaftPeerService : RaftPeer.RaftPeerBase
             SnapshotIndex = o.SnapshotIndex,
             Learner = o.IsLearner,
         });
+    }
+
+    private static Message ParseMessage(RaftMessage message)
+    {
+        try
+        {
+            return RaftWire.FromWire(message);
+        }
+        catch (FormatException e)
+        {
+            throw ServerErrors.Status(StatusCode.InvalidArgument, $"malformed Raft snapshot message: {e.Message}");
+        }
     }
 
     private static SnapshotManifest ParseManifest(ByteString bytes)

@@ -143,6 +143,26 @@ internal sealed partial class RaftHost : IDisposable
         return _learnedAddresses.TryGetValue(id, out var learned) ? learned : null;
     }
 
+    /// <summary>
+    /// Whether Raft messages from master <paramref name="id"/> may reach the core: it is a voter or
+    /// learner of the applied configuration or listed in the member directory. A master that belongs
+    /// to no configuration yet (started with --join, waiting to be added) cannot know the leader that
+    /// adds it before its first entries or snapshot arrive, so it accepts any sender that passed the
+    /// peer port's authentication. Thread-safe.
+    /// </summary>
+    public bool IsKnownPeer(ulong id)
+    {
+        if (id == 0 || id == _options.NodeId) return false;
+        var config = Volatile.Read(ref _appliedConfig);
+        if (config.Contains(id)) return true;
+        foreach (var m in Volatile.Read(ref _directory).Members)
+        {
+            if (m.Id == id) return true;
+        }
+
+        return config.Voters.Count == 0 && config.Learners.Count == 0;
+    }
+
     public void LearnPeerAddress(ulong id, string peerAddress)
     {
         if (id != _options.NodeId) _learnedAddresses[id] = peerAddress;

@@ -81,12 +81,15 @@ internal sealed class ClusterSecretInterceptor : CallInterceptor
     private readonly byte[] _secret;
     private readonly Func<string, bool> _guarded;
     private readonly ILogger _logger;
+    private readonly Action? _rejected;
 
-    public ClusterSecretInterceptor(string secret, Func<string, bool> guarded, ILogger logger)
+    /// <summary>Guards the methods <paramref name="guarded"/> selects with <paramref name="secret"/>; <paramref name="rejected"/> is called once per refused call (a metric).</summary>
+    public ClusterSecretInterceptor(string secret, Func<string, bool> guarded, ILogger logger, Action? rejected = null)
     {
         _secret = Encoding.UTF8.GetBytes(secret);
         _guarded = guarded;
         _logger = logger;
+        _rejected = rejected;
     }
 
     protected override Task<T> InterceptAsync<T>(ServerCallContext context, Func<Task<T>> continuation)
@@ -96,11 +99,32 @@ internal sealed class ClusterSecretInterceptor : CallInterceptor
             var given = context.RequestHeaders.GetValue(Peers.PeerAuth.SecretHeader);
             if (given is null || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), _secret))
             {
+                _rejected?.Invoke();
                 LogMessages.Rejected(_logger, context.Method, context.Peer, given is null ? "no cluster secret" : "wrong cluster secret");
                 throw new RpcException(new Status(StatusCode.Unauthenticated, given is null
                     ? $"{context.Method} requires the cluster secret (header {Peers.PeerAuth.SecretHeader})"
                     : $"{context.Method}: the cluster secret does not match"));
             }
+        }
+
+        return continuation();
+    }
+}
+
+/// <summary>
+/// Mutual TLS between masters without a cluster secret: the guarded methods (membership and admin
+/// changes on the client port) need a client certificate, which Kestrel has already checked chains
+/// to the masters' trusted CA (<see cref="Hosting.GrpcPortOptions.AllowClientCertificateFrom"/>).
+/// </summary>
+internal sealed class ClusterCertificateInterceptor(Func<string, bool> guarded, ILogger logger) : CallInterceptor
+{
+    protected override Task<T> InterceptAsync<T>(ServerCallContext context, Func<Task<T>> continuation)
+    {
+        if (guarded(context.Method) && context.GetHttpContext().Connection.ClientCertificate is null)
+        {
+            LogMessages.Rejected(logger, context.Method, context.Peer, "no client certificate");
+            throw new RpcException(new Status(StatusCode.Unauthenticated,
+                $"{context.Method} requires a client certificate signed by the masters' CA (mutual TLS; no cluster secret is configured)"));
         }
 
         return continuation();

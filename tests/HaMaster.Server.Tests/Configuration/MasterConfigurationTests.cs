@@ -45,7 +45,7 @@ public sealed class MasterConfigurationTests
             "--client-port", "29200", "--peer-port", "29300", "--web-port", "-1",
             "--metastore", "heap", "--tick-ms", "25", "--election-ticks", "20", "--snapshot-every", "1000",
             "--log-keep", "77", "--worker-timeout-ms", "1500", "--inode-cache", "0", "--fsync", "false",
-            "--cluster-secret", "s3cret",
+            "--cluster-secret", "s3cret-s3cret-s3cret",
         ]);
         Assert.Equal(2UL, o.NodeId);
         Assert.Equal("/tmp/m2", o.DataDirectory);
@@ -61,7 +61,7 @@ public sealed class MasterConfigurationTests
         Assert.Equal(TimeSpan.FromMilliseconds(1500), o.WorkerTimeout);
         Assert.Equal(0, o.InodeCacheMaxEntries);
         Assert.False(o.Fsync);
-        Assert.Equal("s3cret", o.ClusterSecret);
+        Assert.Equal("s3cret-s3cret-s3cret", o.ClusterSecret);
         Assert.Equal("0.0.0.0:29200", o.ClientAddress);
         Assert.Equal([1UL, 2UL, 3UL], o.InitialMembers.Select(m => m.Id));
         Assert.Equal(new MasterEndpoint(1, "127.0.0.1:19200", "127.0.0.1:19300", "127.0.0.1:19400"), o.InitialMembers[0]);

@@ -71,4 +71,79 @@ public sealed class MasterOptionsValidateTests
         Assert.Equal("m:11", o.ClientAddress);
         Assert.Equal("m:12", o.PeerAddress);
     }
+
+    [Theory]
+    [InlineData("0.0.0.0")]
+    [InlineData("::")]
+    [InlineData("10.0.0.5")]
+    public void A_non_loopback_bind_without_a_secret_or_mutual_tls_is_refused(string bind)
+    {
+        var e = Assert.Throws<ArgumentException>((Valid with { BindAddress = bind }).Validate);
+        Assert.Contains("--cluster-secret-file", e.Message, StringComparison.Ordinal);
+        Assert.Contains("--tls-trusted-cert", e.Message, StringComparison.Ordinal);
+
+        // Either form of authentication lets it start.
+        (Valid with { BindAddress = bind, ClusterSecret = "0123456789abcdef" }).Validate();
+        var cert = Path.GetTempFileName();
+        try
+        {
+            (Valid with { BindAddress = bind, TlsCertificatePath = cert, TlsTrustedCertificatePath = cert }).Validate();
+
+            // TLS without a trusted authority for the other masters is not mutual TLS.
+            Assert.Throws<ArgumentException>((Valid with { BindAddress = bind, TlsCertificatePath = cert }).Validate);
+        }
+        finally
+        {
+            File.Delete(cert);
+        }
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("127.0.0.2")]
+    [InlineData("::1")]
+    public void A_loopback_bind_needs_no_secret(string bind) => (Valid with { BindAddress = bind }).Validate();
+
+    [Fact]
+    public void A_short_cluster_secret_is_refused()
+    {
+        var e = Assert.Throws<ArgumentException>((Valid with { ClusterSecret = "fifteen-bytes!!" }).Validate);
+        Assert.StartsWith("ClusterSecret must be at least 16 bytes", e.Message, StringComparison.Ordinal);
+        (Valid with { ClusterSecret = "sixteen-bytes!!!" }).Validate();
+    }
+
+    [Fact]
+    public void The_secret_file_is_read_trimmed_and_refused_when_empty_short_missing_or_doubled()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, "  a-long-enough-cluster-secret \n");
+            var o = MasterConfiguration.Load(["--id", "2", "--members", "1=a:1/a:2,2=b:1/b:2", "--cluster-secret-file", file]);
+            Assert.Equal("a-long-enough-cluster-secret", o.ClusterSecret);
+            Assert.Equal(file, o.ClusterSecretFile);
+            (o with { BindAddress = "0.0.0.0" }).Validate();
+
+            File.WriteAllText(file, "\n  \n");
+            Assert.Contains("is empty", Assert.Throws<ArgumentException>(() => MasterConfiguration.Load(["--cluster-secret-file", file])).Message, StringComparison.Ordinal);
+            File.WriteAllText(file, "short\n");
+            Assert.Contains("shorter than 16 bytes", Assert.Throws<ArgumentException>(() => MasterConfiguration.Load(["--cluster-secret-file", file])).Message, StringComparison.Ordinal);
+            File.WriteAllText(file, "a-long-enough-cluster-secret");
+            Assert.Contains("not both", Assert.Throws<ArgumentException>(() => MasterConfiguration.Load(["--cluster-secret-file", file, "--cluster-secret", "another-long-secret-value"])).Message, StringComparison.Ordinal);
+
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                Assert.False(MasterOptions.IsWorldReadable(file));
+                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.OtherRead);
+                Assert.True(MasterOptions.IsWorldReadable(file));
+            }
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+
+        Assert.Contains("cannot be read", Assert.Throws<ArgumentException>(() => MasterConfiguration.Load(["--cluster-secret-file", file])).Message, StringComparison.Ordinal);
+    }
 }

@@ -22,6 +22,14 @@ public sealed class DeploymentManifestTests
     private const string SystemdPath = "deploy/systemd/hamaster.service";
     private static readonly MasterOptions Defaults = new();
 
+    /// <summary>Stands in for the secret files the manifests mount (they exist only where deployed).</summary>
+    private static readonly Lazy<string> TestSecretFile = new(() =>
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"hamaster-deploy-test-secret-{Environment.ProcessId}");
+        File.WriteAllText(path, "deployment-test-cluster-secret\n");
+        return path;
+    });
+
     [Fact]
     public void Default_ports_are_the_documented_ones()
     {
@@ -155,6 +163,14 @@ public sealed class DeploymentManifestTests
         {
             var where = $"{ComposePath} services.{service.Name}";
             var env = service.Value.Req("environment", where).EnumerateObject().ToDictionary(p => p.Name, p => Scalar(p.Value), StringComparer.Ordinal);
+
+            // The masters bind 0.0.0.0: the cluster secret comes from a declared Compose secret.
+            var secretFile = env["HAMASTER_ClusterSecretFile"];
+            Assert.StartsWith("/run/secrets/", secretFile, StringComparison.Ordinal);
+            var secretName = secretFile["/run/secrets/".Length..];
+            Assert.Contains(secretName, service.Value.Req("secrets", where).EnumerateArray().Select(e => e.GetString()));
+            Assert.True(compose.Req("secrets", ComposePath).Req(secretName, ComposePath).Prop("file") is not null, $"secret {secretName} must be declared with a file");
+            env["HAMASTER_ClusterSecretFile"] = TestSecretFile.Value;
             var o = LoadWith(env).Validate();
             Assert.True(ids.Add(o.NodeId), $"{where}: NodeId {o.NodeId} used twice");
             Assert.Equal((Defaults.ClientPort, Defaults.PeerPort, Defaults.WebPort), (o.ClientPort, o.PeerPort, o.WebPort));
@@ -267,6 +283,13 @@ public sealed class DeploymentManifestTests
         {
             var pod = $"{name}-{ordinal}";
             var variables = PodEnvironment(script, env, pod);
+
+            // The masters bind 0.0.0.0: the cluster secret file lies on a volume of a Kubernetes Secret.
+            var secretFile = variables["HAMASTER_ClusterSecretFile"];
+            var secretMount = Assert.Single(container.Req("volumeMounts", "container").EnumerateArray(), m => secretFile.StartsWith(m.Req("mountPath", "mount").GetString() + "/", StringComparison.Ordinal));
+            var secretVolume = Assert.Single(spec.Req("template", "sts").Req("spec", "pod").Req("volumes", "pod").EnumerateArray(), v => v.Req("name", "volume").GetString() == secretMount.Req("name", "mount").GetString());
+            Assert.NotNull(secretVolume.Req("secret", "volume").Req("secretName", "secret volume").GetString());
+            variables["HAMASTER_ClusterSecretFile"] = TestSecretFile.Value;
             var o = LoadWith(variables).Validate();
             Assert.True(ids.Add(o.NodeId));
             Assert.Equal((ulong)ordinal + 1, o.NodeId);
@@ -323,6 +346,10 @@ public sealed class DeploymentManifestTests
         var readWrite = lines.Single(l => l.StartsWith("ReadWritePaths=", StringComparison.Ordinal))["ReadWritePaths=".Length..];
         Assert.StartsWith(readWrite + "/", o.DataDirectory, StringComparison.Ordinal);
         Assert.Equal("0.0.0.0", o.BindAddress); // peers on other hosts must reach it; the EnvironmentFile may narrow it
+
+        // ... so the cluster secret comes in as a systemd credential.
+        var credential = lines.Single(l => l.StartsWith("LoadCredential=", StringComparison.Ordinal))["LoadCredential=".Length..].Split(':', 2);
+        Assert.Contains($"--cluster-secret-file ${{CREDENTIALS_DIRECTORY}}/{credential[0]}", lines.Single(l => l.StartsWith("ExecStart=", StringComparison.Ordinal)), StringComparison.Ordinal);
 
         var exec = lines.Single(l => l.StartsWith("ExecStart=", StringComparison.Ordinal))["ExecStart=".Length..].Split(' ');
         var image = JsonSerializer.Deserialize<string[]>(DockerInstructions().Single(i => i.Instruction == "ENTRYPOINT").Arguments)!;

@@ -233,5 +233,70 @@ internal sealed class RocksMetastore : Metastore
         }
     }
 
+    /// <summary>A RocksDB snapshot of the metastore with the record scans the digest needs.</summary>
+    public SnapshotReader OpenSnapshotReader() => new(_db, _columns);
+
+    /// <summary>Reads the metastore's records as of one RocksDB snapshot (same order as the live scans).</summary>
+    internal sealed class SnapshotReader : IDisposable
+    {
+        private readonly RocksDb _db;
+        private readonly RocksColumns _columns;
+        private readonly RocksSnapshot _snapshot;
+
+        public SnapshotReader(RocksDb db, RocksColumns columns)
+        {
+            _db = db;
+            _columns = columns;
+            _snapshot = db.CreateSnapshot();
+        }
+
+        public IEnumerable<InodeRecord> EnumerateInodes()
+        {
+            using var it = _db.NewIterator(_columns.Inodes, _snapshot);
+            for (it.SeekToFirst(); it.Valid; it.Next())
+            {
+                yield return InodeRecord.Parser.ParseFrom(it.Value.ToArray());
+            }
+
+            it.ThrowIfError();
+        }
+
+        public IEnumerable<(ulong Id, BlockRecord Block)> EnumerateBlocks()
+        {
+            using var it = _db.NewIterator(_columns.Blocks, _snapshot);
+            for (it.SeekToFirst(); it.Valid; it.Next())
+            {
+                yield return (Keys.ReadId(it.Key), BlockRecord.Parser.ParseFrom(it.Value.ToArray()));
+            }
+
+            it.ThrowIfError();
+        }
+
+        public void ListLocations(ulong blockId, List<KeyValuePair<ulong, LocationRecord>> into)
+        {
+            var lower = Keys.Id(blockId);
+            using var it = _db.NewIterator(_columns.Locations, _snapshot, lowerBound: lower, upperBound: blockId == ulong.MaxValue ? null : Keys.Id(blockId + 1));
+            for (it.Seek(lower); it.Valid; it.Next())
+            {
+                into.Add(new(Keys.ReadId(it.Key[8..]), LocationRecord.Parser.ParseFrom(it.Value.ToArray())));
+            }
+
+            it.ThrowIfError();
+        }
+
+        public IEnumerable<WorkerRecord> EnumerateWorkers()
+        {
+            using var it = _db.NewIterator(_columns.Workers, _snapshot);
+            for (it.SeekToFirst(); it.Valid; it.Next())
+            {
+                yield return WorkerRecord.Parser.ParseFrom(it.Value.ToArray());
+            }
+
+            it.ThrowIfError();
+        }
+
+        public void Dispose() => _snapshot.Dispose();
+    }
+
     public override void Dispose() => _db.Dispose();
 }
