@@ -39,6 +39,8 @@ public static class MasterConfiguration
         ["--tls-cert"] = "TlsCertificatePath",
         ["--tls-cert-password"] = "TlsCertificatePassword",
         ["--tls-trusted-cert"] = "TlsTrustedCertificatePath",
+        ["--max-calls-in-progress"] = "MaxCallsInProgress",
+        ["--max-buffered-request-bytes"] = "MaxBufferedRequestBytes",
     };
 
     public static MasterOptions Load(string[] args)
@@ -110,6 +112,15 @@ public static class MasterConfiguration
             TlsCertificatePassword = Get("TlsCertificatePassword"),
             TlsTrustedCertificatePath = Get("TlsTrustedCertificatePath") is { Length: > 0 } tt ? tt : null,
             RestoreFrom = Get("RestoreFrom") is { Length: > 0 } r ? r : null,
+            ConnectionLimits = d.ConnectionLimits with
+            {
+                MaxCallsInProgress = Int(Get("MaxCallsInProgress"), "MaxCallsInProgress") ?? d.ConnectionLimits.MaxCallsInProgress,
+                MaxBufferedRequestBytes = Long(Get("MaxBufferedRequestBytes"), "MaxBufferedRequestBytes") ?? d.ConnectionLimits.MaxBufferedRequestBytes,
+                MaxBufferedRequestBytesPerConnection = Long(Get("MaxBufferedRequestBytesPerConnection"), "MaxBufferedRequestBytesPerConnection") ?? d.ConnectionLimits.MaxBufferedRequestBytesPerConnection,
+                MaxStreamsPerClientConnection = Int(Get("MaxStreamsPerClientConnection"), "MaxStreamsPerClientConnection") ?? d.ConnectionLimits.MaxStreamsPerClientConnection,
+                MaxStreamResetsPerSecond = Int(Get("MaxStreamResetsPerSecond"), "MaxStreamResetsPerSecond") ?? d.ConnectionLimits.MaxStreamResetsPerSecond,
+                RequestBodyTimeout = Int(Get("RequestBodyTimeoutMs"), "RequestBodyTimeoutMs") is { } bt ? TimeSpan.FromMilliseconds(bt) : d.ConnectionLimits.RequestBodyTimeout,
+            },
         };
     }
 

@@ -171,7 +171,9 @@ public sealed record MasterOptions
     /// <summary>
     /// Kestrel's HTTP/2 limits on the client and peer ports (streams per connection, keep-alive
     /// pings, idle and handshake timeouts, windows); defaults are tuned for many mostly idle client
-    /// connections (README, Connections). Set in code only.
+    /// connections (README, Connections), and the client port's admission control (README,
+    /// Overload and limits: --max-calls-in-progress, --max-buffered-request-bytes; the rest in
+    /// appsettings or HAMASTER_ variables).
     /// </summary>
     public Hosting.GrpcPortLimits ConnectionLimits { get; init; } = new();
 
