@@ -119,7 +119,9 @@ public sealed partial class MetadataStateMachine
             {
                 var info = BlockInfoOf(store, blockId) ?? new BlockInfo { BlockId = blockId };
                 response.Blocks.Add(new FileBlockInfo { Block = info, Offset = offset });
-                offset += walk.Last.BlockSizeBytes;
+                // Saturates instead of wrapping: files written before block sizes were bounded
+                // (InputLimits) may hold a block size up to 2^64 - 1.
+                offset = ulong.MaxValue - offset < walk.Last.BlockSizeBytes ? ulong.MaxValue : offset + walk.Last.BlockSizeBytes;
             }
 
             return MetadataResult.Ok<GetFileBlockInfoResponse>(response);

@@ -63,4 +63,7 @@ internal static partial class LogMessages
 
     [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "Raft loop iteration took {TotalMs} ms: {Posted} posted items {PostedMs} ms, fsync of {Persisted} entries {FsyncMs} ms, apply of {Applied} entries {ApplyMs} ms, snapshot {SnapshotMs} ms, GC pauses {GcMs} ms")]
     public static partial void SlowLoopIteration(ILogger logger, long totalMs, int posted, long postedMs, int persisted, long fsyncMs, int applied, long applyMs, long snapshotMs, long gcMs);
+
+    [LoggerMessage(EventId = 17, Level = LogLevel.Warning, Message = "refused a client call ({Reason}): {Detail}; {Suppressed} more refusals of this kind since the previous line were counted, not logged (at most one line per {WindowSeconds} s)")]
+    public static partial void CallRefused(ILogger logger, string reason, string detail, long suppressed, long windowSeconds);
 }

@@ -11,6 +11,7 @@ public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        if (args.Contains("--overload")) return await OverloadMainAsync(args);
         ChaosOptions options;
         try
         {
@@ -31,6 +32,49 @@ public static class Program
         };
 
         var report = await ChaosRun.RunAsync(options, stop.Token);
+        Console.WriteLine(report.Format());
+        return report.Passed ? 0 : 1;
+    }
+
+    /// <summary>
+    /// <c>hamaster-chaos --overload [--duration 30s] [--callers N] [--max-calls N] [--dir D]</c>: issue 17's
+    /// overload run (see <see cref="Overload.OverloadRun"/>); exit code 0 = every promise held, 1 = not, 2 = bad arguments.
+    /// </summary>
+    private static async Task<int> OverloadMainAsync(string[] args)
+    {
+        var options = new Overload.OverloadOptions();
+        try
+        {
+            for (var i = 0; i < args.Length; i++)
+            {
+                string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+                int Int() => int.Parse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture);
+                options = args[i] switch
+                {
+                    "--overload" => options,
+                    "--duration" => options with { Duration = ChaosOptions.ParseDuration(Value()) },
+                    "--callers" => options with { Callers = Int() },
+                    "--max-calls" => options with { MaxCallsInProgress = Int() },
+                    "--dir" => options with { WorkDirectory = Value() },
+                    "--server-dll" => options with { ServerDll = Value() },
+                    _ => throw new ArgumentException($"unknown argument {args[i]}"),
+                };
+            }
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException)
+        {
+            await Console.Error.WriteLineAsync($"hamaster-chaos: {e.Message}");
+            await Console.Error.WriteLineAsync("usage: hamaster-chaos --overload [--duration 30s] [--callers N] [--max-calls N] [--dir D]");
+            return 2;
+        }
+
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        var report = await Overload.OverloadRun.RunAsync(options, stop.Token);
         Console.WriteLine(report.Format());
         return report.Passed ? 0 : 1;
     }

@@ -14,7 +14,7 @@ namespace HaMaster.Cluster.Tests;
 /// client might send), so they test our services on Kestrel and grpc-dotnet, not a client library.
 /// </summary>
 [Collection(SharedClusterCollection.Name)]
-public sealed class BadInputTests(SharedClusterFixture fixture) : IDisposable
+public sealed partial class BadInputTests(SharedClusterFixture fixture) : IDisposable
 {
     private const string GetStatusPath = "/hamaster.v1.FileSystemMaster/GetStatus";
     private const string LocalStatusPath = "/hamaster.v1.RaftPeer/GetLocalStatus";
@@ -98,16 +98,22 @@ public sealed class BadInputTests(SharedClusterFixture fixture) : IDisposable
     }
 
     [Fact]
-    public async Task A_malformed_grpc_timeout_is_ignored_and_a_valid_one_is_enforced()
+    public async Task A_malformed_grpc_timeout_is_invalid_argument_and_a_valid_one_is_enforced()
     {
         var master = Cluster.Masters[0];
         var body = Frame(new GetStatusRequest { Path = "/", Consistency = Consistency.Stale }.ToByteArray());
-        // grpc-dotnet, like the gRPC spec's servers, serves a call whose grpc-timeout it cannot parse as one without a deadline.
-        var malformed = await SendRawAsync(master.ClientAddress, GetStatusPath, body, ("grpc-timeout", "soon"));
-        Assert.Equal(StatusCode.OK, malformed.Status);
-        Assert.Equal("/", GetStatusResponse.Parser.ParseFrom(malformed.Body.AsSpan(5)).Info.Path);
-        var tooLong = await SendRawAsync(master.ClientAddress, GetStatusPath, body, ("grpc-timeout", "123456789S"));
-        Assert.Equal(StatusCode.OK, tooLong.Status);
+        // The gRPC spec's Timeout is 1 to 8 digits and a unit; anything else is refused, naming the header.
+        foreach (var malformed in new[] { "soon", "123456789S", "10", "-1S", "1.5S", "1s" })
+        {
+            var refused = await SendRawAsync(master.ClientAddress, GetStatusPath, body, ("grpc-timeout", malformed));
+            Assert.True(refused.Status == StatusCode.InvalidArgument, $"grpc-timeout {malformed}: {refused.Status} {refused.Message}");
+            Assert.Contains("grpc-timeout", refused.Message, StringComparison.Ordinal);
+        }
+
+        // The largest valid value (about 11,000 years) is served like any deadline.
+        var huge = await SendRawAsync(master.ClientAddress, GetStatusPath, body, ("grpc-timeout", "99999999H"));
+        Assert.Equal(StatusCode.OK, huge.Status);
+        Assert.Equal("/", GetStatusResponse.Parser.ParseFrom(huge.Body.AsSpan(5)).Info.Path);
 
         // A deadline that passed before the call could finish: DEADLINE_EXCEEDED from the server itself.
         var expired = await SendRawAsync(master.ClientAddress, GetStatusPath, Frame(new GetStatusRequest { Path = "/" }.ToByteArray()), ("grpc-timeout", "1n"));

@@ -48,6 +48,8 @@ public static class MasterConfiguration
         ["--jwt-audience"] = "JwtAudience",
         ["--jwt-user-claim"] = "JwtUserClaim",
         ["--jwt-groups-claim"] = "JwtGroupsClaim",
+        ["--max-calls-in-progress"] = "MaxCallsInProgress",
+        ["--max-buffered-request-bytes"] = "MaxBufferedRequestBytes",
     };
 
     public static MasterOptions Load(string[] args)
@@ -128,6 +130,15 @@ public static class MasterConfiguration
             JwtAudience = Get("JwtAudience") is { Length: > 0 } ja ? ja : null,
             JwtUserClaim = Get("JwtUserClaim") ?? d.JwtUserClaim,
             JwtGroupsClaim = Get("JwtGroupsClaim") ?? d.JwtGroupsClaim,
+            ConnectionLimits = d.ConnectionLimits with
+            {
+                MaxCallsInProgress = Int(Get("MaxCallsInProgress"), "MaxCallsInProgress") ?? d.ConnectionLimits.MaxCallsInProgress,
+                MaxBufferedRequestBytes = Long(Get("MaxBufferedRequestBytes"), "MaxBufferedRequestBytes") ?? d.ConnectionLimits.MaxBufferedRequestBytes,
+                MaxBufferedRequestBytesPerConnection = Long(Get("MaxBufferedRequestBytesPerConnection"), "MaxBufferedRequestBytesPerConnection") ?? d.ConnectionLimits.MaxBufferedRequestBytesPerConnection,
+                MaxStreamsPerClientConnection = Int(Get("MaxStreamsPerClientConnection"), "MaxStreamsPerClientConnection") ?? d.ConnectionLimits.MaxStreamsPerClientConnection,
+                MaxStreamResetsPerSecond = Int(Get("MaxStreamResetsPerSecond"), "MaxStreamResetsPerSecond") ?? d.ConnectionLimits.MaxStreamResetsPerSecond,
+                RequestBodyTimeout = Int(Get("RequestBodyTimeoutMs"), "RequestBodyTimeoutMs") is { } bt ? TimeSpan.FromMilliseconds(bt) : d.ConnectionLimits.RequestBodyTimeout,
+            },
         };
     }
 

@@ -171,7 +171,9 @@ public sealed record MasterOptions
     /// <summary>
     /// Kestrel's HTTP/2 limits on the client and peer ports (streams per connection, keep-alive
     /// pings, idle and handshake timeouts, windows); defaults are tuned for many mostly idle client
-    /// connections (README, Connections). Set in code only.
+    /// connections (README, Connections), and the client port's admission control (README,
+    /// Overload and limits: --max-calls-in-progress, --max-buffered-request-bytes; the rest in
+    /// appsettings or HAMASTER_ variables).
     /// </summary>
     public Hosting.GrpcPortLimits ConnectionLimits { get; init; } = new();
 
@@ -287,6 +289,10 @@ public sealed record MasterOptions
         if (LogEntriesKeptBehindSnapshot < 0) throw new ArgumentException("LogEntriesKeptBehindSnapshot must be >= 0.");
         if (SnapshotsKept < 1) throw new ArgumentException("SnapshotsKept must be at least 1.");
         if (InodeCacheMaxEntries < 0) throw new ArgumentException("InodeCacheMaxEntries must be >= 0.");
+        if (DefaultBlockSizeBytes < (long)Metadata.InputLimits.MinBlockSizeBytes || DefaultBlockSizeBytes > (long)Metadata.InputLimits.MaxBlockSizeBytes)
+        {
+            throw new ArgumentException($"DefaultBlockSizeBytes {DefaultBlockSizeBytes} is outside {Metadata.InputLimits.MinBlockSizeBytes}..{Metadata.InputLimits.MaxBlockSizeBytes}.");
+        }
         if (WorkerTimeout <= TimeSpan.Zero) throw new ArgumentException("WorkerTimeout must be positive.");
         if (MaxMessageBytes < 1024) throw new ArgumentException("MaxMessageBytes must be at least 1024.");
         ConnectionLimits.Validate();

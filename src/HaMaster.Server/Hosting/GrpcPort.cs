@@ -55,8 +55,17 @@ internal sealed record GrpcPortOptions
     /// <summary>Maps the port's gRPC services (<c>MapGrpcService&lt;T&gt;</c>, health, reflection).</summary>
     public required Action<WebApplication> MapServices { get; init; }
 
-    /// <summary>Where Kestrel's and grpc-dotnet's own warnings go (null = nowhere).</summary>
+    /// <summary>
+    /// Where Kestrel's and grpc-dotnet's own warnings go (null = nowhere), at most one line per
+    /// category and event per 10 s (<see cref="Observability.ThrottledLoggerFactory"/>).
+    /// </summary>
     public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>
+    /// Admission control in front of the services (client port); null = none (peer port). With it,
+    /// the port also enforces <see cref="GrpcPortLimits.MinRequestBodyBytesPerSecond"/>.
+    /// </summary>
+    public ClientAdmission? Admission { get; init; }
 }
 
 /// <summary>
@@ -84,7 +93,8 @@ internal sealed class GrpcPort : IAsyncDisposable
         builder.Logging.ClearProviders();
         if (options.LoggerFactory is { } loggers)
         {
-            builder.Services.AddSingleton(loggers);
+            // Floods of resets or malformed streams make Kestrel and grpc-dotnet log one line each.
+            builder.Services.AddSingleton<ILoggerFactory>(new Observability.ThrottledLoggerFactory(loggers));
         }
 
         if (options.CertificatePath is not null)
@@ -102,9 +112,13 @@ internal sealed class GrpcPort : IAsyncDisposable
             // gRPC limits messages, not bodies: a DeliverStream or snapshot stream is one long body,
             // and a peer stream may stay quiet for a while.
             kestrel.Limits.MaxRequestBodySize = null;
-            kestrel.Limits.MinRequestBodyDataRate = null;
+            // The client port's calls are all unary requests: there a caller that opens a call and
+            // sends nothing is cut off (admission control bounds the rest).
+            kestrel.Limits.MinRequestBodyDataRate = options.Admission is not null && limits.MinRequestBodyBytesPerSecond > 0
+                ? new MinDataRate(limits.MinRequestBodyBytesPerSecond, TimeSpan.FromSeconds(5))
+                : null;
             var http2 = kestrel.Limits.Http2;
-            http2.MaxStreamsPerConnection = limits.MaxStreamsPerConnection;
+            http2.MaxStreamsPerConnection = options.Admission is null ? limits.MaxStreamsPerConnection : limits.MaxStreamsPerClientConnection;
             http2.KeepAlivePingDelay = limits.KeepAlivePingDelay;
             http2.KeepAlivePingTimeout = limits.KeepAlivePingTimeout;
             http2.InitialStreamWindowSize = limits.StreamWindowBytes;
@@ -113,6 +127,7 @@ internal sealed class GrpcPort : IAsyncDisposable
             kestrel.Listen(options.Address, options.Port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
+                if (options.Admission is { } admission) listen.Use(admission.TrackConnections);
                 if (options.CertificatePath is not null && (options.RequireClientCertificateFrom ?? options.AllowClientCertificateFrom) is { } authority)
                 {
                     listen.UseHttps(https =>
@@ -146,6 +161,7 @@ internal sealed class GrpcPort : IAsyncDisposable
         options.ConfigureServices(builder.Services);
 
         var app = builder.Build();
+        if (options.Admission is { } admitted) app.Use(admitted.InvokeAsync);
         options.MapServices(app);
         try
         {

@@ -29,6 +29,7 @@ internal sealed class MasterNode : IAsyncDisposable
     private readonly PrometheusCollector _collector;
 
     private readonly JournalProposer _proposer;
+    private readonly Observability.ThreadPoolLag _threadPoolLag = new();
 
     // Null in the simple (header identity) mode; built by Open.
     private ClientAuthentication? _clientAuth;
@@ -187,6 +188,13 @@ internal sealed class MasterNode : IAsyncDisposable
         var adminCertificate = options.ClusterSecret is null && options.MutualTlsBetweenMasters ? new ClusterCertificateInterceptor(AdminChange, authLogger, mastersCa) : null;
         var peerSecret = options.ClusterSecret is { } s2 ? new ClusterSecretInterceptor(s2, _ => true, authLogger, () => Metrics.PeerRejected("unauthenticated")) : null;
 
+        // Admission control of the client port: refusals are counted and logged at most once per
+        // reason per 10 s (README, Overload and limits).
+        var admission = new ClientAdmission(options.ConnectionLimits, new RejectionLog(Metrics.Meter, _loggerFactory.CreateLogger("HaMaster.Admission")));
+        Metrics.ObserveGauge("hamaster_client_calls_in_progress", () => admission.InProgress, description: "Client calls admitted and not finished.");
+        Metrics.ObserveGauge("hamaster_client_buffered_request", () => admission.BufferedBytes, "By", "Bytes of unfinished client request messages the master holds.");
+        Metrics.ObserveGauge("hamaster_threadpool_queue_delay_max", () => _threadPoolLag.MaxRecentSeconds, "s", "Largest wait of a work item in the thread pool's queue in the last 10 s (peer traffic waits as long).");
+
         Host.Metrics = Metrics;
         Host.Start();
         Liveness.Start();
@@ -229,6 +237,7 @@ internal sealed class MasterNode : IAsyncDisposable
             MaxMessageBytes = options.MaxMessageBytes,
             Limits = options.ConnectionLimits,
             LoggerFactory = _loggerFactory,
+            Admission = admission,
             ConfigureServices = services =>
             {
                 clientAuth?.AddServices(services);
@@ -237,6 +246,7 @@ internal sealed class MasterNode : IAsyncDisposable
                 services.AddSingleton(admin);
                 AddInterceptor(services, metrics);
                 AddInterceptor(services, leaderTrailer);
+                services.AddSingleton(new AdmissionInterceptor(admission));
                 AddInterceptor(services, identity);
                 AddInterceptor(services, authenticated);
                 AddInterceptor(services, rateLimit);
@@ -259,7 +269,10 @@ internal sealed class MasterNode : IAsyncDisposable
             {
                 AddInterceptor(grpc, metrics);
                 AddInterceptor(grpc, leaderTrailer);
+                grpc.Interceptors.Add<AdmissionInterceptor>();
                 grpc.Interceptors.Add<ErrorStatusInterceptor>();
+                // Malformed identity headers and grpc-timeout: INVALID_ARGUMENT before anything uses them.
+                grpc.Interceptors.Add<RequestHeaderCheckInterceptor>();
                 AddInterceptor(grpc, identity);
                 AddInterceptor(grpc, authenticated);
                 AddInterceptor(grpc, rateLimit);
@@ -360,6 +373,7 @@ internal sealed class MasterNode : IAsyncDisposable
         Log.Dispose();
         _collector.Dispose();
         Metrics.Dispose();
+        _threadPoolLag.Dispose();
         _stopping.Dispose();
     }
 }

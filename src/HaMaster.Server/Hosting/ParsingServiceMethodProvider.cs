@@ -2,16 +2,19 @@ using System.Reflection;
 using Google.Protobuf;
 using Grpc.AspNetCore.Server.Model;
 using Grpc.Core;
+using HaMaster.Server.Services;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace HaMaster.Server.Hosting;
 
 /// <summary>
-/// Binds a generated gRPC service's methods to Grpc.AspNetCore as its own binder does, with one
-/// difference: a request message that is not valid protobuf ends the call with INVALID_ARGUMENT
+/// Binds a generated gRPC service's methods to Grpc.AspNetCore as its own binder does, with two
+/// differences: a request message that is not valid protobuf ends the call with INVALID_ARGUMENT
 /// "could not parse request as TYPE: reason" (grpc-dotnet's binder lets the parser's exception
-/// escape, which the client sees as UNKNOWN "Exception was thrown by handler."). Registered for
+/// escape, which the client sees as UNKNOWN "Exception was thrown by handler."), and a string
+/// field that is not valid UTF-8 ends it with INVALID_ARGUMENT "invalid FIELD: not valid UTF-8"
+/// (<see cref="StrictUtf8"/>). Registered for
 /// every service of a port by <see cref="Use"/>; thread-safe (runs once per service at start-up).
 /// </summary>
 internal sealed class ParsingServiceMethodProvider<TService> : IServiceMethodProvider<TService>
@@ -72,11 +75,21 @@ internal sealed class ParsingServiceMethodProvider<TService> : IServiceMethodPro
             where TResponse : class
         {
             var deserialize = method.RequestMarshaller.ContextualDeserializer;
-            var typeName = typeof(IMessage).IsAssignableFrom(typeof(TRequest)) && Activator.CreateInstance<TRequest>() is IMessage sample
-                ? sample.Descriptor.FullName
-                : typeof(TRequest).Name;
+            var descriptor = typeof(IMessage).IsAssignableFrom(typeof(TRequest)) && Activator.CreateInstance<TRequest>() is IMessage sample
+                ? sample.Descriptor
+                : null;
+            var typeName = descriptor?.FullName ?? typeof(TRequest).Name;
+            var checkUtf8 = descriptor is not null && StrictUtf8.HasStrings(descriptor);
             var requests = Marshallers.Create(method.RequestMarshaller.ContextualSerializer, c =>
             {
+                // Before parsing: a string that is not valid UTF-8 is refused naming its field
+                // (the parser would refuse the whole message, or with an older version, decode it
+                // to U+FFFD and serve the request under a name the caller did not send).
+                if (checkUtf8 && FindInvalidUtf8(descriptor!, c.PayloadAsReadOnlySequence()) is { } field)
+                {
+                    throw new RpcException(new Status(StatusCode.InvalidArgument, StrictUtf8.Describe(field)));
+                }
+
                 try
                 {
                     return deserialize(c);
@@ -88,6 +101,11 @@ internal sealed class ParsingServiceMethodProvider<TService> : IServiceMethodPro
             });
             return new Method<TRequest, TResponse>(method.Type, method.ServiceName, method.Name, requests, method.ResponseMarshaller);
         }
+
+        private static string? FindInvalidUtf8(Google.Protobuf.Reflection.MessageDescriptor descriptor, System.Buffers.ReadOnlySequence<byte> payload) =>
+            payload.IsSingleSegment
+                ? StrictUtf8.FindInvalidField(descriptor, payload.FirstSpan)
+                : StrictUtf8.FindInvalidField(descriptor, System.Buffers.BuffersExtensions.ToArray(payload));
 
         /// <summary>An open-instance delegate to the service's public method (its override of the generated virtual one).</summary>
         private static TDelegate Invoker<TDelegate>(string name, params Type[] parameters)

@@ -33,13 +33,14 @@ internal sealed class BlockMasterService : BlockMaster.BlockMasterBase
 
         _register = leaderCalls.Register(ServiceName, "RegisterWorker", RegisterWorkerRequest.Parser, RegisterWorkerResponse.Parser, async (r, caller, ct) =>
         {
-            if (!Configuration.MasterEndpoint.IsHostPort(r.Address)) throw ServerErrors.Status(StatusCode.InvalidArgument, $"worker address '{r.Address}' is not host:port");
+            RequestChecks.Check(r);
             var result = await _proposer.ProposeAsync(caller, r.Session, e => e.RegisterWorker = r, ct).ConfigureAwait(false);
             _liveness.Heartbeat(result.WorkerId, r.Tiers);
             return new RegisterWorkerResponse { WorkerId = result.WorkerId };
         });
         _heartbeat = leaderCalls.Register(ServiceName, "WorkerHeartbeat", WorkerHeartbeatRequest.Parser, WorkerHeartbeatResponse.Parser, async (r, caller, ct) =>
         {
+            RequestChecks.Check(r);
             var worker = _machine.GetWorker(r.WorkerId);
             if (worker is null || worker.State != WorkerState.Live)
             {
@@ -58,6 +59,7 @@ internal sealed class BlockMasterService : BlockMaster.BlockMasterBase
         });
         _commit = leaderCalls.Register(ServiceName, "CommitBlock", CommitBlockRequest.Parser, CommitBlockResponse.Parser, async (r, caller, ct) =>
         {
+            RequestChecks.Check(r);
             await _proposer.ProposeAsync(caller, r.Session, e => e.CommitBlock = r, ct).ConfigureAwait(false);
             _liveness.Heartbeat(r.WorkerId);
             return new CommitBlockResponse();

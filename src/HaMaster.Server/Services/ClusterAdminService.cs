@@ -27,10 +27,7 @@ internal sealed class ClusterAdminService : ClusterAdmin.ClusterAdminBase
 
         _addMaster = leaderCalls.Register(ServiceName, "AddMaster", AddMasterRequest.Parser, AddMasterResponse.Parser, async (r, _, ct) =>
         {
-            if (r.Id == 0) throw ServerErrors.Status(StatusCode.InvalidArgument, "id must be a non-zero master id");
-            if (!MasterEndpoint.IsHostPort(r.ClientAddress)) throw ServerErrors.Status(StatusCode.InvalidArgument, $"client_address '{r.ClientAddress}' is not host:port");
-            if (!MasterEndpoint.IsHostPort(r.PeerAddress)) throw ServerErrors.Status(StatusCode.InvalidArgument, $"peer_address '{r.PeerAddress}' is not host:port");
-            if (r.WebAddress.Length > 0 && !MasterEndpoint.IsHostPort(r.WebAddress)) throw ServerErrors.Status(StatusCode.InvalidArgument, $"web_address '{r.WebAddress}' is not host:port");
+            RequestChecks.Check(r);
             var clash = _host.Directory.Members.FirstOrDefault(m => m.Id != r.Id && (m.PeerAddress == r.PeerAddress || m.ClientAddress == r.ClientAddress));
             if (clash is not null) throw ServerErrors.Status(StatusCode.AlreadyExists, $"master {clash.Id} already uses {(clash.PeerAddress == r.PeerAddress ? r.PeerAddress : r.ClientAddress)}");
             var address = new MasterAddress { Id = r.Id, ClientAddress = r.ClientAddress, PeerAddress = r.PeerAddress, WebAddress = r.WebAddress };

@@ -33,48 +33,45 @@ internal sealed class FileSystemService : FileSystemMaster.FileSystemMasterBase
 
         _createDirectory = leaderCalls.Register(ServiceName, "CreateDirectory", CreateDirectoryRequest.Parser, CreateDirectoryResponse.Parser, async (r, caller, ct) =>
         {
-            JournalProposer.CheckPath(r.Path);
+            RequestChecks.Check(r);
             var result = await _proposer.ProposeAsync(caller, r.Session, e => e.CreateDirectory = r, ct).ConfigureAwait(false);
             return new CreateDirectoryResponse { Info = result.FileInfo };
         });
         _createFile = leaderCalls.Register(ServiceName, "CreateFile", CreateFileRequest.Parser, CreateFileResponse.Parser, async (r, caller, ct) =>
         {
-            JournalProposer.CheckPath(r.Path);
-            if (r.TtlMs < 0) throw ServerErrors.Status(StatusCode.InvalidArgument, "ttl_ms must be >= 0");
+            RequestChecks.Check(r);
             var result = await _proposer.ProposeAsync(caller, r.Session, e => e.CreateFile = r, ct).ConfigureAwait(false);
             return new CreateFileResponse { Info = result.FileInfo };
         });
         _completeFile = leaderCalls.Register(ServiceName, "CompleteFile", CompleteFileRequest.Parser, CompleteFileResponse.Parser, async (r, caller, ct) =>
         {
-            JournalProposer.CheckPath(r.Path);
+            RequestChecks.Check(r);
             var result = await _proposer.ProposeAsync(caller, r.Session, e => e.CompleteFile = r, ct).ConfigureAwait(false);
             return new CompleteFileResponse { Info = result.FileInfo };
         });
         _delete = leaderCalls.Register(ServiceName, "Delete", DeleteRequest.Parser, DeleteResponse.Parser, async (r, caller, ct) =>
         {
-            JournalProposer.CheckPath(r.Path);
+            RequestChecks.Check(r);
             if (r.Path == "/") throw ServerErrors.Status(StatusCode.InvalidArgument, "the root directory cannot be deleted");
             var result = await _proposer.ProposeAsync(caller, r.Session, e => e.Delete = r, ct).ConfigureAwait(false);
             return new DeleteResponse { DeletedCount = result.DeletedCount };
         });
         _rename = leaderCalls.Register(ServiceName, "Rename", RenameRequest.Parser, RenameResponse.Parser, async (r, caller, ct) =>
         {
-            JournalProposer.CheckPath(r.SrcPath, "src_path");
-            JournalProposer.CheckPath(r.DstPath, "dst_path");
+            RequestChecks.Check(r);
             var result = await _proposer.ProposeAsync(caller, r.Session, e => e.Rename = r, ct).ConfigureAwait(false);
             return new RenameResponse { Info = result.FileInfo };
         });
         _setAttribute = leaderCalls.Register(ServiceName, "SetAttribute", SetAttributeRequest.Parser, SetAttributeResponse.Parser, async (r, caller, ct) =>
         {
-            JournalProposer.CheckPath(r.Path);
-            if (r.HasMode && r.Mode > 0xFFF) throw ServerErrors.Status(StatusCode.InvalidArgument, $"mode {Convert.ToString(r.Mode, 8)} is not a permission value (at most 07777)");
-            if (r.HasTtlMs && r.TtlMs < 0) throw ServerErrors.Status(StatusCode.InvalidArgument, "ttl_ms must be >= 0");
+            RequestChecks.Check(r);
             var result = await _proposer.ProposeAsync(caller, r.Session, e => e.SetAttribute = r, ct).ConfigureAwait(false);
             return new SetAttributeResponse { Info = result.FileInfo };
         });
         _newBlockId = leaderCalls.Register(ServiceName, "GetNewBlockIdForFile", GetNewBlockIdForFileRequest.Parser, GetNewBlockIdForFileResponse.Parser, async (r, caller, ct) =>
         {
-            JournalProposer.CheckPath(r.Path);
+            RequestChecks.Check(r);
+            if (_machine.GetStatus(r.Path) is { IsOk: true, Value: { } file }) RequestChecks.CheckBlockCount(file.BlockIds.Count, r.Path);
             var result = await _proposer.ProposeAsync(caller, r.Session, e => e.AllocateBlock = r, ct).ConfigureAwait(false);
             return new GetNewBlockIdForFileResponse { BlockId = result.BlockId };
         });

@@ -41,8 +41,16 @@ internal sealed class ForwardedCalls
         where TResp : IMessage<TResp>
     {
         var fullMethod = $"/{service}/{method}";
+        var sample = requestParser.ParseFrom(ByteString.Empty);
         _onLeader[fullMethod] = async (bytes, caller, ct) =>
         {
+            // The follower checked it when it received the caller's request; checked again here
+            // because the leader must never propose a string the parser may have rewritten.
+            if (StrictUtf8.FindInvalidField(sample.Descriptor, bytes.Span) is { } field)
+            {
+                throw ServerErrors.Status(StatusCode.InvalidArgument, StrictUtf8.Describe(field));
+            }
+
             TReq request;
             try
             {
@@ -83,7 +91,7 @@ internal sealed class ForwardedCalls
         var address = _host.PeerAddressOf(leader)
             ?? throw ServerErrors.Status(StatusCode.Unavailable, $"the address of leader {leader} is not known yet; retry shortly");
 
-        var remaining = CallDeadline.HasDeadline(context) ? context.Deadline - DateTime.UtcNow : _defaultTimeout;
+        var remaining = CallDeadline.Remaining(context, _defaultTimeout);
         if (remaining <= TimeSpan.Zero) throw ServerErrors.Status(StatusCode.DeadlineExceeded, "deadline exceeded before forwarding to the leader");
         var forward = new ForwardRequest
         {
@@ -114,23 +122,52 @@ internal sealed class ForwardedCalls
             throw ServerErrors.Status(StatusCode.Unimplemented, $"method {request.Method} cannot be forwarded");
         }
 
-        var timeout = request.TimeoutMs > 0 ? TimeSpan.FromMilliseconds(request.TimeoutMs) : _defaultTimeout;
+        // Any timeout_ms a peer sends is usable: at most CallDeadline.Longest (CancelAfter throws
+        // beyond ~49 days, and TimeSpan.FromMilliseconds beyond ~29,000 years).
+        var timeout = request.TimeoutMs > 0
+            ? TimeSpan.FromMilliseconds(Math.Min(request.TimeoutMs, (long)CallDeadline.Longest.TotalMilliseconds))
+            : _defaultTimeout;
+        var identity = CallerIdentity.Create(request.User, request.Groups);
+        if (CallerNames.Check(identity) is { } badIdentity) throw ServerErrors.Status(StatusCode.InvalidArgument, badIdentity);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
         cts.CancelAfter(timeout);
-        return await handler(request.Request, CallerIdentity.Create(request.User, request.Groups), cts.Token).ConfigureAwait(false);
+        return await handler(request.Request, identity, cts.Token).ConfigureAwait(false);
     }
 }
 
-/// <summary>A cancellation token for a call: the client's deadline, or the server's default when it set none.</summary>
+/// <summary>
+/// A cancellation token for a call: the client's deadline, or the server's default when it set
+/// none, and never more than <see cref="Longest"/> (a client may send any grpc-timeout up to
+/// 99,999,999 hours; timers and forwarded timeouts must stay in range).
+/// </summary>
 internal static class CallDeadline
 {
+    /// <summary>The longest any call may run on a master, whatever deadline the client asked for.</summary>
+    public static readonly TimeSpan Longest = TimeSpan.FromHours(24);
+
     /// <summary>grpc-dotnet reports "no deadline" as <see cref="DateTime.MaxValue"/>.</summary>
     public static bool HasDeadline(ServerCallContext context) => context.Deadline != DateTime.MaxValue;
+
+    /// <summary>Time left for the call: until its deadline (at most <see cref="Longest"/>), or the default when it has none.</summary>
+    public static TimeSpan Remaining(ServerCallContext context, TimeSpan defaultTimeout)
+    {
+        if (!HasDeadline(context)) return defaultTimeout;
+        var remaining = context.Deadline - DateTime.UtcNow;
+        return remaining > Longest ? Longest : remaining;
+    }
 
     public static CancellationTokenSource Link(ServerCallContext context, TimeSpan defaultTimeout)
     {
         var cts = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
-        if (!HasDeadline(context)) cts.CancelAfter(defaultTimeout);
+        if (!HasDeadline(context))
+        {
+            cts.CancelAfter(defaultTimeout);
+        }
+        else if (context.Deadline - DateTime.UtcNow > Longest)
+        {
+            cts.CancelAfter(Longest);
+        }
+
         return cts;
     }
 }

@@ -51,7 +51,7 @@ internal sealed class ErrorStatusInterceptor(ILogger<ErrorStatusInterceptor> log
         catch (Exception e) when (e is not RpcException && !(e is OperationCanceledException && context.CancellationToken.IsCancellationRequested))
         {
             var mapped = ServerErrors.ToRpc(e);
-            if (mapped.StatusCode == StatusCode.Internal) LogMessages.CallFailed(logger, context.Method, e);
+            if (ServerErrors.ShouldLog(e)) LogMessages.CallFailed(logger, context.Method, e);
             throw mapped;
         }
     }

@@ -53,6 +53,11 @@ internal sealed class JournalProposer
     public async Task ReadBarrierAsync(Consistency consistency, CancellationToken cancellationToken)
     {
         if (consistency == Consistency.Stale) return;
+        if (consistency != Consistency.Linearizable)
+        {
+            throw ServerErrors.Status(StatusCode.InvalidArgument, $"consistency {(int)consistency} is not a known value (0 linearizable, 1 stale)");
+        }
+
         try
         {
             await _host.ReadBarrierAsync(cancellationToken).ConfigureAwait(false);

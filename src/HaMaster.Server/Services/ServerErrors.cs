@@ -19,14 +19,21 @@ internal static class ServerErrors
         ProposalLostException p => Status(StatusCode.Unavailable, p.Message),
         ProposalOutcomeUnknownException p => Status(StatusCode.Unavailable, p.Message),
         ClusterPreconditionException c => Status(StatusCode.FailedPrecondition, c.Message),
-        JournalFailedException j => Status(StatusCode.Unavailable, $"this master cannot write its journal ({j.Message}); use another master"),
-        IOException io => Status(StatusCode.Unavailable, $"storage error on this master: {io.Message}"),
-        ArgumentException a => Status(StatusCode.InvalidArgument, a.Message),
-        TimeoutException t => Status(StatusCode.DeadlineExceeded, t.Message),
+        JournalFailedException => Status(StatusCode.Unavailable, "this master cannot write its journal; use another master"),
+        // The text of framework exceptions (file names, parameter names, .NET wording) stays in
+        // this master's log: callers get a fixed sentence. Bad input is refused by the admission
+        // checks (RequestChecks) with its own message; an ArgumentException that gets this far is
+        // a bug of the master, not of the caller.
+        IOException => Status(StatusCode.Unavailable, "storage error on this master (see its log); use another master"),
+        TimeoutException => Status(StatusCode.DeadlineExceeded, "the call timed out on the master"),
         // Our own time limit (the server's default call timeout) fired, not the client's.
         OperationCanceledException => Status(StatusCode.DeadlineExceeded, "the call did not complete within the master's call timeout"),
-        _ => Status(StatusCode.Internal, $"internal error: {e.GetType().Name}: {e.Message}"),
+        _ => Status(StatusCode.Internal, "internal error on the master (see its log)"),
     };
+
+    /// <summary>Whether the master should log <paramref name="e"/> when it maps it (its text was withheld from the caller).</summary>
+    public static bool ShouldLog(Exception e) => e is not (RpcException or NotLeaderException or ProposalLostException
+        or ProposalOutcomeUnknownException or ClusterPreconditionException or OperationCanceledException);
 
     public static StatusCode ToStatusCode(MetadataStatus status) => status switch
     {

@@ -14,14 +14,15 @@ public sealed class ServerErrorsTests
         { new NotLeaderException(0, "election under way"), StatusCode.Unavailable, "election under way" },
         { new ProposalLostException("leadership changed"), StatusCode.Unavailable, "leadership changed" },
         { new ClusterPreconditionException("another membership change is still in progress"), StatusCode.FailedPrecondition, "another membership change is still in progress" },
-        { new JournalFailedException("disk full", null), StatusCode.Unavailable, "this master cannot write its journal (disk full); use another master" },
-        { new IOException("read error"), StatusCode.Unavailable, "storage error on this master: read error" },
-        { new FileNotFoundException("gone"), StatusCode.Unavailable, "storage error on this master: gone" },
-        { new ArgumentException("bad path"), StatusCode.InvalidArgument, "bad path" },
-        { new ArgumentOutOfRangeException("limit", "too big"), StatusCode.InvalidArgument, "too big (Parameter 'limit')" },
-        { new TimeoutException("too slow"), StatusCode.DeadlineExceeded, "too slow" },
-        { new InvalidOperationException("boom"), StatusCode.Internal, "internal error: InvalidOperationException: boom" },
-        { new NullReferenceException("npe"), StatusCode.Internal, "internal error: NullReferenceException: npe" },
+        // Framework exception text (file names, parameter names) stays in the master's log.
+        { new JournalFailedException("disk full at /data/journal/000001.log", null), StatusCode.Unavailable, "this master cannot write its journal; use another master" },
+        { new IOException("read error /data/rocks/000012.sst"), StatusCode.Unavailable, "storage error on this master (see its log); use another master" },
+        { new FileNotFoundException("gone", "/data/x"), StatusCode.Unavailable, "storage error on this master (see its log); use another master" },
+        { new ArgumentException("bad path"), StatusCode.Internal, "internal error on the master (see its log)" },
+        { new ArgumentOutOfRangeException("delay", "The value needs to be either -1 or..."), StatusCode.Internal, "internal error on the master (see its log)" },
+        { new TimeoutException("too slow"), StatusCode.DeadlineExceeded, "the call timed out on the master" },
+        { new InvalidOperationException("boom"), StatusCode.Internal, "internal error on the master (see its log)" },
+        { new NullReferenceException("npe"), StatusCode.Internal, "internal error on the master (see its log)" },
     };
 
     [Theory]
@@ -46,6 +47,9 @@ public sealed class ServerErrorsTests
         // JournalFailedException derives from IOException: its specific arm must come first.
         Assert.True(typeof(IOException).IsAssignableFrom(typeof(JournalFailedException)));
         Assert.StartsWith("this master cannot write its journal", ServerErrors.ToRpc(new JournalFailedException("x", new IOException())).Status.Detail, StringComparison.Ordinal);
+        Assert.True(ServerErrors.ShouldLog(new JournalFailedException("x", new IOException())));
+        Assert.True(ServerErrors.ShouldLog(new ArgumentException("x")));
+        Assert.False(ServerErrors.ShouldLog(new NotLeaderException(2, "x")));
     }
 
     [Theory]
