@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Net.Security;
 using Google.Protobuf;
 using HaMaster.Client;
 
@@ -20,6 +21,9 @@ public sealed partial class HamasterCommandLine
     /// <summary>Environment variable holding the cluster secret (used when --cluster-secret is absent).</summary>
     public const string ClusterSecretEnvironmentVariable = "HAMASTER_CLUSTER_SECRET";
 
+    /// <summary>Environment variable holding a bearer token (used when neither --token nor --token-file is given).</summary>
+    public const string TokenEnvironmentVariable = "HAMASTER_TOKEN";
+
     private static readonly JsonFormatter ProtoJson = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true));
 
     private readonly TextWriter _out;
@@ -32,6 +36,11 @@ public sealed partial class HamasterCommandLine
     private readonly Option<string> _retryBudget;
     private readonly Option<string?> _clusterSecret;
     private readonly Option<string?> _tlsCa;
+    private readonly Option<string?> _tlsCert;
+    private readonly Option<string?> _tlsKey;
+    private readonly Option<string?> _tlsCertPassword;
+    private readonly Option<string?> _token;
+    private readonly Option<string?> _tokenFile;
 
     public HamasterCommandLine(TextWriter output, TextWriter error)
     {
@@ -73,6 +82,20 @@ public sealed partial class HamasterCommandLine
             Recursive = true,
         };
 
+        _tlsCert = new Option<string?>("--tls-cert")
+        {
+            Description = "Client certificate for masters started with --auth tls (user = its subject CN): a PEM certificate (key in --tls-key or the same file) or a PKCS#12 file",
+            Recursive = true,
+        };
+        _tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert", Recursive = true };
+        _tlsCertPassword = new Option<string?>("--tls-cert-password") { Description = "Password of a PKCS#12 --tls-cert or an encrypted --tls-key", Recursive = true };
+        _token = new Option<string?>("--token")
+        {
+            Description = $"Bearer token (JWT) for masters started with --auth jwt (default: ${TokenEnvironmentVariable})",
+            Recursive = true,
+        };
+        _tokenFile = new Option<string?>("--token-file") { Description = "Read the bearer token from this file (surrounding whitespace ignored)", Recursive = true };
+
         Root = new RootCommand("hamaster: command line of the HaMaster highly available metadata master.\n" + ExitCodes.HelpText);
         Root.Add(_masters);
         Root.Add(_json);
@@ -82,6 +105,11 @@ public sealed partial class HamasterCommandLine
         Root.Add(_retryBudget);
         Root.Add(_clusterSecret);
         Root.Add(_tlsCa);
+        Root.Add(_tlsCert);
+        Root.Add(_tlsKey);
+        Root.Add(_tlsCertPassword);
+        Root.Add(_token);
+        Root.Add(_tokenFile);
         Root.Add(BuildFsCommand());
         Root.Add(BuildClusterCommand());
         Root.Add(BuildBenchCommand());
@@ -122,8 +150,41 @@ public sealed partial class HamasterCommandLine
         CallTimeout = Duration.Parse(result.GetValue(_timeout) ?? "10s"),
         ClusterSecret = result.GetValue(_clusterSecret),
         TotalRetryBudget = Duration.Parse(result.GetValue(_retryBudget) ?? "30s"),
-        Tls = result.GetValue(_tlsCa) is { Length: > 0 } ca ? ClientTls.TrustingAuthority(ca) : null,
+        Tls = Tls(result),
+        BearerToken = Token(result),
     }.Validate();
+
+    private SslClientAuthenticationOptions? Tls(ParseResult result)
+    {
+        var tls = result.GetValue(_tlsCa) is { Length: > 0 } ca ? ClientTls.TrustingAuthority(ca) : null;
+        if (result.GetValue(_tlsCert) is not { Length: > 0 } certificate)
+        {
+            if (result.GetValue(_tlsKey) is { Length: > 0 }) throw new ArgumentException("--tls-key needs --tls-cert");
+            return tls;
+        }
+
+        return ClientTls.WithClientCertificate(tls, ClientTls.LoadClientCertificate(certificate, result.GetValue(_tlsKey) is { Length: > 0 } key ? key : null, result.GetValue(_tlsCertPassword)));
+    }
+
+    private string? Token(ParseResult result)
+    {
+        var token = result.GetValue(_token);
+        if (result.GetValue(_tokenFile) is { Length: > 0 } file)
+        {
+            if (token is not null) throw new ArgumentException("give --token or --token-file, not both");
+            try
+            {
+                token = File.ReadAllText(file).Trim();
+            }
+            catch (IOException e)
+            {
+                throw new ArgumentException($"--token-file '{file}' cannot be read: {e.Message}");
+            }
+        }
+
+        token ??= Environment.GetEnvironmentVariable(TokenEnvironmentVariable) is { Length: > 0 } env ? env.Trim() : null;
+        return token is { Length: > 0 } ? token : null;
+    }
 
     private bool Json(ParseResult result) => result.GetValue(_json);
 
@@ -139,7 +200,7 @@ public sealed partial class HamasterCommandLine
             {
                 client = new HaMasterClient(ClientOptions(result));
             }
-            catch (Exception ex) when (ex is ArgumentException or FormatException or System.Security.Cryptography.CryptographicException)
+            catch (Exception ex) when (ex is ArgumentException or FormatException or System.Security.Cryptography.CryptographicException or IOException or UnauthorizedAccessException)
             {
                 await _err.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
                 return ExitCodes.Usage;

@@ -74,6 +74,11 @@ public sealed partial class HaMasterClient
             headers.Add(ClusterSecretMetadataKey, secret);
         }
 
+        if (Options.BearerToken is { } token)
+        {
+            headers.Add(AuthorizationMetadataKey, "Bearer " + token);
+        }
+
         if (Options.User is { } user)
         {
             headers.Add(UserMetadataKey, user);

@@ -27,6 +27,9 @@ public sealed partial class HaMasterClient : IDisposable
     /// <summary>Request header carrying the caller's groups, comma-separated.</summary>
     public const string GroupsMetadataKey = "hamaster-groups";
 
+    /// <summary>Request header carrying the bearer token (<c>Bearer &lt;JWT&gt;</c>) for masters started with <c>--auth jwt</c>.</summary>
+    public const string AuthorizationMetadataKey = "authorization";
+
     /// <summary>Request header carrying the cluster secret on ClusterAdmin calls.</summary>
     public const string ClusterSecretMetadataKey = "hamaster-cluster-secret";
 

@@ -60,6 +60,13 @@ public sealed record HaMasterClientOptions
     public string? ClusterSecret { get; init; }
 
     /// <summary>
+    /// A JWT for masters started with <c>--auth jwt</c>: sent as <c>authorization: Bearer &lt;token&gt;</c>
+    /// on every call; the master takes the user and groups from it (not from <see cref="User"/>).
+    /// Null (default) = none. Use it over TLS (<see cref="Tls"/>): a token seen is a token usable.
+    /// </summary>
+    public string? BearerToken { get; init; }
+
+    /// <summary>
     /// Exactly-once session id. Null (default) = a random id per client instance. Give a fixed id
     /// only to one live client at a time: two clients sharing it would collide on sequence numbers.
     /// </summary>
@@ -74,8 +81,9 @@ public sealed record HaMasterClientOptions
 
     /// <summary>
     /// TLS for masters started with <c>--tls-cert</c>: non-null = connect with https:// using these
-    /// settings (e.g. <see cref="ClientTls.TrustingAuthority(string)"/>); null (default) = cleartext
-    /// HTTP/2. Applies to every master of the cluster.
+    /// settings (e.g. <see cref="ClientTls.TrustingAuthority(string)"/>, plus a client certificate
+    /// for <c>--auth tls</c> with <see cref="ClientTls.WithClientCertificate"/>); null (default) =
+    /// cleartext HTTP/2. Applies to every master of the cluster.
     /// </summary>
     public SslClientAuthenticationOptions? Tls { get; init; }
 
@@ -126,6 +134,11 @@ public sealed record HaMasterClientOptions
         if (ClusterSecret is not null && (ClusterSecret.Length == 0 || !ClusterSecret.All(c => c is >= (char)0x20 and <= (char)0x7E)))
         {
             throw new ArgumentException("ClusterSecret must be non-empty printable ASCII.", nameof(ClusterSecret));
+        }
+
+        if (BearerToken is not null && (BearerToken.Length == 0 || !BearerToken.All(c => c is > (char)0x20 and <= (char)0x7E)))
+        {
+            throw new ArgumentException("BearerToken must be non-empty printable ASCII without spaces (a JWT).", nameof(BearerToken));
         }
 
         if (ClientId is not null && (ClientId.Length == 0 || ClientId.Length > 128))

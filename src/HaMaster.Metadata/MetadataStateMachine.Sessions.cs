@@ -41,6 +41,16 @@ public sealed partial class MetadataStateMachine
     private static CommandResult ApplyWithSession(ApplyTransaction tx, JournalEntry entry, ClientSession session)
     {
         var record = tx.GetSession(session.ClientId);
+
+        // A session belongs to the caller that opened it (issue 17): another caller reusing its
+        // client_id gets neither its stored answers nor a write applied in its name. Decided from
+        // the entry alone (caller and flag were fixed by the proposer), so every replica agrees.
+        var principal = entry.BindSessionToCaller ? entry.Caller?.User ?? "" : null;
+        if (principal is not null && record is { Principal.Length: > 0 } && record.Principal != principal)
+        {
+            return Fail(MetadataStatus.PermissionDenied, $"session {session.ClientId} belongs to another caller");
+        }
+
         if (record is not null && session.Sequence <= record.LastSequence)
         {
             foreach (var stored in record.Results)
@@ -58,6 +68,7 @@ public sealed partial class MetadataStateMachine
 
         var result = Execute(tx, entry);
         var updated = record?.Clone() ?? new SessionRecord { ClientId = session.ClientId };
+        if (principal is { Length: > 0 } && updated.Principal.Length == 0) updated.Principal = principal;
         updated.LastSequence = session.Sequence;
         updated.LastActiveMs = entry.TimeMs;
         for (var i = updated.Results.Count - 1; i >= 0; i--)

@@ -245,6 +245,11 @@ public sealed partial class MetadataStateMachine : IDisposable
         var session = entry.Session;
         if (session is { ClientId.Length: > 0 } && tx.GetSession(session.ClientId) is { } record)
         {
+            if (entry.BindSessionToCaller && record.Principal.Length > 0 && record.Principal != (entry.Caller?.User ?? ""))
+            {
+                return Fail(MetadataStatus.PermissionDenied, $"session {session.ClientId} belongs to another caller");
+            }
+
             foreach (var stored in record.Results)
             {
                 if (stored.Sequence == session.Sequence)

@@ -48,6 +48,16 @@ internal static partial class LogMessages
     [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "rejected a call to {Method} from {Peer}: {Reason}")]
     public static partial void Rejected(ILogger logger, string method, string peer, string reason);
 
+    // Debug: an unauthenticated flood must not become a flood of log lines.
+    [LoggerMessage(EventId = 30, Level = LogLevel.Debug, Message = "unauthenticated call to {Method} from {Peer}: {Reason}")]
+    public static partial void Unauthenticated(ILogger logger, string method, string peer, string reason);
+
+    [LoggerMessage(EventId = 31, Level = LogLevel.Warning, Message = "client authentication is 'simple': callers' identity is taken unverified from the hamaster-user/hamaster-groups headers (development only; start with --auth tls or --auth jwt to verify it)")]
+    public static partial void SimpleAuthentication(ILogger logger);
+
+    [LoggerMessage(EventId = 32, Level = LogLevel.Warning, Message = "bearer tokens are accepted over cleartext HTTP/2: anyone on the network path can read and replay them; serve TLS (--tls-cert)")]
+    public static partial void TokensOverCleartext(ILogger logger);
+
     [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "leader {Leader} (peer {Address}) of term {Term} refuses connections: forgetting it to elect a successor now")]
     public static partial void LeaderGone(ILogger logger, ulong leader, string address, ulong term);
 

@@ -35,6 +35,21 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Credential_flag_mistakes_are_usage_errors_naming_the_flag()
+    {
+        var both = await RunAsync("--token", "a.b.c", "--token-file", "/nonexistent", "fs", "stat", "/");
+        Assert.Equal(ExitCodes.Usage, both.Code);
+        Assert.Contains("--token-file", both.Err, StringComparison.Ordinal);
+        var keyOnly = await RunAsync("--tls-key", "/nonexistent.key", "fs", "stat", "/");
+        Assert.Equal(ExitCodes.Usage, keyOnly.Code);
+        Assert.Contains("--tls-key needs --tls-cert", keyOnly.Err, StringComparison.Ordinal);
+        var missingFile = await RunAsync("--token-file", "/nonexistent-token-file", "fs", "stat", "/");
+        Assert.Equal(ExitCodes.Usage, missingFile.Code);
+        Assert.Contains("--token-file", missingFile.Err, StringComparison.Ordinal);
+        Assert.Equal(0, _cluster.Leader.Calls("GetStatus"));
+    }
+
+    [Fact]
     public async Task Help_documents_the_exit_codes()
     {
         var help = await RunAsync("--help");

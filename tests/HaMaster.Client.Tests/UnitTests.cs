@@ -158,6 +158,9 @@ public sealed class OptionsAndParsingTests
         Assert.Throws<ArgumentException>(() => new HaMasterClientOptions { Seeds = ["a:1"], CallTimeout = TimeSpan.Zero }.Validate());
         Assert.Throws<ArgumentException>(() => new HaMasterClientOptions { Seeds = ["a:1"], Groups = ["a,b"] }.Validate());
         Assert.Throws<ArgumentException>(() => new HaMasterClientOptions { Seeds = ["a:1"], MaxBackoff = TimeSpan.FromMilliseconds(1) }.Validate());
+        Assert.Throws<ArgumentException>(() => new HaMasterClientOptions { Seeds = ["a:1"], BearerToken = "" }.Validate());
+        Assert.Throws<ArgumentException>(() => new HaMasterClientOptions { Seeds = ["a:1"], BearerToken = "two words" }.Validate());
+        new HaMasterClientOptions { Seeds = ["a:1"], BearerToken = "eyJh.eyJz.c2ln" }.Validate();
         var valid = new HaMasterClientOptions { Seeds = ["127.0.0.1:19200"] }.Validate();
         Assert.Equal(TimeSpan.FromSeconds(10), valid.CallTimeout);
         Assert.Equal(TimeSpan.FromSeconds(30), valid.TotalRetryBudget);

@@ -234,6 +234,42 @@ public sealed record MasterOptions
         }
     }
 
+    /// <summary>
+    /// How callers on the client port authenticate (--auth; default <see cref="ClientAuthModes.Simple"/>:
+    /// the hamaster-user / hamaster-groups headers are believed as sent, INSECURE, for development).
+    /// Tls: a client certificate chained to <see cref="ClientCaPath"/>; Jwt: a bearer token checked
+    /// with <see cref="JwtKeyFile"/> or <see cref="JwtJwksFile"/>; both may be on together.
+    /// </summary>
+    public ClientAuthModes ClientAuth { get; init; } = ClientAuthModes.Simple;
+
+    /// <summary>PEM file with the certificate authorities client certificates must chain to (--client-ca; Tls mode).</summary>
+    public string? ClientCaPath { get; init; }
+
+    /// <summary>
+    /// Groups of authenticated users (--group-mapping): lines "user: group1,group2" (first = primary
+    /// group; '#' starts a comment) or a JSON object {"user": ["group1", ...]}. A user not listed
+    /// (and, with Jwt, whose token has no groups claim) has one group named like the user. Read at start.
+    /// </summary>
+    public string? GroupMappingPath { get; init; }
+
+    /// <summary>Key for JWT signatures (--jwt-key-file): a PEM public key (RS256/ES256) or the raw HS256 secret (at least 32 bytes).</summary>
+    public string? JwtKeyFile { get; init; }
+
+    /// <summary>A JSON Web Key Set file with the keys of JWT signatures (--jwt-jwks-file), instead of <see cref="JwtKeyFile"/>.</summary>
+    public string? JwtJwksFile { get; init; }
+
+    /// <summary>Required JWT issuer (--jwt-issuer, claim iss); null = not checked.</summary>
+    public string? JwtIssuer { get; init; }
+
+    /// <summary>Required JWT audience (--jwt-audience, claim aud); null = not checked.</summary>
+    public string? JwtAudience { get; init; }
+
+    /// <summary>JWT claim naming the user (--jwt-user-claim, default "sub").</summary>
+    public string JwtUserClaim { get; init; } = "sub";
+
+    /// <summary>JWT claim listing the user's groups (--jwt-groups-claim, default "groups").</summary>
+    public string JwtGroupsClaim { get; init; } = "groups";
+
     public string ClientAddress => AdvertisedClientAddress ?? $"{BindAddress}:{ClientPort}";
 
     public string PeerAddress => AdvertisedPeerAddress ?? $"{BindAddress}:{PeerPort}";
@@ -277,6 +313,7 @@ public sealed record MasterOptions
 
         if (RateLimitPerClient < 0) throw new ArgumentException("RateLimitPerClient must be >= 0 (0 = unlimited).");
         if (MaxListPageSize < 1) throw new ArgumentException("MaxListPageSize must be at least 1.");
+        ValidateClientAuth();
         if (RestoreFrom is not null && !File.Exists(RestoreFrom)) throw new ArgumentException($"RestoreFrom: backup archive '{RestoreFrom}' does not exist.");
         if (RestoreFrom is not null && Join) throw new ArgumentException("RestoreFrom starts a new cluster: it cannot be combined with Join.");
         if (!Join)
@@ -287,5 +324,30 @@ public sealed record MasterOptions
         }
 
         return this;
+    }
+
+    private void ValidateClientAuth()
+    {
+        if (ClientAuth == 0 || (ClientAuth.HasFlag(ClientAuthModes.Simple) && ClientAuth != ClientAuthModes.Simple))
+        {
+            throw new ArgumentException($"ClientAuth {ClientAuth}: simple cannot be combined with tls or jwt.");
+        }
+
+        if (GroupMappingPath is not null && !File.Exists(GroupMappingPath)) throw new ArgumentException($"GroupMappingPath (--group-mapping) '{GroupMappingPath}' does not exist.");
+        if (ClientAuth.HasFlag(ClientAuthModes.Tls))
+        {
+            if (TlsCertificatePath is null) throw new ArgumentException("ClientAuth tls needs TLS on the client port: set TlsCertificatePath (--tls-cert).");
+            if (ClientCaPath is null) throw new ArgumentException("ClientAuth tls needs the client certificate authority: set ClientCaPath (--client-ca).");
+            if (!File.Exists(ClientCaPath)) throw new ArgumentException($"ClientCaPath (--client-ca) '{ClientCaPath}' does not exist.");
+        }
+
+        if (ClientAuth.HasFlag(ClientAuthModes.Jwt))
+        {
+            if ((JwtKeyFile is null) == (JwtJwksFile is null)) throw new ArgumentException("ClientAuth jwt needs exactly one of JwtKeyFile (--jwt-key-file) and JwtJwksFile (--jwt-jwks-file).");
+            if (JwtKeyFile is not null && !File.Exists(JwtKeyFile)) throw new ArgumentException($"JwtKeyFile (--jwt-key-file) '{JwtKeyFile}' does not exist.");
+            if (JwtJwksFile is not null && !File.Exists(JwtJwksFile)) throw new ArgumentException($"JwtJwksFile (--jwt-jwks-file) '{JwtJwksFile}' does not exist.");
+            if (string.IsNullOrWhiteSpace(JwtUserClaim)) throw new ArgumentException("JwtUserClaim (--jwt-user-claim) must not be empty.");
+            if (string.IsNullOrWhiteSpace(JwtGroupsClaim)) throw new ArgumentException("JwtGroupsClaim (--jwt-groups-claim) must not be empty.");
+        }
     }
 }

@@ -35,6 +35,12 @@ internal sealed record GrpcPortOptions
     /// </summary>
     public string? AllowClientCertificateFrom { get; init; }
 
+    /// <summary>
+    /// Adjusts the TLS handshake (client authentication asks for client certificates); only with
+    /// <see cref="CertificatePath"/>. Runs after the settings above and may replace them.
+    /// </summary>
+    public Action<Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions>? ConfigureHttps { get; init; }
+
     /// <summary>Largest request and response message (RESOURCE_EXHAUSTED beyond it).</summary>
     public required int MaxMessageBytes { get; init; }
 
@@ -131,11 +137,12 @@ internal sealed class GrpcPort : IAsyncDisposable
                             ? Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.RequireCertificate
                             : Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate;
                         https.ClientCertificateValidation = Peers.PeerTls.ChainsTo(authority);
+                        options.ConfigureHttps?.Invoke(https);
                     });
                 }
                 else if (options.CertificatePath is not null)
                 {
-                    listen.UseHttps(options.CertificatePath, options.CertificatePassword);
+                    listen.UseHttps(options.CertificatePath, options.CertificatePassword, https => options.ConfigureHttps?.Invoke(https));
                 }
             });
         });

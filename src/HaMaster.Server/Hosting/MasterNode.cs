@@ -31,6 +31,9 @@ internal sealed class MasterNode : IAsyncDisposable
     private readonly JournalProposer _proposer;
     private readonly Observability.ThreadPoolLag _threadPoolLag = new();
 
+    // Null in the simple (header identity) mode; built by Open.
+    private ClientAuthentication? _clientAuth;
+
     // Fires first on shutdown: ends the long-lived peer streams other masters hold open into
     // this one, which would otherwise keep the server waiting for them until its shutdown timeout.
     private readonly CancellationTokenSource _stopping = new();
@@ -82,6 +85,9 @@ internal sealed class MasterNode : IAsyncDisposable
     public static MasterNode Open(MasterOptions options, ILoggerFactory loggerFactory)
     {
         options.Validate();
+        // Client authentication's files (CA, keys, group mapping) are read first: a bad one stops the
+        // start with its message before any storage is opened.
+        var clientAuth = options.ClientAuth == ClientAuthModes.Simple ? null : ClientAuthentication.Create(options);
         var logger = loggerFactory.CreateLogger("HaMaster.Master");
         var data = Path.GetFullPath(options.DataDirectory);
         Directory.CreateDirectory(data);
@@ -134,7 +140,7 @@ internal sealed class MasterNode : IAsyncDisposable
         host.Transport = transport;
         var proposer = new JournalProposer(host, options);
         var liveness = new WorkerLivenessTracker(machine, proposer, host, options.WorkerTimeout, options.WorkerGracePeriod ?? options.WorkerTimeout, loggerFactory.CreateLogger("HaMaster.Workers"));
-        return new MasterNode(options, loggerFactory, log, machine, host, channels, transport, proposer, liveness);
+        return new MasterNode(options, loggerFactory, log, machine, host, channels, transport, proposer, liveness) { _clientAuth = clientAuth };
     }
 
     /// <summary>Starts the Raft loop and both gRPC ports.</summary>
@@ -157,7 +163,12 @@ internal sealed class MasterNode : IAsyncDisposable
         // every answer, refusals included; domain errors become statuses in one place.
         var metrics = new RpcMetricsInterceptor(Metrics);
         var leaderTrailer = new LeaderTrailerInterceptor(Host);
-        var identity = new CallerIdentityInterceptor();
+        // Who the caller is: verified (--auth tls/jwt) or, in the insecure simple mode, as the headers say.
+        var clientAuth = _clientAuth;
+        var identity = clientAuth is null ? new CallerIdentityInterceptor() : null;
+        var authenticated = clientAuth is null ? null : new AuthenticatedCallerInterceptor(clientAuth, authLogger);
+        if (clientAuth is null && (options.EnforcePermissions || !IPAddress.IsLoopback(bind))) LogMessages.SimpleAuthentication(authLogger);
+        if (options.ClientAuth.HasFlag(ClientAuthModes.Jwt) && options.TlsCertificatePath is null) LogMessages.TokensOverCleartext(authLogger);
         var rateLimit = options.RateLimitPerClient > 0
             ? new RateLimitInterceptor(options.RateLimitPerClient, options.RateLimitBurst ?? Math.Max(1, options.RateLimitPerClient * 2))
             : null;
@@ -165,7 +176,16 @@ internal sealed class MasterNode : IAsyncDisposable
         // mutual TLS between masters and no secret: a client certificate of the masters' CA).
         static bool AdminChange(string m) => m.StartsWith($"/{ClusterAdminService.ServiceName}/", StringComparison.Ordinal) && !m.EndsWith("/GetClusterInfo", StringComparison.Ordinal);
         var adminSecret = options.ClusterSecret is { } secret ? new ClusterSecretInterceptor(secret, AdminChange, authLogger) : null;
-        var adminCertificate = options.ClusterSecret is null && options.MutualTlsBetweenMasters ? new ClusterCertificateInterceptor(AdminChange, authLogger) : null;
+        // With --auth tls the client port's handshake accepts any certificate (the caller's identity
+        // is checked per call), so the admin check verifies the masters' CA itself.
+        Func<System.Security.Cryptography.X509Certificates.X509Certificate2, bool>? mastersCa = null;
+        if (options.ClientAuth.HasFlag(ClientAuthModes.Tls) && options.TlsTrustedCertificatePath is { } mastersAuthority)
+        {
+            var chainsTo = Peers.PeerTls.ChainsTo(mastersAuthority);
+            mastersCa = certificate => chainsTo(certificate, null, System.Net.Security.SslPolicyErrors.None);
+        }
+
+        var adminCertificate = options.ClusterSecret is null && options.MutualTlsBetweenMasters ? new ClusterCertificateInterceptor(AdminChange, authLogger, mastersCa) : null;
         var peerSecret = options.ClusterSecret is { } s2 ? new ClusterSecretInterceptor(s2, _ => true, authLogger, () => Metrics.PeerRejected("unauthenticated")) : null;
 
         // Admission control of the client port: refusals are counted and logged at most once per
@@ -213,12 +233,14 @@ internal sealed class MasterNode : IAsyncDisposable
             CertificatePath = options.TlsCertificatePath,
             CertificatePassword = options.TlsCertificatePassword,
             AllowClientCertificateFrom = adminCertificate is not null ? options.TlsTrustedCertificatePath : null,
+            ConfigureHttps = clientAuth is null ? null : clientAuth.ConfigureHttps,
             MaxMessageBytes = options.MaxMessageBytes,
             Limits = options.ConnectionLimits,
             LoggerFactory = _loggerFactory,
             Admission = admission,
             ConfigureServices = services =>
             {
+                clientAuth?.AddServices(services);
                 services.AddSingleton(fileSystem);
                 services.AddSingleton(blocks);
                 services.AddSingleton(admin);
@@ -226,6 +248,7 @@ internal sealed class MasterNode : IAsyncDisposable
                 AddInterceptor(services, leaderTrailer);
                 services.AddSingleton(new AdmissionInterceptor(admission));
                 AddInterceptor(services, identity);
+                AddInterceptor(services, authenticated);
                 AddInterceptor(services, rateLimit);
                 AddInterceptor(services, adminSecret);
                 AddInterceptor(services, adminCertificate);
@@ -251,6 +274,7 @@ internal sealed class MasterNode : IAsyncDisposable
                 // Malformed identity headers and grpc-timeout: INVALID_ARGUMENT before anything uses them.
                 grpc.Interceptors.Add<RequestHeaderCheckInterceptor>();
                 AddInterceptor(grpc, identity);
+                AddInterceptor(grpc, authenticated);
                 AddInterceptor(grpc, rateLimit);
                 AddInterceptor(grpc, adminSecret);
                 AddInterceptor(grpc, adminCertificate);

@@ -115,14 +115,17 @@ internal sealed class ClusterSecretInterceptor : CallInterceptor
 /// Mutual TLS between masters without a cluster secret: the guarded methods (membership and admin
 /// changes on the client port) need a client certificate, which Kestrel has already checked chains
 /// to the masters' trusted CA (<see cref="Hosting.GrpcPortOptions.AllowClientCertificateFrom"/>).
+/// With <c>--auth tls</c> the handshake also lets callers' certificates of the client CA in, so
+/// <paramref name="trusted"/> (when given) checks again that the certificate is the masters' CA's.
 /// </summary>
-internal sealed class ClusterCertificateInterceptor(Func<string, bool> guarded, ILogger logger) : CallInterceptor
+internal sealed class ClusterCertificateInterceptor(Func<string, bool> guarded, ILogger logger, Func<System.Security.Cryptography.X509Certificates.X509Certificate2, bool>? trusted = null) : CallInterceptor
 {
     protected override Task<T> InterceptAsync<T>(ServerCallContext context, Func<Task<T>> continuation)
     {
-        if (guarded(context.Method) && context.GetHttpContext().Connection.ClientCertificate is null)
+        var certificate = guarded(context.Method) ? context.GetHttpContext().Connection.ClientCertificate : null;
+        if (guarded(context.Method) && (certificate is null || (trusted is not null && !trusted(certificate))))
         {
-            LogMessages.Rejected(logger, context.Method, context.Peer, "no client certificate");
+            LogMessages.Rejected(logger, context.Method, context.Peer, certificate is null ? "no client certificate" : "client certificate not of the masters' CA");
             throw new RpcException(new Status(StatusCode.Unauthenticated,
                 $"{context.Method} requires a client certificate signed by the masters' CA (mutual TLS; no cluster secret is configured)"));
         }

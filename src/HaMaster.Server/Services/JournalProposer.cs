@@ -29,6 +29,8 @@ internal sealed class JournalProposer
             TimeMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
             Caller = caller,
             DefaultBlockSizeBytes = (ulong)_options.DefaultBlockSizeBytes,
+            // The session (if any) is bound to this caller at apply time (issue 17).
+            BindSessionToCaller = true,
         };
         if (session is not null) entry.Session = session;
         if (_options.EnforcePermissions)

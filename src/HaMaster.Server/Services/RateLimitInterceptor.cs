@@ -5,9 +5,13 @@ using Grpc.Core;
 namespace HaMaster.Server.Services;
 
 /// <summary>
-/// Per-client request rate limit (token bucket): a client is the caller's user
-/// (<c>hamaster-user</c>) at its IP address. Calls beyond the rate get RESOURCE_EXHAUSTED with
-/// the limit in the message, so one runaway client cannot starve the others. Thread-safe.
+/// Per-client request rate limit (token bucket). A client is the authenticated principal (its
+/// user, wherever it connects from) when the client port authenticates (<c>--auth tls/jwt</c>);
+/// with <c>--auth simple</c> the user name is only a claim, so the client is the remote IP
+/// address and every caller there shares one budget: rotating <c>hamaster-user</c> names does
+/// not multiply it. Calls beyond the rate get RESOURCE_EXHAUSTED with the limit in the message,
+/// so one runaway client cannot starve the others. Runs after the identity interceptor.
+/// Thread-safe.
 /// </summary>
 internal sealed class RateLimitInterceptor : CallInterceptor
 {
@@ -52,13 +56,15 @@ internal sealed class RateLimitInterceptor : CallInterceptor
         return continuation();
     }
 
-    private static string ClientKey(ServerCallContext context)
+    internal static string ClientKey(ServerCallContext context)
     {
-        var user = CallerIdentity.From(context).User;
+        if (CallerIdentity.IsAuthenticated(context)) return $"user {CallerIdentity.From(context).User}";
+
+        // context.Peer is "ipv4:1.2.3.4:5678" or "ipv6:[::1]:5678": drop the port.
         var peer = context.Peer;
         var colon = peer.LastIndexOf(':');
         var host = colon > 0 ? peer[..colon] : peer;
-        return $"{user}@{host}";
+        return $"address {host}";
     }
 
     private void Trim(long now)

@@ -19,6 +19,12 @@ public sealed record OpsClusterOptions
     /// <summary>Non-null = masters serve TLS with this PFX and trust this CA for peer calls; clients use https.</summary>
     public TestCertificates? Tls { get; init; }
 
+    /// <summary>Client certificate the cluster's own clients and channels present (masters started with --auth tls).</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate { get; init; }
+
+    /// <summary>Bearer token the cluster's own clients and channels send (masters started with --auth jwt).</summary>
+    public string? BearerToken { get; init; }
+
     /// <summary>Bound of every wait for READY or a leader (default 40 s: builds may run alongside).</summary>
     public TimeSpan WaitTimeout { get; init; } = TimeSpan.FromSeconds(40);
 }
@@ -129,7 +135,8 @@ public sealed class OpsCluster : IAsyncDisposable
             CallTimeout = TimeSpan.FromSeconds(5),
             TotalRetryBudget = TimeSpan.FromSeconds(30),
             DiscoveryTimeout = TimeSpan.FromSeconds(2),
-            Tls = Options.Tls is { } tls ? ClientTls.TrustingAuthority(tls.Authority) : null,
+            Tls = ClientTlsOptions(),
+            BearerToken = Options.BearerToken,
         };
         var client = new HaMasterClient(configure is null ? options : configure(options));
         Own(client);
@@ -143,8 +150,8 @@ public sealed class OpsCluster : IAsyncDisposable
         {
             if (!_channels.TryGetValue(hostPort, out var channel))
             {
-                channel = Options.Tls is { } tls
-                    ? MasterChannel.Open(new Uri($"https://{hostPort}"), ClientTls.TrustingAuthority(tls.Authority))
+                channel = Options.Tls is not null
+                    ? MasterChannel.Open(new Uri($"https://{hostPort}"), ClientTlsOptions())
                     : MasterChannel.Open(new Uri($"http://{hostPort}"));
                 _channels[hostPort] = channel;
                 Own(channel.Channel);
@@ -157,7 +164,18 @@ public sealed class OpsCluster : IAsyncDisposable
     /// <summary>GetClusterInfo answered by master <paramref name="id"/> itself (one attempt, 3 s).</summary>
     public async Task<GetClusterInfoResponse> ClusterInfoAsync(ulong id)
     {
-        return await Channel(Master(id).ClientAddress).Admin.GetClusterInfoAsync(new GetClusterInfoRequest(), deadline: DateTime.UtcNow.AddSeconds(3));
+        return await Channel(Master(id).ClientAddress).Admin.GetClusterInfoAsync(new GetClusterInfoRequest(), CallHeaders(), DateTime.UtcNow.AddSeconds(3));
+    }
+
+    /// <summary>Headers of this cluster's own calls: the bearer token when the options give one.</summary>
+    public Metadata? CallHeaders() => Options.BearerToken is { } token ? new Metadata { { "authorization", "Bearer " + token } } : null;
+
+    /// <summary>TLS settings of this cluster's clients: trust the test CA; present the client certificate when the options give one.</summary>
+    private System.Net.Security.SslClientAuthenticationOptions? ClientTlsOptions()
+    {
+        if (Options.Tls is not { } tls) return null;
+        var trusting = ClientTls.TrustingAuthority(tls.Authority);
+        return Options.ClientCertificate is { } certificate ? ClientTls.WithClientCertificate(trusting, certificate) : trusting;
     }
 
     /// <summary>Waits (bounded) until one master calls itself leader and every master names it; returns its id.</summary>
