@@ -84,7 +84,7 @@ md.append("Produced by `scripts/bench.sh` (" + ("quick smoke run" if machine.get
           f"commit {machine.get('commit', '?')}, {machine.get('cores', '?')} cores, {machine.get('etcdVersion', 'etcd ?')}, .NET {machine.get('dotnet', '?')}.")
 md.append("Both systems run as three processes on 127.0.0.1 of the same machine, default durability (fsync on) and default "
           "Raft timing (HaMaster 100 ms x 10 ticks, etcd 100 ms heartbeat / 1000 ms election), driven by the same generator "
-          "(`hamaster bench`, our own gRPC client, closed loop, every request raw to the leader).")
+          "(`hamaster bench` on Grpc.Net.Client, closed loop, every request raw to the leader).")
 md.append("")
 md.append(f"**Machine load**: the benchmark, both clusters and the load generator share one 2-core machine; `uptime` at the start: `{machine.get('uptimeAtStart', '?')}`. "
           "Each row below records the load average when its round started. Absolute figures are noisy (runs of the same code "
