@@ -61,14 +61,8 @@ internal static class StrictUtf8
             var number = (int)(tag >> 3);
             switch ((int)(tag & 7))
             {
-                case 0:
-                    if (!TryReadVarint(data, ref position, out _)) return null;
-                    break;
-                case 1:
-                    position += 8;
-                    break;
-                case 5:
-                    position += 4;
+                case 0 or 1 or 5:
+                    if (!TrySkipScalar(data, ref position, (int)(tag & 7))) return null;
                     break;
                 case 2:
                     if (!TryReadVarint(data, ref position, out var length) || length > (ulong)(data.Length - position)) return null;
@@ -98,6 +92,22 @@ internal static class StrictUtf8
         return null;
     }
 
+    /// <summary>Skips a varint (wire type 0), fixed64 (1) or fixed32 (5) value; false for a truncated varint.</summary>
+    private static bool TrySkipScalar(ReadOnlySpan<byte> data, ref int position, int wireType)
+    {
+        switch (wireType)
+        {
+            case 0:
+                return TryReadVarint(data, ref position, out _);
+            case 1:
+                position += 8;
+                return true;
+            default:
+                position += 4;
+                return true;
+        }
+    }
+
     private static bool TrySkipGroup(ReadOnlySpan<byte> data, ref int position, int number, int depth)
     {
         if (depth > MaxDepth) return false;
@@ -106,14 +116,8 @@ internal static class StrictUtf8
             if (!TryReadVarint(data, ref position, out var tag)) return false;
             switch ((int)(tag & 7))
             {
-                case 0:
-                    if (!TryReadVarint(data, ref position, out _)) return false;
-                    break;
-                case 1:
-                    position += 8;
-                    break;
-                case 5:
-                    position += 4;
+                case 0 or 1 or 5:
+                    if (!TrySkipScalar(data, ref position, (int)(tag & 7))) return false;
                     break;
                 case 2:
                     if (!TryReadVarint(data, ref position, out var length) || length > (ulong)(data.Length - position)) return false;
