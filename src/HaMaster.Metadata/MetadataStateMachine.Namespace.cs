@@ -25,6 +25,10 @@ public sealed partial class MetadataStateMachine
         JournalEntry.CommandOneofCase.RemoveBlockLocations => RemoveBlockLocations(tx, entry.RemoveBlockLocations),
         JournalEntry.CommandOneofCase.RegisterWorker => RegisterWorker(tx, entry, entry.RegisterWorker),
         JournalEntry.CommandOneofCase.MarkWorkerLost => MarkWorkerLost(tx, entry.MarkWorkerLost),
+        JournalEntry.CommandOneofCase.Mount => Mount(tx, entry, entry.Mount),
+        JournalEntry.CommandOneofCase.Unmount => Unmount(tx, entry, entry.Unmount),
+        JournalEntry.CommandOneofCase.UpdateMount => UpdateMount(tx, entry, entry.UpdateMount),
+        JournalEntry.CommandOneofCase.LoadMetadata => LoadMetadata(tx, entry, entry.LoadMetadata),
         _ => Fail(MetadataStatus.InvalidArgument, "journal entry carries no known command"),
     };
 
@@ -41,6 +45,11 @@ public sealed partial class MetadataStateMachine
         }
 
         var path = request.Path;
+        if (CheckMountedWrite(tx, path, removesPath: false) is { } mounted)
+        {
+            return mounted;
+        }
+
         var components = PathValidator.Split(path);
         var walk = Walk.Resolve(tx, components);
         switch (walk.Outcome)
@@ -87,6 +96,11 @@ public sealed partial class MetadataStateMachine
         }
 
         var path = request.Path;
+        if (CheckMountedWrite(tx, path, removesPath: false) is { } mounted)
+        {
+            return mounted;
+        }
+
         var components = PathValidator.Split(path);
         var walk = Walk.Resolve(tx, components);
         switch (walk.Outcome)
@@ -151,6 +165,11 @@ public sealed partial class MetadataStateMachine
             return Fail(MetadataStatus.InvalidArgument, "/: cannot delete the root directory");
         }
 
+        if (CheckMountedWrite(tx, path, removesPath: true) is { } mounted)
+        {
+            return mounted;
+        }
+
         var components = PathValidator.Split(path);
         var walk = Walk.Resolve(tx, components);
         if (walk.Outcome != WalkOutcome.Found)
@@ -177,33 +196,7 @@ public sealed partial class MetadataStateMachine
         var parent = tx.GetInodeForUpdate(target.ParentId);
         parent.ChildCount--;
         parent.ModificationTimeMs = entry.TimeMs;
-        ulong deleted = 0;
-        var pending = new Stack<InodeRecord>();
-        pending.Push(target);
-        while (pending.Count > 0)
-        {
-            var inode = pending.Pop();
-            if (inode.Kind == InodeKind.Directory)
-            {
-                foreach (var (_, childId) in tx.ListAllChildren(inode.Id))
-                {
-                    pending.Push(tx.GetInode(childId) ?? throw new InvalidOperationException($"child {childId} of {inode.Id} is missing"));
-                }
-            }
-            else
-            {
-                foreach (var blockId in inode.BlockIds)
-                {
-                    RemoveBlock(tx, blockId);
-                }
-            }
-
-            tx.DeleteEdge(inode.ParentId, inode.Name);
-            tx.DeleteInode(inode.Id);
-            deleted++;
-        }
-
-        tx.State.InodeCount -= deleted;
+        var deleted = RemoveSubtree(tx, target);
         return new CommandResult { Status = MetadataStatus.Ok, DeletedCount = deleted };
     }
 
@@ -223,6 +216,11 @@ public sealed partial class MetadataStateMachine
         if (src == "/")
         {
             return Fail(MetadataStatus.InvalidArgument, "/: cannot rename the root directory");
+        }
+
+        if (src != dst && CheckMountedRename(tx, src, dst) is { } mounted)
+        {
+            return mounted;
         }
 
         var srcComponents = PathValidator.Split(src);
@@ -467,6 +465,8 @@ public sealed partial class MetadataStateMachine
             Pinned = inode.Pinned,
             TtlMs = inode.TtlMs,
             ChildCount = inode.ChildCount,
+            Persisted = inode.Persisted,
+            UfsFingerprint = inode.UfsFingerprint,
         };
         info.BlockIds.AddRange(inode.BlockIds);
         return info;

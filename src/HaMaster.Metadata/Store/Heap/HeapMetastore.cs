@@ -9,6 +9,7 @@ internal sealed class HeapMetastore : Metastore
     private readonly HeapBlockStore _blocks = new();
     private readonly Dictionary<string, SessionRecord> _sessions = new(StringComparer.Ordinal);
     private StateRecord _state;
+    private MountTable _mounts = MountTable.Empty;
 
     public HeapMetastore()
     {
@@ -21,6 +22,8 @@ internal sealed class HeapMetastore : Metastore
     public override IBlockStore Blocks => _blocks;
 
     public override StateRecord State => _state;
+
+    public override MountTable Mounts => _mounts;
 
     public override SessionRecord? GetSession(string clientId) => _sessions.GetValueOrDefault(clientId);
 
@@ -41,6 +44,11 @@ internal sealed class HeapMetastore : Metastore
             {
                 _sessions[id] = session;
             }
+        }
+
+        if (tx.ChangedMounts is { } mounts)
+        {
+            _mounts = mounts;
         }
 
         _state = tx.State;
@@ -90,6 +98,7 @@ internal sealed class HeapMetastore : Metastore
         }
 
         heap._state = source.State;
+        heap._mounts = source.Mounts;
         return heap;
     }
 }

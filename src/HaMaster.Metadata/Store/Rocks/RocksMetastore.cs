@@ -20,6 +20,7 @@ internal sealed class RocksMetastore : Metastore
     private readonly RocksBlockStore _blocks;
     private readonly RocksDbOptions _options;
     private StateRecord _state;
+    private MountTable _mounts;
 
     private RocksMetastore(RocksDb db, RocksDbOptions options, int inodeCacheEntries, int sessionCacheEntries)
     {
@@ -44,6 +45,8 @@ internal sealed class RocksMetastore : Metastore
         {
             _state = StateRecord.Parser.ParseFrom(state);
         }
+
+        _mounts = MountTable.FromBytes(db.Get(RocksColumns.MountsKey, _columns.Default));
     }
 
     public static RocksMetastore Open(string path, RocksDbOptions options, int inodeCacheEntries, int sessionCacheEntries = 0) =>
@@ -58,6 +61,8 @@ internal sealed class RocksMetastore : Metastore
     public override IBlockStore Blocks => _blocks;
 
     public override StateRecord State => _state;
+
+    public override MountTable Mounts => _mounts;
 
     public override SessionRecord? GetSession(string clientId)
     {
@@ -128,6 +133,11 @@ internal sealed class RocksMetastore : Metastore
                 }
             }
 
+            if (tx.ChangedMounts is { } mounts)
+            {
+                batch.Put(RocksColumns.MountsKey, mounts.ToRecord().ToByteArray(), _columns.Default);
+            }
+
             batch.Put(RocksColumns.StateKey, tx.State.ToByteArray(), _columns.Default);
             _db.Write(batch, sync: false);
         }
@@ -144,6 +154,11 @@ internal sealed class RocksMetastore : Metastore
                     else CacheSession(id, session);
                 }
             }
+        }
+
+        if (tx.ChangedMounts is { } changed)
+        {
+            _mounts = changed;
         }
 
         _state = tx.State;
@@ -222,9 +237,15 @@ internal sealed class RocksMetastore : Metastore
                 MaybeFlush();
             }
 
+            if (!source.Mounts.IsEmpty)
+            {
+                batch.Put(RocksColumns.MountsKey, source.Mounts.ToRecord().ToByteArray(), _columns.Default);
+            }
+
             batch.Put(RocksColumns.StateKey, source.State.ToByteArray(), _columns.Default);
             _db.Write(batch);
             _state = source.State;
+            _mounts = source.Mounts;
             _db.Flush();
         }
         finally
@@ -249,6 +270,8 @@ internal sealed class RocksMetastore : Metastore
             _columns = columns;
             _snapshot = db.CreateSnapshot();
         }
+
+        public MountTable ReadMounts() => MountTable.FromBytes(_db.Get(RocksColumns.MountsKey, _columns.Default, _snapshot));
 
         public IEnumerable<InodeRecord> EnumerateInodes()
         {
