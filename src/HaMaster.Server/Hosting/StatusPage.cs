@@ -44,6 +44,10 @@ internal static class StatusPage
 <table id="workerTable"><thead><tr>
   <th class="l">Id</th><th class="l">Address</th><th class="l">State</th><th>Capacity</th><th>Used</th><th>Blocks</th><th class="l">Last heartbeat</th>
 </tr></thead><tbody></tbody></table>
+<h2>Mounts</h2>
+<table id="mountTable"><thead><tr>
+  <th class="l">Path</th><th class="l">Store</th><th class="l">Mode</th><th class="l">Shared</th><th class="l">Options</th><th class="l">Mounted</th>
+</tr></thead><tbody></tbody></table>
 <h2>Recent leadership changes (this master's view)</h2>
 <table id="changes"><thead><tr><th class="l">When</th><th>Term</th><th>Leader</th><th class="l">Role here</th></tr></thead><tbody></tbody></table>
 <script>
@@ -72,6 +76,8 @@ async function refresh() {
       '<td class="l">' + (m.webAddress ? '<a href="http://' + esc(m.webAddress) + '/">' + esc(m.webAddress) + '</a>' : '') + '</td></tr>');
     rows($('workerTable').tBodies[0], c.workers, w => '<tr><td>' + w.id + '</td><td class="l">' + esc(w.address) + '</td><td class="l ' + (w.state === 'live' ? 'ok' : 'bad') + '">' + w.state + '</td>' +
       '<td>' + bytes(w.capacityBytes) + '</td><td>' + bytes(w.usedBytes) + '</td><td>' + w.blocks + '</td><td class="l">' + (w.lastHeartbeatMs ? new Date(w.lastHeartbeatMs).toLocaleTimeString() : '-') + '</td></tr>');
+    rows($('mountTable').tBodies[0], c.mounts || [], m => '<tr><td class="l">' + esc(m.path) + '</td><td class="l">' + esc(m.ufsUri) + '</td><td class="l">' + (m.readOnly ? 'read-only' : 'read-write') + '</td>' +
+      '<td class="l">' + (m.shared ? 'yes' : 'no') + '</td><td class="l">' + esc(m.options.join(', ') || '-') + '</td><td class="l">' + new Date(m.mountedAtMs).toLocaleString() + '</td></tr>');
     rows($('changes').tBodies[0], c.leadershipChanges, e => '<tr><td class="l">' + new Date(e.at).toLocaleTimeString() + '</td><td>' + e.term + '</td><td>' + (e.leaderId || 'none') + '</td><td class="l">' + esc(e.role) + '</td></tr>');
     $('updated').textContent = new Date().toLocaleTimeString();
     $('error').textContent = '';

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using HaMaster.Metadata;
 using HaMaster.Protos.V1;
 using HaMaster.Server.Observability;
 using Microsoft.AspNetCore.Builder;
@@ -101,6 +102,16 @@ internal sealed class WebEndpoint : IAsyncDisposable
                     usedBytes = w.Tiers.Sum(t => (double)t.UsedBytes),
                     blocks = w.BlockCount,
                     lastHeartbeatMs = leader ? node.Liveness.LastHeartbeatMs(w.Id) : 0,
+                }).ToArray(),
+                // Property values of secret-looking keys are masked (MountTable.ToInfo).
+                mounts = node.Machine.Mounts.Mounts.Select(MountTable.ToInfo).Select(m => new
+                {
+                    path = m.Path,
+                    ufsUri = m.UfsUri,
+                    readOnly = m.ReadOnly,
+                    shared = m.Shared,
+                    options = m.Properties.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key + "=" + p.Value).ToArray(),
+                    mountedAtMs = m.MountedAtMs,
                 }).ToArray(),
                 leadershipChanges = node.Host.LeadershipHistory.Reverse().Select(e => new { at = e.At, leaderId = e.LeaderId, term = e.Term, role = e.Role }).ToArray(),
             };
