@@ -141,6 +141,9 @@ internal sealed partial class FileSystemService
         }
 
         if (!read.Listing) return proposed;
+
+        // A follower must see what it just had the leader apply before it looks again.
+        if (proposed) await _proposer.ReadBarrierAsync(Consistency.Linearizable, cancellationToken).ConfigureAwait(false);
         state = JournalProposer.Unwrap(_machine.GetLoadState(path));
         if (!state.Exists || !state.DeepestIsDirectory) return proposed;
         var reload = read.Load == LoadMetadataType.Always && read.PageToken.Length == 0;
