@@ -289,6 +289,24 @@ public sealed partial class MetadataStateMachine
         return null;
     }
 
+    /// <summary>
+    /// Directories created under a writable mount were created in the store first (the proposer writes
+    /// through before proposing), so they and the ancestors this entry created are persisted.
+    /// </summary>
+    private static void MarkWrittenThrough(ApplyTransaction tx, string path, InodeRecord created, ulong firstNewId)
+    {
+        if (tx.Mounts.IsEmpty || tx.Mounts.Resolve(path) is not { Mount.ReadOnly: false })
+        {
+            return;
+        }
+
+        for (var inode = created; inode.Id >= firstNewId; inode = tx.GetInodeForUpdate(inode.ParentId))
+        {
+            inode.Persisted = true;
+            inode.UfsFingerprint = DirectoryFingerprint;
+        }
+    }
+
     /// <summary>A rename may not cross from one mount (or the master's own namespace) into another.</summary>
     private static CommandResult? CheckMountedRename(ApplyTransaction tx, string src, string dst)
     {

@@ -72,9 +72,11 @@ public sealed partial class MetadataStateMachine
             return denied;
         }
 
+        var firstNewId = tx.State.NextInodeId;
         var parent = CreateMissingAncestors(tx, entry, components, walk);
         var mode = request.Mode == 0 ? Metastore.DefaultDirectoryMode : request.Mode;
         var created = AddChild(tx, entry, parent, components[^1], InodeKind.Directory, mode);
+        MarkWrittenThrough(tx, path, created, firstNewId);
         return Info(created, path);
     }
 

@@ -89,6 +89,14 @@ public sealed class MountTests(FailoverClusterFixture fixture) : IClassFixture<F
         var client = Cluster.CreateClient();
         await client.CreateDirectoryAsync("/bad/existing", recursive: true);
         await client.MountAsync("/bad/m", "file://" + _store, new MountOptions { Properties = { } });
+
+        // Writable: a directory is created in the store too; read-only: refused, the store untouched.
+        await client.CreateDirectoryAsync("/bad/m/made/here", recursive: true);
+        Assert.True(Directory.Exists(Path.Join(_store, "made", "here")));
+        Assert.True((await client.GetStatusAsync("/bad/m/made")).Persisted);
+        await client.UpdateMountAsync("/bad/m", new MountOptions { ReadOnly = true });
+        await Expect.StatusAsync(StatusCode.FailedPrecondition, () => client.CreateDirectoryAsync("/bad/m/refused").AsTask());
+        Assert.False(Directory.Exists(Path.Join(_store, "refused")));
         await AllDigestsEqualAsync();
         var before = (await DigestAsync(await Cluster.WaitForLeaderAsync())).Split(':')[1];
 

@@ -220,6 +220,20 @@ public sealed class MountTests
         Assert.Equal("file:///srv", reopened.Mounts.At("/m")!.UfsUri);
     }
 
+    [Fact]
+    public void DirectoriesCreatedUnderAWritableMountArePersisted()
+    {
+        using var dir = new TempDirectory();
+        using var sm = MetadataStateMachine.Open(dir.Path, StoreKinds.Options("heap"));
+        var f = new EntryFactory();
+        sm.Apply(f, Mount(f, "/m", "file:///srv"));
+        sm.Apply(f, f.Mkdir("/outside"));
+        Assert.Equal(MetadataStatus.Ok, sm.Apply(f, f.Mkdir("/m/a/b", recursive: true)).Status);
+        Assert.True(sm.GetStatus("/m/a").Value!.Persisted);
+        Assert.Equal("d", sm.GetStatus("/m/a/b").Value!.UfsFingerprint);
+        Assert.False(sm.GetStatus("/outside").Value!.Persisted);
+    }
+
     [Theory]
     [InlineData("aws.secretKey", true)]
     [InlineData("PASSWORD", true)]

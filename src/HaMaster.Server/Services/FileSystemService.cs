@@ -36,6 +36,7 @@ internal sealed partial class FileSystemService : FileSystemMaster.FileSystemMas
         _createDirectory = leaderCalls.Register(ServiceName, "CreateDirectory", CreateDirectoryRequest.Parser, CreateDirectoryResponse.Parser, async (r, caller, ct) =>
         {
             RequestChecks.Check(r);
+            if (!_machine.Mounts.IsEmpty) await WriteThroughCreateDirectoryAsync(r, ct).ConfigureAwait(false);
             var result = await _proposer.ProposeAsync(caller, r.Session, e => e.CreateDirectory = r, ct).ConfigureAwait(false);
             return new CreateDirectoryResponse { Info = result.FileInfo };
         });
