@@ -36,7 +36,7 @@ internal sealed class WebEndpoint : IAsyncDisposable
 
     public static async Task<WebEndpoint> StartAsync(MasterNode node, PrometheusCollector collector, IPAddress bind, int port, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        var builder = KestrelHost.CreateBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(bind, port));
         var app = builder.Build();
