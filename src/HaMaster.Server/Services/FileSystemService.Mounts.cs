@@ -100,11 +100,7 @@ internal sealed partial class FileSystemService
     /// </summary>
     private async Task<bool> LoadMetadataAsync(string path, MountedRead read, ServerCallContext context, CancellationToken cancellationToken)
     {
-        if (read.Load is not (LoadMetadataType.Once or LoadMetadataType.Always))
-        {
-            if (read.Load == LoadMetadataType.Never) return false;
-            throw ServerErrors.Status(StatusCode.InvalidArgument, $"load_metadata {(int)read.Load} is not a known value (0 once, 1 never, 2 always)");
-        }
+        if (read.Load is not (LoadMetadataType.Once or LoadMetadataType.Always)) return false;
 
         if (_machine.Mounts.Resolve(path) is not { } resolved) return false;
         var mount = resolved.Mount;

@@ -108,6 +108,11 @@ internal sealed partial class FileSystemService : FileSystemMaster.FileSystemMas
     private async Task<T> ReadAsync<T>(string path, Consistency consistency, ServerCallContext context, ReadPermissions.Target target, Func<T> read, MountedRead? mounted = null)
     {
         JournalProposer.CheckPath(path);
+        if (mounted is { Load: not (LoadMetadataType.Once or LoadMetadataType.Never or LoadMetadataType.Always) } bad)
+        {
+            throw ServerErrors.Status(StatusCode.InvalidArgument, $"load_metadata {(int)bad.Load} is not a known value (0 once, 1 never, 2 always)");
+        }
+
         using var timeout = CallDeadline.Link(context, _defaultTimeout);
         await _proposer.ReadBarrierAsync(consistency, timeout.Token).ConfigureAwait(false);
         _readPermissions?.Check(CallerIdentity.From(context), path, target);

@@ -32,7 +32,8 @@ internal sealed class LocalUnderFileSystem : IUnderFileSystem
 
     public ValueTask<UfsListing> ListAsync(string path, string? continuationToken, int maxEntries, CancellationToken cancellationToken)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxEntries, 1);
+        if (maxEntries < 1) throw new UfsException(UfsErrorKind.InvalidArgument, $"maxEntries must be at least 1 (got {maxEntries})");
+        var after = continuationToken is null ? null : ParseToken(continuationToken);
         cancellationToken.ThrowIfCancellationRequested();
         return Run(path, () =>
         {
@@ -49,10 +50,10 @@ internal sealed class LocalUnderFileSystem : IUnderFileSystem
             foreach (var entry in Directory.EnumerateFileSystemEntries(full))
             {
                 var name = Path.GetFileName(entry);
-                if (continuationToken is null || Utf8Ordinal.Instance.Compare(name, continuationToken) > 0) names.Add(name);
+                if (after is null || UfsNameOrder.Instance.Compare(name, after) > 0) names.Add(name);
             }
 
-            names.Sort(Utf8Ordinal.Instance);
+            names.Sort(UfsNameOrder.Instance);
             var page = new List<UfsStatus>(Math.Min(maxEntries, names.Count));
             var i = 0;
             for (; i < names.Count && page.Count < maxEntries; i++)
@@ -63,9 +64,22 @@ internal sealed class LocalUnderFileSystem : IUnderFileSystem
                 if (StatusOf(child, names[i]) is { } status) page.Add(status);
             }
 
-            var token = i < names.Count ? names[i - 1] : null;
+            var token = i < names.Count ? TokenPrefix + names[i - 1] : null;
             return ValueTask.FromResult(new UfsListing(page, token));
         });
+    }
+
+    // A token is the last name returned, marked so that a string that never came from us is refused.
+    private const string TokenPrefix = "after:";
+
+    private static string ParseToken(string token)
+    {
+        if (!token.StartsWith(TokenPrefix, StringComparison.Ordinal) || token.Length == TokenPrefix.Length || token.IndexOf('/', TokenPrefix.Length) >= 0)
+        {
+            throw new UfsException(UfsErrorKind.InvalidArgument, "the continuation token did not come from a listing of this store");
+        }
+
+        return token[TokenPrefix.Length..];
     }
 
     public ValueTask MkdirsAsync(string path, CancellationToken cancellationToken)
