@@ -269,12 +269,14 @@ internal sealed class MasterNode : IAsyncDisposable
             {
                 AddInterceptor(grpc, metrics);
                 AddInterceptor(grpc, leaderTrailer);
-                grpc.Interceptors.Add<AdmissionInterceptor>();
                 grpc.Interceptors.Add<ErrorStatusInterceptor>();
                 // Malformed identity headers and grpc-timeout: INVALID_ARGUMENT before anything uses them.
                 grpc.Interceptors.Add<RequestHeaderCheckInterceptor>();
                 AddInterceptor(grpc, identity);
                 AddInterceptor(grpc, authenticated);
+                // After authentication: each caller (principal, else remote address) gets its fair
+                // share of the calls in progress (ClientAdmission.EnterCall).
+                grpc.Interceptors.Add<AdmissionInterceptor>();
                 AddInterceptor(grpc, rateLimit);
                 AddInterceptor(grpc, adminSecret);
                 AddInterceptor(grpc, adminCertificate);
