@@ -154,6 +154,16 @@ public sealed record MasterOptions
     /// </summary>
     public string? ClusterSecretFile { get; init; }
 
+    /// <summary>
+    /// The cluster's id (--cluster-id; 1-64 of A-Z a-z 0-9 . _ -), sent on every peer call and
+    /// checked by every master, so clusters sharing a secret never talk. Null (default): a
+    /// bootstrapping master derives it from <see cref="InitialMembers"/>, a joining one adopts its
+    /// cluster's. Stored in the data directory on first start (<c>cluster.id</c>); a different
+    /// value later stops the start. Set it when two clusters are bootstrapped from identical
+    /// member lists (copied deploy files).
+    /// </summary>
+    public string? ClusterId { get; init; }
+
     /// <summary>Shortest cluster secret accepted, in UTF-8 bytes.</summary>
     public const int MinClusterSecretBytes = 16;
 
@@ -303,6 +313,7 @@ public sealed record MasterOptions
             throw new ArgumentException($"ClusterSecret must be at least {MinClusterSecretBytes} bytes (generate one with: head -c 32 /dev/urandom | base64).");
         }
 
+        if (ClusterId is not null && Peers.ClusterIdentity.Problem(ClusterId) is { } badId) throw new ArgumentException($"ClusterId '{ClusterId}': {badId}.");
         if (!BindsLoopbackOnly && ClusterSecret is null && !MutualTlsBetweenMasters)
         {
             throw new ArgumentException(

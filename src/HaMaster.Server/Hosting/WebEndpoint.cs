@@ -119,6 +119,7 @@ internal sealed class WebEndpoint : IAsyncDisposable
         return new
         {
             id = o.NodeId,
+            clusterId = node.Cluster.Id,
             role = o.Role.ToString().ToLowerInvariant(),
             leaderId = o.LeaderId,
             term = o.Term,
