@@ -206,7 +206,7 @@ public sealed class PeerAuthenticationTests(SecretFileClusterFixture fixture) : 
     }
 
     [Fact]
-    public async Task Api_digest_needs_the_secret_and_the_probes_stay_open()
+    public async Task Api_endpoints_need_the_secret_and_the_probes_and_metrics_stay_open()
     {
         var web = Cluster.Masters[0].WebAddress;
         using (var anonymous = await _http.GetAsync(new Uri($"http://{web}/api/digest")))
@@ -234,10 +234,28 @@ public sealed class PeerAuthenticationTests(SecretFileClusterFixture fixture) : 
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        foreach (var open in new[] { "/healthz", "/readyz", "/metrics", "/", "/api/status", "/api/cluster" })
+        foreach (var open in new[] { "/healthz", "/readyz", "/metrics", "/" })
         {
             using var response = await _http.GetAsync(new Uri($"http://{web}{open}"));
             Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, $"{open}: {response.StatusCode}");
+            Assert.DoesNotContain(SecretFileClusterFixture.Secret, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        // The status APIs need the secret too (security is on), and answer with it.
+        foreach (var guarded in new[] { "/api/status", "/api/cluster" })
+        {
+            using (var anonymous = await _http.GetAsync(new Uri($"http://{web}{guarded}")))
+            {
+                Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+                Assert.Contains("cluster secret", await anonymous.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://{web}{guarded}"));
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", SecretFileClusterFixture.Secret);
+            using var response = await _http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            Assert.Equal(JsonValueKind.Object, document.RootElement.ValueKind);
         }
     }
 

@@ -200,6 +200,20 @@ public sealed record MasterOptions
     /// </summary>
     public bool EnforcePermissions { get; init; }
 
+    /// <summary>
+    /// Serve the web port's <c>/api/status</c> and <c>/api/cluster</c> (what the status page
+    /// shows) to loopback callers without credentials although security is on (default false;
+    /// --open-status-api). For a development machine's browser (<c>scripts/run.sh</c>); remote
+    /// callers still need the cluster secret or a bearer token, and <c>/api/digest</c> always does.
+    /// </summary>
+    public bool OpenStatusApi { get; init; }
+
+    /// <summary>
+    /// True when the web port's <c>/api/*</c> endpoints need a credential: a cluster secret,
+    /// caller authentication or mutual TLS between masters is configured.
+    /// </summary>
+    public bool SecurityOn => ClusterSecret is not null || ClientAuth != ClientAuthModes.Simple || MutualTlsBetweenMasters;
+
     /// <summary>The user that bypasses permission checks (default "root").</summary>
     public string SuperUser { get; init; } = "root";
 

@@ -303,7 +303,7 @@ internal sealed class MasterNode : IAsyncDisposable
         ClientPort = clientPort.Port;
         if (options.WebPort >= 0)
         {
-            var web = await WebEndpoint.StartAsync(this, _collector, bind, options.WebPort, cancellationToken).ConfigureAwait(false);
+            var web = await WebEndpoint.StartAsync(this, _collector, bind, options.WebPort, _clientAuth, cancellationToken).ConfigureAwait(false);
             _servers.Add(web);
             WebAddress = web.Address;
         }
