@@ -65,7 +65,7 @@ public static class CallerLoad
     /// its calls between remote addresses (unauthenticated callers), so one group of callers can
     /// be told apart from another as if it ran on its own host.
     /// </summary>
-    public static async Task<CallerFigures> RunAsync(string name, Uri target, int callers, TimeSpan pause, TimeSpan duration, TimeSpan callDeadline, CancellationToken cancellationToken = default, System.Net.IPAddress? source = null)
+    public static async Task<CallerFigures> RunAsync(string name, Uri target, int callers, TimeSpan pause, TimeSpan duration, TimeSpan callDeadline, System.Net.IPAddress? source = null, CancellationToken cancellationToken = default)
     {
         var figures = new CallerFigures(name);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -92,8 +92,8 @@ public sealed record OverloadReport(
         text.AppendLine(CultureInfo.InvariantCulture, $"  baseline without floods, {BaselineWithin}");
         text.AppendLine(CultureInfo.InvariantCulture, $"  baseline without floods, {BaselineExcess}");
         text.AppendLine(CultureInfo.InvariantCulture, $"  under floods, {WithinCapacity}");
-        text.AppendLine(CultureInfo.InvariantCulture, $"  fairness: within capacity (from 127.0.0.3) refused {Percent(WithinCapacity)}, excess (from 127.0.0.2) refused {Percent(Excess)}");
         text.AppendLine(CultureInfo.InvariantCulture, $"  under floods, {Excess}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  fairness: within capacity (from 127.0.0.3) refused {Percent(WithinCapacity)}, excess (from 127.0.0.2) refused {Percent(Excess)}");
         text.AppendLine(CultureInfo.InvariantCulture, $"  {RapidReset}");
         text.AppendLine(CultureInfo.InvariantCulture, $"  {HalfBodies}");
         text.AppendLine(CultureInfo.InvariantCulture, $"  leader thread-pool queue delay (max, hamaster_threadpool_queue_delay_max_seconds): {BaselineThreadPoolDelaySeconds * 1000:N0} ms in the baseline, {FloodThreadPoolDelaySeconds * 1000:N0} ms under floods");
@@ -181,8 +181,8 @@ public static class OverloadRun
             options.Progress?.WriteLine($"overload: leader {leaderBefore} (pid {leaderPid}) in term {termBefore}; flooding its client port for {options.Duration.TotalSeconds:0} s");
             var target = new Uri($"http://{leader.ClientAddress}");
             var baselineLag = new LagSampler(http, leader);
-            var baseWithin = CallerLoad.RunAsync("within capacity", target, options.Callers, options.CallerPause, options.BaselineDuration, TimeSpan.FromSeconds(5), cancellationToken, WithinSource);
-            var baseExcess = CallerLoad.RunAsync("excess (10x)", target, options.Callers * options.ExcessFactor, TimeSpan.Zero, options.BaselineDuration, TimeSpan.FromSeconds(5), cancellationToken, ExcessSource);
+            var baseWithin = CallerLoad.RunAsync("within capacity", target, options.Callers, options.CallerPause, options.BaselineDuration, TimeSpan.FromSeconds(5), WithinSource, cancellationToken);
+            var baseExcess = CallerLoad.RunAsync("excess (10x)", target, options.Callers * options.ExcessFactor, TimeSpan.Zero, options.BaselineDuration, TimeSpan.FromSeconds(5), ExcessSource, cancellationToken);
             await Task.WhenAll(baseWithin, baseExcess);
             await baselineLag.StopAsync();
             var linesBefore = LineCount(leader.LogPath);
@@ -211,8 +211,8 @@ public static class OverloadRun
 
             var endpoint = new IPEndPoint(IPAddress.Loopback, leader.ClientPort);
             var floodLag = new LagSampler(http, leader);
-            var within = CallerLoad.RunAsync("within capacity", target, options.Callers, options.CallerPause, options.Duration, TimeSpan.FromSeconds(5), cancellationToken, WithinSource);
-            var excess = CallerLoad.RunAsync("excess (10x)", target, options.Callers * options.ExcessFactor, TimeSpan.Zero, options.Duration, TimeSpan.FromSeconds(5), cancellationToken, ExcessSource);
+            var within = CallerLoad.RunAsync("within capacity", target, options.Callers, options.CallerPause, options.Duration, TimeSpan.FromSeconds(5), WithinSource, cancellationToken);
+            var excess = CallerLoad.RunAsync("excess (10x)", target, options.Callers * options.ExcessFactor, TimeSpan.Zero, options.Duration, TimeSpan.FromSeconds(5), ExcessSource, cancellationToken);
             var rapid = Task.Run(() => RawFlood.RapidResetAsync(endpoint, options.Duration, cancellationToken: cancellationToken));
             var half = Task.Run(() => RawFlood.HalfBodiesAsync(endpoint, options.Duration, options.HalfBodyConnections, options.HalfBodyStreamsPerConnection, options.HalfBodyAnnouncedBytes, cancellationToken));
             await Task.WhenAll(within, excess, rapid, half);
