@@ -36,7 +36,7 @@ internal sealed class WebEndpoint : IAsyncDisposable
     /// <summary>Starts the web port; <paramref name="clientAuth"/> (null in simple mode) lets <c>/api/*</c> accept the client port's bearer tokens.</summary>
     public static async Task<WebEndpoint> StartAsync(MasterNode node, PrometheusCollector collector, IPAddress bind, int port, Services.ClientAuthentication? clientAuth, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        var builder = KestrelHost.CreateBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(bind, port));
         var tokens = clientAuth is not null && clientAuth.Modes.HasFlag(Configuration.ClientAuthModes.Jwt);
