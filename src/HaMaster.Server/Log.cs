@@ -66,4 +66,7 @@ internal static partial class LogMessages
 
     [LoggerMessage(EventId = 17, Level = LogLevel.Warning, Message = "refused a client call ({Reason}): {Detail}; {Suppressed} more refusals of this kind since the previous line were counted, not logged (at most one line per {WindowSeconds} s)")]
     public static partial void CallRefused(ILogger logger, string reason, string detail, long suppressed, long windowSeconds);
+
+    [LoggerMessage(EventId = 33, Level = LogLevel.Information, Message = "cluster id: {ClusterId} ({Source})")]
+    public static partial void ClusterId(ILogger logger, string clusterId, string source);
 }
