@@ -31,6 +31,14 @@ public sealed partial class HaMasterClient
     public ValueTask<CompleteFileResponse> CompleteFileAsync(CompleteFileRequest request, CancellationToken cancellationToken = default) =>
         InvokeWriteAsync(FileSystemService + "CompleteFile", request, static (r, s) => r.Session = s, static (m, r, o) => m.FileSystem.CompleteFileAsync(r, o), cancellationToken);
 
+    /// <summary>Reports that a completed file under a mount was written to its store; the master reads the
+    /// store entry back and records the file as persisted with the store's fingerprint.</summary>
+    public async ValueTask<FileInfo> PersistFileAsync(string path, CancellationToken cancellationToken = default) =>
+        (await PersistFileAsync(new PersistFileRequest { Path = path }, cancellationToken).ConfigureAwait(false)).Info;
+
+    public ValueTask<PersistFileResponse> PersistFileAsync(PersistFileRequest request, CancellationToken cancellationToken = default) =>
+        InvokeWriteAsync(FileSystemService + "PersistFile", request, static (r, s) => r.Session = s, static (m, r, o) => m.FileSystem.PersistFileAsync(r, o), cancellationToken);
+
     /// <summary>The status of one file or directory; throws <see cref="HaMasterNotFoundException"/> when absent.</summary>
     public async ValueTask<FileInfo> GetStatusAsync(string path, Consistency consistency = Consistency.Linearizable, CancellationToken cancellationToken = default) =>
         (await GetStatusAsync(new GetStatusRequest { Path = path, Consistency = consistency }, cancellationToken).ConfigureAwait(false)).Info;

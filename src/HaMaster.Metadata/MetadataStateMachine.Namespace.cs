@@ -29,6 +29,7 @@ public sealed partial class MetadataStateMachine
         JournalEntry.CommandOneofCase.Unmount => Unmount(tx, entry, entry.Unmount),
         JournalEntry.CommandOneofCase.UpdateMount => UpdateMount(tx, entry, entry.UpdateMount),
         JournalEntry.CommandOneofCase.LoadMetadata => LoadMetadata(tx, entry, entry.LoadMetadata),
+        JournalEntry.CommandOneofCase.PersistFile => PersistFile(tx, entry, entry.PersistFile),
         _ => Fail(MetadataStatus.InvalidArgument, "journal entry carries no known command"),
     };
 
@@ -76,7 +77,11 @@ public sealed partial class MetadataStateMachine
         var parent = CreateMissingAncestors(tx, entry, components, walk);
         var mode = request.Mode == 0 ? Metastore.DefaultDirectoryMode : request.Mode;
         var created = AddChild(tx, entry, parent, components[^1], InodeKind.Directory, mode);
-        MarkWrittenThrough(tx, path, created, firstNewId);
+        if (WritesThrough(request.HasWriteThrough, request.WriteThrough))
+        {
+            MarkWrittenThrough(tx, path, created, firstNewId);
+        }
+
         return Info(created, path);
     }
 
@@ -123,7 +128,15 @@ public sealed partial class MetadataStateMachine
             return denied;
         }
 
+        var firstNewId = tx.State.NextInodeId;
         var parent = CreateMissingAncestors(tx, entry, components, walk);
+        // The leader sets write_through only when it created the parent in the store (older entries
+        // lack it): the new ancestors are then persisted; the file never is until PersistFile.
+        if (request is { HasWriteThrough: true, WriteThrough: true } && parent.Id >= firstNewId)
+        {
+            MarkWrittenThrough(tx, path, tx.GetInodeForUpdate(parent.Id), firstNewId);
+        }
+
         var mode = request.Mode == 0 ? Metastore.DefaultFileMode : request.Mode;
         var file = AddChild(tx, entry, parent, components[^1], InodeKind.File, mode);
         file.BlockSizeBytes = request.BlockSizeBytes != 0 ? request.BlockSizeBytes

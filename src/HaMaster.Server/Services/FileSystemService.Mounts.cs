@@ -194,23 +194,6 @@ internal sealed partial class FileSystemService
         ServerErrors.EnsureOk(result);
     }
 
-    /// <summary>
-    /// Creates a directory under a writable mount in the store before the entry is proposed (the
-    /// leader's side of write-through). Order and crashes: the store is written first; a crash or a
-    /// refused entry afterwards leaves a directory in the store that HaMaster does not know yet, which
-    /// the next load (or sync) picks up; never a persisted inode without its store directory. Skipped
-    /// when the namespace will refuse the entry anyway (exists, missing parent without recursive,
-    /// read-only mount: apply gives the answer).
-    /// </summary>
-    private async Task WriteThroughCreateDirectoryAsync(CreateDirectoryRequest r, CancellationToken cancellationToken)
-    {
-        if (_machine.Mounts.Resolve(r.Path) is not { } resolved || resolved.Mount.ReadOnly || resolved.StorePath.Length == 0) return;
-        var state = JournalProposer.Unwrap(_machine.GetLoadState(r.Path));
-        var depth = r.Path[1..].Split('/').Length;
-        if (state.Exists || state.BlockedByFile || (!r.Recursive && state.ExistingDepth < depth - 1)) return;
-        await _stores.Get(resolved.Mount).MkdirsAsync(resolved.StorePath, cancellationToken).ConfigureAwait(false);
-    }
-
     private static string Prefix(string[] components, int count) => count == 0 ? "/" : "/" + string.Join('/', components, 0, count);
 
     private static void RefuseIf(string? problem)

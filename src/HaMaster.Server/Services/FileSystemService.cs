@@ -32,18 +32,22 @@ internal sealed partial class FileSystemService : FileSystemMaster.FileSystemMas
         _readPermissions = readPermissions;
         _stores = stores ?? new MountedStores(Hosting.StoreConnectors.Create());
         (_mount, _unmount, _updateMount, _loadMetadata) = RegisterMountCalls(leaderCalls);
+        _persistFile = RegisterPersistFile(leaderCalls);
 
         _createDirectory = leaderCalls.Register(ServiceName, "CreateDirectory", CreateDirectoryRequest.Parser, CreateDirectoryResponse.Parser, async (r, caller, ct) =>
         {
             RequestChecks.Check(r);
-            if (!_machine.Mounts.IsEmpty) await WriteThroughCreateDirectoryAsync(r, ct).ConfigureAwait(false);
-            var result = await _proposer.ProposeAsync(caller, r.Session, e => e.CreateDirectory = r, ct).ConfigureAwait(false);
+            var entry = _proposer.NewEntry(caller, r.Session, e => e.CreateDirectory = r);
+            if (!_machine.Mounts.IsEmpty) await WriteThroughCreateDirectoryAsync(entry, ct).ConfigureAwait(false);
+            var result = await _proposer.ProposeAsync(entry, ct).ConfigureAwait(false);
             return new CreateDirectoryResponse { Info = result.FileInfo };
         });
         _createFile = leaderCalls.Register(ServiceName, "CreateFile", CreateFileRequest.Parser, CreateFileResponse.Parser, async (r, caller, ct) =>
         {
             RequestChecks.Check(r);
-            var result = await _proposer.ProposeAsync(caller, r.Session, e => e.CreateFile = r, ct).ConfigureAwait(false);
+            var entry = _proposer.NewEntry(caller, r.Session, e => e.CreateFile = r);
+            if (!_machine.Mounts.IsEmpty) await WriteThroughCreateFileAsync(entry, ct).ConfigureAwait(false);
+            var result = await _proposer.ProposeAsync(entry, ct).ConfigureAwait(false);
             return new CreateFileResponse { Info = result.FileInfo };
         });
         _completeFile = leaderCalls.Register(ServiceName, "CompleteFile", CompleteFileRequest.Parser, CompleteFileResponse.Parser, async (r, caller, ct) =>
@@ -56,13 +60,17 @@ internal sealed partial class FileSystemService : FileSystemMaster.FileSystemMas
         {
             RequestChecks.Check(r);
             if (r.Path == "/") throw ServerErrors.Status(StatusCode.InvalidArgument, "the root directory cannot be deleted");
-            var result = await _proposer.ProposeAsync(caller, r.Session, e => e.Delete = r, ct).ConfigureAwait(false);
+            var entry = _proposer.NewEntry(caller, r.Session, e => e.Delete = r);
+            if (!_machine.Mounts.IsEmpty) await WriteThroughDeleteAsync(entry, ct).ConfigureAwait(false);
+            var result = await _proposer.ProposeAsync(entry, ct).ConfigureAwait(false);
             return new DeleteResponse { DeletedCount = result.DeletedCount };
         });
         _rename = leaderCalls.Register(ServiceName, "Rename", RenameRequest.Parser, RenameResponse.Parser, async (r, caller, ct) =>
         {
             RequestChecks.Check(r);
-            var result = await _proposer.ProposeAsync(caller, r.Session, e => e.Rename = r, ct).ConfigureAwait(false);
+            var entry = _proposer.NewEntry(caller, r.Session, e => e.Rename = r);
+            if (!_machine.Mounts.IsEmpty) await WriteThroughRenameAsync(entry, ct).ConfigureAwait(false);
+            var result = await _proposer.ProposeAsync(entry, ct).ConfigureAwait(false);
             return new RenameResponse { Info = result.FileInfo };
         });
         _setAttribute = leaderCalls.Register(ServiceName, "SetAttribute", SetAttributeRequest.Parser, SetAttributeResponse.Parser, async (r, caller, ct) =>

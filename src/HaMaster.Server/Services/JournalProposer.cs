@@ -22,7 +22,15 @@ internal sealed class JournalProposer
     }
 
     /// <summary>Proposes and waits for the applied result; throws the command's failure as a gRPC status.</summary>
-    public async Task<CommandResult> ProposeAsync(Caller caller, ClientSession? session, Action<JournalEntry> fill, CancellationToken cancellationToken)
+    public Task<CommandResult> ProposeAsync(Caller caller, ClientSession? session, Action<JournalEntry> fill, CancellationToken cancellationToken) =>
+        ProposeAsync(NewEntry(caller, session, fill), cancellationToken);
+
+    /// <summary>
+    /// The entry for a write, with time, caller, session and policy fixed now; a write under a mount
+    /// previews it (<see cref="MetadataStateMachine.Preview"/>) before its store operation, then
+    /// proposes it with <see cref="ProposeAsync(JournalEntry, CancellationToken)"/>.
+    /// </summary>
+    public JournalEntry NewEntry(Caller caller, ClientSession? session, Action<JournalEntry> fill)
     {
         var entry = new JournalEntry
         {
@@ -39,6 +47,12 @@ internal sealed class JournalProposer
         }
 
         fill(entry);
+        return entry;
+    }
+
+    /// <summary>Proposes <paramref name="entry"/> and waits for the applied result; throws the command's failure as a gRPC status.</summary>
+    public async Task<CommandResult> ProposeAsync(JournalEntry entry, CancellationToken cancellationToken)
+    {
         var result = await _host.ProposeAsync(HostEntry.Encode(HostEntry.JournalTag, entry), cancellationToken).ConfigureAwait(false);
         return ServerErrors.EnsureOk(result as CommandResult ?? throw new InvalidOperationException("the applied entry returned no result"));
     }

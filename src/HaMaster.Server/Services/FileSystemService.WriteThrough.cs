@@ -1,0 +1,145 @@
+using Grpc.Core;
+using HaMaster.Metadata;
+using HaMaster.Protos.V1;
+using HaMaster.Ufs;
+
+namespace HaMaster.Server.Services;
+
+/// <summary>
+/// Writes under a writable mount (issue 18), carried out in the store by the master serving the
+/// write (the leader: followers forward writes) BEFORE the entry is proposed; apply never touches a
+/// store. Each store step is skipped when the namespace would refuse the entry anyway (the entry is
+/// previewed against the committed state: missing path, permission denied, read-only mount...) and
+/// is idempotent, so a retry after a crash between the store step and the journal entry, or after
+/// a failover, converges. The order and what each crash leaves are written down in docs/ufs-writes.md.
+/// </summary>
+internal sealed partial class FileSystemService
+{
+    private readonly ForwardedCalls.LeaderCall<PersistFileRequest, PersistFileResponse> _persistFile;
+
+    private ForwardedCalls.LeaderCall<PersistFileRequest, PersistFileResponse> RegisterPersistFile(ForwardedCalls leaderCalls) =>
+        leaderCalls.Register(ServiceName, "PersistFile", PersistFileRequest.Parser, PersistFileResponse.Parser, async (r, caller, ct) =>
+        {
+            JournalProposer.CheckPath(r.Path);
+            RequestChecks.CheckSession(r.Session);
+            if (_machine.Mounts.Resolve(r.Path) is not { } resolved) throw ServerErrors.Status(StatusCode.FailedPrecondition, $"{r.Path}: is not under a mount");
+            if (resolved.StorePath.Length == 0) throw ServerErrors.Status(StatusCode.FailedPrecondition, $"{r.Path}: is a mount point, not a file");
+
+            // Read back what the writer left in the store: every replica records this fingerprint.
+            var status = await _stores.Get(resolved.Mount).GetStatusAsync(resolved.StorePath, ct).ConfigureAwait(false)
+                ?? throw ServerErrors.Status(StatusCode.FailedPrecondition, $"{r.Path}: the store holds nothing at {resolved.StorePath} (write the file there before reporting it persisted)");
+            if (status.IsDirectory) throw ServerErrors.Status(StatusCode.FailedPrecondition, $"{r.Path}: the store holds a directory at {resolved.StorePath}, not a file");
+            var command = new PersistFileCommand { Path = r.Path, MountId = resolved.Mount.MountId, Length = (ulong)Math.Max(0, status.Length), Fingerprint = status.Fingerprint };
+            var result = await _proposer.ProposeAsync(caller, r.Session, e => e.PersistFile = command, ct).ConfigureAwait(false);
+            return new PersistFileResponse { Info = result.FileInfo };
+        });
+
+    public override Task<PersistFileResponse> PersistFile(PersistFileRequest request, ServerCallContext context) => _persistFile.InvokeAsync(request, context);
+
+    /// <summary>The mount and store path of <paramref name="path"/> when it lies strictly under a writable mount.</summary>
+    private (MountPointRecord Mount, string StorePath)? WritableMounted(string path) =>
+        _machine.Mounts.IsEmpty ? null : _machine.Mounts.Resolve(path) is { Mount.ReadOnly: false, StorePath.Length: > 0 } resolved ? resolved : null;
+
+    private bool WouldSucceed(JournalEntry entry, out CommandResult preview)
+    {
+        preview = _machine.Preview(entry);
+        return preview.Status == MetadataStatus.Ok;
+    }
+
+    /// <summary>
+    /// Store first: mkdirs (idempotent, so a retry never meets ALREADY_EXISTS in the store), then the
+    /// entry, which records in <c>write_through</c> whether the store step was done so that apply
+    /// marks the new directories persisted only then. A crash in between leaves a store directory
+    /// the namespace does not know yet: the next load or sync finds it, a retry succeeds.
+    /// </summary>
+    private async Task WriteThroughCreateDirectoryAsync(JournalEntry entry, CancellationToken cancellationToken)
+    {
+        var request = entry.CreateDirectory;
+        if (WritableMounted(request.Path) is not { } target) return;
+        var done = false;
+        if (MetadataStateMachine.WritesThrough(request.HasWriteThrough, request.WriteThrough) && WouldSucceed(entry, out _))
+        {
+            await _stores.Get(target.Mount).MkdirsAsync(target.StorePath, cancellationToken).ConfigureAwait(false);
+            done = true;
+        }
+
+        entry.CreateDirectory = request.Clone();
+        entry.CreateDirectory.WriteThrough = done;
+    }
+
+    /// <summary>
+    /// The file's data is written by workers later, so only its missing parent directories are created
+    /// in the store (mkdirs, idempotent) before the entry; the file is recorded not persisted until
+    /// PersistFile. A crash in between leaves store directories that a load or sync finds.
+    /// </summary>
+    private async Task WriteThroughCreateFileAsync(JournalEntry entry, CancellationToken cancellationToken)
+    {
+        var request = entry.CreateFile;
+        if (WritableMounted(request.Path) is not { } target) return;
+        var done = false;
+        if (MetadataStateMachine.WritesThrough(request.HasWriteThrough, request.WriteThrough) && WouldSucceed(entry, out _))
+        {
+            var parent = request.Path[..request.Path.LastIndexOf('/')];
+            var parentState = JournalProposer.Unwrap(_machine.GetLoadState(parent));
+            var parentStorePath = MountedStores.StorePath(target.Mount, parent);
+
+            // A parent that is already a store directory (loaded or written through) needs no store call.
+            if (parentStorePath.Length > 0 && !(parentState.Exists && parentState.Fingerprint == MetadataStateMachine.StoreDirectoryFingerprint))
+            {
+                await _stores.Get(target.Mount).MkdirsAsync(parentStorePath, cancellationToken).ConfigureAwait(false);
+            }
+
+            done = true;
+        }
+
+        entry.CreateFile = request.Clone();
+        entry.CreateFile.WriteThrough = done;
+    }
+
+    /// <summary>
+    /// Store first, then the entry. The store delete is idempotent (nothing there is no error), so
+    /// a retry after a crash between the two finds the store entry gone and still journals the
+    /// delete. A non-empty store directory without recursive is refused by the store
+    /// (FAILED_PRECONDITION) and nothing is journaled. <c>alluxio_only</c> skips the store.
+    /// </summary>
+    private async Task WriteThroughDeleteAsync(JournalEntry entry, CancellationToken cancellationToken)
+    {
+        var request = entry.Delete;
+        if (request.AlluxioOnly || WritableMounted(request.Path) is not { } target || !WouldSucceed(entry, out _)) return;
+        await _stores.Get(target.Mount).DeleteAsync(target.StorePath, request.Recursive, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Store first, then the entry, for a persisted source (one that is only HaMaster's, such as a
+    /// file not persisted yet, moves in the namespace alone). A retry after a crash between the two
+    /// finds the source gone from the store and still journals the rename; a destination that exists
+    /// in the store is refused (ALREADY_EXISTS) and nothing is journaled.
+    /// </summary>
+    private async Task WriteThroughRenameAsync(JournalEntry entry, CancellationToken cancellationToken)
+    {
+        var request = entry.Rename;
+        if (request.SrcPath == request.DstPath || WritableMounted(request.SrcPath) is not { } source || WritableMounted(request.DstPath) is not { } destination) return;
+        if (source.Mount.MountId != destination.Mount.MountId) return; // refused by apply: renames never cross mounts
+        var done = false;
+        if (MetadataStateMachine.WritesThrough(request.HasWriteThrough, request.WriteThrough) && WouldSucceed(entry, out var preview) && preview.FileInfo.Persisted)
+        {
+            var store = _stores.Get(source.Mount);
+            try
+            {
+                await store.RenameAsync(source.StorePath, destination.StorePath, cancellationToken).ConfigureAwait(false);
+            }
+            catch (UfsException e) when (e.Kind == UfsErrorKind.NotFound)
+            {
+                // Source still there: the destination's parent is missing in the store; refuse.
+                // Source gone: an earlier attempt renamed it and stopped before its entry, or it was
+                // removed outside HaMaster; either way the namespace follows.
+                if (await store.GetStatusAsync(source.StorePath, cancellationToken).ConfigureAwait(false) is not null) throw;
+            }
+
+            done = true;
+        }
+
+        entry.Rename = request.Clone();
+        entry.Rename.WriteThrough = done;
+    }
+}
