@@ -266,8 +266,9 @@ public sealed partial class MetadataStateMachine
         return new CommandResult { Status = MetadataStatus.Ok, LoadedCount = loaded };
     }
 
-    /// <summary>Refuses a namespace write under a read-only mount, or one that would remove or move a mount point.</summary>
-    private static CommandResult? CheckMountedWrite(ApplyTransaction tx, string path, bool removesPath)
+    /// <summary>Refuses a namespace write under a read-only mount (unless it leaves the store alone:
+    /// <paramref name="touchesStore"/> false, an alluxio_only delete), or one that would remove or move a mount point.</summary>
+    private static CommandResult? CheckMountedWrite(ApplyTransaction tx, string path, bool removesPath, bool touchesStore = true)
     {
         var mounts = tx.Mounts;
         if (mounts.IsEmpty)
@@ -281,7 +282,7 @@ public sealed partial class MetadataStateMachine
                 inside.Path == path ? $"{path}: is a mount point (unmount it instead)" : $"{path}: contains the mount point {inside.Path} (unmount it first)");
         }
 
-        if (mounts.Resolve(path) is { Mount.ReadOnly: true } readOnly)
+        if (touchesStore && mounts.Resolve(path) is { Mount.ReadOnly: true } readOnly)
         {
             return Fail(MetadataStatus.FailedPrecondition, $"{path}: is under the read-only mount {readOnly.Mount.Path}");
         }

@@ -180,7 +180,7 @@ public sealed partial class MetadataStateMachine
             return Fail(MetadataStatus.InvalidArgument, "/: cannot delete the root directory");
         }
 
-        if (CheckMountedWrite(tx, path, removesPath: true) is { } mounted)
+        if (CheckMountedWrite(tx, path, removesPath: true, touchesStore: !request.AlluxioOnly) is { } mounted)
         {
             return mounted;
         }

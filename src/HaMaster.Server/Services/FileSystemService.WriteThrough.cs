@@ -128,11 +128,12 @@ internal sealed partial class FileSystemService
             {
                 await store.RenameAsync(source.StorePath, destination.StorePath, cancellationToken).ConfigureAwait(false);
             }
-            catch (UfsException e) when (e.Kind == UfsErrorKind.NotFound)
+            catch (UfsException e) when (e.Kind is UfsErrorKind.NotFound or UfsErrorKind.AlreadyExists)
             {
-                // Source still there: the destination's parent is missing in the store; refuse.
-                // Source gone: an earlier attempt renamed it and stopped before its entry, or it was
-                // removed outside HaMaster; either way the namespace follows.
+                // Source still in the store: a real conflict (the destination exists, or its parent is
+                // missing); refuse. Source gone: an earlier attempt moved it (the destination then holds
+                // it) and stopped before its entry, or it was removed outside HaMaster; either way the
+                // namespace follows.
                 if (await store.GetStatusAsync(source.StorePath, cancellationToken).ConfigureAwait(false) is not null) throw;
             }
 
