@@ -4,6 +4,7 @@ using HaMaster.Chaos.Core.Processes;
 using HaMaster.Client;
 using HaMaster.Cluster.Tests.Infrastructure;
 using HaMaster.Protos.V1;
+using HaMaster.Testing;
 
 namespace HaMaster.Cluster.Tests;
 
@@ -194,6 +195,43 @@ public sealed class MountWriteTests(SharedClusterFixture fixture) : IDisposable
 
         await AllDigestsEqualAsync();
         await client.UnmountAsync(_mount);
+    }
+
+    [Fact]
+    public async Task Writes_under_an_s3_mount_reach_the_bucket()
+    {
+        await using var s3 = await S3rverProcess.StartAsync(Path.Combine(RepositoryLayout.RepositoryRoot, "tests", "HaMaster.Ufs.Tests", "interop"));
+        var bucket = S3rverProcess.NewBucketName();
+        await s3.CreateBucketAsync(bucket);
+        var client = Cluster.CreateClient();
+        var writable = new MountOptions { Shared = true };
+        writable.Properties.Add(s3.Properties());
+        await client.MountAsync(_mount, "s3://" + bucket, writable);
+
+        await client.CreateDirectoryAsync(At("d1/d2"), recursive: true);
+        Assert.False((await client.CreateFileAsync(At("new/f"), recursive: true)).Persisted);
+        await client.RenameAsync(At("d1"), At("renamed"));
+        await client.CreateDirectoryAsync(At("gone"));
+        await client.DeleteAsync(At("gone"));
+
+        // A second, read-only view of the same bucket lists what the store holds now.
+        var view = new MountOptions { Shared = true, ReadOnly = true };
+        view.Properties.Add(s3.Properties());
+        await client.MountAsync(_mount + "-view", "s3://" + bucket, view);
+        Assert.Equal(["new", "renamed"], await NamesAsync(client, _mount + "-view"));
+        Assert.Equal(["d2"], await NamesAsync(client, _mount + "-view/renamed"));
+        Assert.Empty(await NamesAsync(client, _mount + "-view/new")); // the file's data is the workers' to write
+
+        await AllDigestsEqualAsync();
+        await client.UnmountAsync(_mount + "-view");
+        await client.UnmountAsync(_mount);
+    }
+
+    private static async Task<List<string>> NamesAsync(HaMasterClient client, string path)
+    {
+        var names = new List<string>();
+        await foreach (var entry in client.ListAllAsync(path, 0, Consistency.Linearizable, LoadMetadataType.Always)) names.Add(entry.Name);
+        return names;
     }
 
     private async Task<string> DigestAsync(ulong id)
