@@ -119,11 +119,13 @@ public sealed partial class HamasterCommandLine
 
         var rmPath = path();
         var recursive = new Option<bool>("--recursive", "-r") { Description = "Delete a non-empty directory with everything below it" };
-        var rm = new Command("rm", "Delete a file or directory") { rmPath, recursive };
+        var alluxioOnly = new Option<bool>("--alluxio-only") { Description = "Under a mount: forget the metadata only, leave the store's data untouched" };
+        var rm = new Command("rm", "Delete a file or directory") { rmPath, recursive, alluxioOnly };
         rm.SetAction(WithClient(async (r, client, ct) =>
         {
             var target = r.GetRequiredValue(rmPath);
-            var count = await client.DeleteAsync(target, r.GetValue(recursive), ct).ConfigureAwait(false);
+            var request = new DeleteRequest { Path = target, Recursive = r.GetValue(recursive), AlluxioOnly = r.GetValue(alluxioOnly) };
+            var count = (await client.DeleteAsync(request, ct).ConfigureAwait(false)).DeletedCount;
             await _out.WriteLineAsync(Json(r) ? $"{{\"path\":{Quote(target)},\"deletedCount\":{count}}}" : $"deleted {target} ({count} inode{(count == 1 ? "" : "s")})").ConfigureAwait(false);
             return ExitCodes.Ok;
         }));

@@ -88,8 +88,17 @@ public sealed partial class HamasterCommandLine
             return ExitCodes.Ok;
         }));
 
+        var persistPath = new Argument<string>("PATH") { Description = "A completed file under a mount, already written to the store" };
+        var persist = new Command("persist", "Report that a file under a mount is in its store (the master reads it back and records its fingerprint)") { persistPath };
+        persist.SetAction(WithClient(async (r, client, ct) =>
+        {
+            var info = await client.PersistFileAsync(r.GetRequiredValue(persistPath), ct).ConfigureAwait(false);
+            return await WriteInfoAsync(r, info, $"persisted {info.Path} ({info.UfsFingerprint})").ConfigureAwait(false);
+        }));
+
         fs.Add(mount);
         fs.Add(unmount);
         fs.Add(mounts);
+        fs.Add(persist);
     }
 }

@@ -70,6 +70,8 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Equal(ExitCodes.Usage, badOption.Code);
         Assert.Contains("KEY=VALUE", badOption.Err, StringComparison.Ordinal);
         Assert.Equal(ExitCodes.Usage, (await RunAsync("fs", "unmount")).Code);
+        Assert.Equal(ExitCodes.Usage, (await RunAsync("fs", "persist")).Code);
+        Assert.Equal(ExitCodes.Usage, (await RunAsync("fs", "rm", "--alluxio-only")).Code);
     }
 
     [Fact]
