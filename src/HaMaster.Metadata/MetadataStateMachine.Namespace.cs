@@ -25,6 +25,7 @@ public sealed partial class MetadataStateMachine
         JournalEntry.CommandOneofCase.RemoveBlockLocations => RemoveBlockLocations(tx, entry.RemoveBlockLocations),
         JournalEntry.CommandOneofCase.RegisterWorker => RegisterWorker(tx, entry, entry.RegisterWorker),
         JournalEntry.CommandOneofCase.MarkWorkerLost => MarkWorkerLost(tx, entry.MarkWorkerLost),
+        JournalEntry.CommandOneofCase.ExpireTtl => ExpireTtl(tx, entry, entry.ExpireTtl),
         _ => Fail(MetadataStatus.InvalidArgument, "journal entry carries no known command"),
     };
 
@@ -38,6 +39,11 @@ public sealed partial class MetadataStateMachine
         if (request.Mode > MaxMode)
         {
             return Fail(MetadataStatus.InvalidArgument, ModeOutOfRange(request.Mode));
+        }
+
+        if (CheckTtlRequest(request.TtlMs, request.TtlAction) is { } badTtl)
+        {
+            return badTtl;
         }
 
         var path = request.Path;
@@ -66,6 +72,8 @@ public sealed partial class MetadataStateMachine
         var parent = CreateMissingAncestors(tx, entry, components, walk);
         var mode = request.Mode == 0 ? Metastore.DefaultDirectoryMode : request.Mode;
         var created = AddChild(tx, entry, parent, components[^1], InodeKind.Directory, mode);
+        created.TtlMs = request.TtlMs;
+        created.TtlAction = request.TtlAction;
         return Info(created, path);
     }
 
@@ -81,9 +89,9 @@ public sealed partial class MetadataStateMachine
             return Fail(MetadataStatus.InvalidArgument, ModeOutOfRange(request.Mode));
         }
 
-        if (request.TtlMs < 0)
+        if (CheckTtlRequest(request.TtlMs, request.TtlAction) is { } badTtl)
         {
-            return Fail(MetadataStatus.InvalidArgument, "ttl_ms must not be negative");
+            return badTtl;
         }
 
         var path = request.Path;
@@ -113,6 +121,7 @@ public sealed partial class MetadataStateMachine
         file.BlockSizeBytes = request.BlockSizeBytes != 0 ? request.BlockSizeBytes
             : entry.DefaultBlockSizeBytes != 0 ? entry.DefaultBlockSizeBytes : FallbackBlockSizeBytes;
         file.TtlMs = request.TtlMs;
+        file.TtlAction = request.TtlAction;
         return Info(file, path);
     }
 
@@ -199,7 +208,7 @@ public sealed partial class MetadataStateMachine
             }
 
             tx.DeleteEdge(inode.ParentId, inode.Name);
-            tx.DeleteInode(inode.Id);
+            tx.DeleteInode(inode);
             deleted++;
         }
 
@@ -305,6 +314,11 @@ public sealed partial class MetadataStateMachine
             return Fail(MetadataStatus.InvalidArgument, "ttl_ms must not be negative");
         }
 
+        if (request.HasTtlAction && CheckTtlAction(request.TtlAction) is { } badAction)
+        {
+            return badAction;
+        }
+
         var components = PathValidator.Split(request.Path);
         var walk = Walk.Resolve(tx, components);
         if (walk.Outcome != WalkOutcome.Found)
@@ -346,6 +360,11 @@ public sealed partial class MetadataStateMachine
             if (request.HasTtlMs)
             {
                 inode.TtlMs = request.TtlMs;
+            }
+
+            if (request.HasTtlAction)
+            {
+                inode.TtlAction = request.TtlAction;
             }
 
             if (request.Recursive && inode.Kind == InodeKind.Directory)
@@ -466,6 +485,7 @@ public sealed partial class MetadataStateMachine
             Completed = inode.Completed,
             Pinned = inode.Pinned,
             TtlMs = inode.TtlMs,
+            TtlAction = inode.TtlAction,
             ChildCount = inode.ChildCount,
         };
         info.BlockIds.AddRange(inode.BlockIds);
