@@ -102,7 +102,8 @@ public sealed partial class HamasterCommandLine
                     .AddRow("block size", Invariant(info.BlockSizeBytes)).AddRow("blocks", info.BlockIds.Count.ToString(CultureInfo.InvariantCulture));
             }
 
-            table.AddRow("pinned", info.Pinned ? "yes" : "no").AddRow("ttl ms", info.TtlMs.ToString(CultureInfo.InvariantCulture));
+            table.AddRow("pinned", info.Pinned ? "yes" : "no").AddRow("ttl ms", info.TtlMs.ToString(CultureInfo.InvariantCulture))
+                .AddRow("ttl action", ActionName(info.TtlAction));
             table.WriteTo(_out);
             return ExitCodes.Ok;
         }));
@@ -158,6 +159,7 @@ public sealed partial class HamasterCommandLine
         fs.Add(rm);
         fs.Add(mv);
         fs.Add(chmod);
+        fs.Add(BuildSetTtlCommand());
         return fs;
     }
 

@@ -39,9 +39,10 @@ public sealed partial class MetadataStateMachine
         return CheckTtlAction(action);
     }
 
-    private static CommandResult? CheckTtlAction(TtlAction action) => action is TtlAction.Delete or TtlAction.Free
-        ? null
-        : Fail(MetadataStatus.InvalidArgument, $"ttl_action {(int)action} is not a known action (0 delete, 1 free)");
+    // Apply checks the action too (unlike InputLimits' other ranges): entries carrying it are all newer
+    // than this check, so no old entry replays differently.
+    private static CommandResult? CheckTtlAction(TtlAction action) =>
+        InputLimits.CheckTtlAction(action) is { } problem ? Fail(MetadataStatus.InvalidArgument, problem) : null;
 
     /// <summary>
     /// Acts on the inodes the leader found due. Each is acted on only if it still exists and its expiry

@@ -66,4 +66,11 @@ internal static partial class LogMessages
 
     [LoggerMessage(EventId = 17, Level = LogLevel.Warning, Message = "refused a client call ({Reason}): {Detail}; {Suppressed} more refusals of this kind since the previous line were counted, not logged (at most one line per {WindowSeconds} s)")]
     public static partial void CallRefused(ILogger logger, string reason, string detail, long suppressed, long windowSeconds);
+
+    [LoggerMessage(EventId = 40, Level = LogLevel.Information, Message = "ttl: {Due} inodes due, {Deleted} deleted, {Freed} freed, {Skipped} skipped ({RemovedInodes} inodes removed with their subtrees)")]
+    public static partial void TtlExpired(ILogger logger, int due, long deleted, long freed, long skipped, long removedInodes);
+
+    // Debug: a round fails whenever leadership moves mid-proposal; the next round retries.
+    [LoggerMessage(EventId = 41, Level = LogLevel.Debug, Message = "ttl round failed (the next round retries): {Reason}")]
+    public static partial void TtlRoundFailed(ILogger logger, string reason);
 }
