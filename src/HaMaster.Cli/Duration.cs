@@ -5,7 +5,10 @@ namespace HaMaster.Cli;
 /// <summary>Parses human durations for flags: "250ms", "10s", "2m", "1h"; a bare number is seconds.</summary>
 public static class Duration
 {
-    public static bool TryParse(string? text, out TimeSpan value)
+    public static bool TryParse(string? text, out TimeSpan value) => TryParse(text, allowZero: false, out value);
+
+    /// <summary>Like <see cref="TryParse(string?, out TimeSpan)"/>; with <paramref name="allowZero"/>, "0", "0s" etc. parse as zero.</summary>
+    public static bool TryParse(string? text, bool allowZero, out TimeSpan value)
     {
         value = default;
         if (string.IsNullOrWhiteSpace(text))
@@ -22,7 +25,7 @@ public static class Duration
             _ when s.EndsWith('h') => (s[..^1], 3600.0),
             _ => (s, 1.0),
         };
-        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) || amount <= 0 || double.IsInfinity(amount))
+        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) || amount < 0 || (amount == 0 && !allowZero) || double.IsInfinity(amount))
         {
             return false;
         }
@@ -37,4 +40,8 @@ public static class Duration
     /// <summary>Like <see cref="Parse(string)"/>, naming the command-line option in the error.</summary>
     public static TimeSpan Parse(string text, string option) =>
         TryParse(text, out var value) ? value : throw new FormatException($"{option}: '{text}' is not a duration (e.g. 500ms, 10s, 2m).");
+
+    /// <summary>Like <see cref="Parse(string, string)"/>, also accepting zero ("0s": none), for options such as a warm-up.</summary>
+    public static TimeSpan ParseAllowingZero(string text, string option) =>
+        TryParse(text, allowZero: true, out var value) ? value : throw new FormatException($"{option}: '{text}' is not a duration (e.g. 0s, 500ms, 10s).");
 }

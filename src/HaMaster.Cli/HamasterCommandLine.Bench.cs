@@ -46,7 +46,7 @@ public sealed partial class HamasterCommandLine
                     Workload = parsedWorkload,
                     Concurrency = level,
                     Duration = Duration.Parse(r.GetValue(duration) ?? "10s", "--duration"),
-                    Warmup = Duration.Parse(r.GetValue(warmup) ?? "1s", "--warmup"),
+                    Warmup = Duration.ParseAllowingZero(r.GetValue(warmup) ?? "1s", "--warmup"),
                     Operations = r.GetValue(ops),
                     Directories = r.GetValue(dirs),
                     Spread = r.GetValue(via) != "leader",

@@ -196,6 +196,16 @@ public sealed class OptionsAndParsingTests
     }
 
     [Fact]
+    public void Zero_durations_parse_only_where_allowed()
+    {
+        Assert.False(Duration.TryParse("0s", out _));
+        Assert.Equal(TimeSpan.Zero, Duration.ParseAllowingZero("0s", "--warmup"));
+        Assert.Equal(TimeSpan.FromMilliseconds(500), Duration.ParseAllowingZero("500ms", "--warmup"));
+        var error = Assert.Throws<FormatException>(() => Duration.ParseAllowingZero("-1s", "--warmup"));
+        Assert.Contains("--warmup", error.Message);
+    }
+
+    [Fact]
     public void Text_tables_align_columns_and_right_align_numbers()
     {
         var table = new TextTable("ID", "NAME", "COUNT");
