@@ -48,7 +48,10 @@ public sealed class HardStateFile : IDisposable
     private HardStateRecord _current;
 
     /// <summary>Opens or creates the file at <paramref name="path"/>; throws <see cref="JournalCorruptedException"/> if neither slot is valid.</summary>
-    public static HardStateFile Open(string path, IStorageFaults? faults = null)
+    public static HardStateFile Open(string path) => Open(path, faults: null);
+
+    /// <summary>As <see cref="Open(string)"/>, with every file operation going through <paramref name="faults"/> (tests and simulation).</summary>
+    internal static HardStateFile Open(string path, IStorageFaults? faults)
     {
         var io = new StorageIo(faults);
         path = System.IO.Path.GetFullPath(path);

@@ -1,6 +1,6 @@
 namespace HaMaster.Journal;
 
-/// <summary>Configuration of a <see cref="RaftLog"/>. Immutable; <see cref="Validate"/> is called by <see cref="RaftLog.Open"/>.</summary>
+/// <summary>Configuration of a <see cref="RaftLog"/>. Immutable; <see cref="Validate"/> is called by <see cref="RaftLog.Open(RaftLogOptions)"/>.</summary>
 public sealed record RaftLogOptions
 {
     /// <summary>Directory holding the segment files and the log metadata; created if missing. Required.</summary>

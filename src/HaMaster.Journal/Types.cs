@@ -20,7 +20,7 @@ public enum TermLookup
     Unavailable,
 }
 
-/// <summary>What <see cref="RaftLog.Open"/> found and repaired.</summary>
+/// <summary>What <see cref="RaftLog.Open(RaftLogOptions)"/> found and repaired.</summary>
 /// <param name="SegmentsScanned">Segment files read during recovery.</param>
 /// <param name="RecordsRecovered">Records found intact (including ones below the snapshot boundary).</param>
 /// <param name="FirstIndex">First readable index after recovery.</param>

@@ -12,7 +12,7 @@ namespace HaMaster.Raft;
 public sealed partial class RawNode
 {
     private readonly RaftOptions _options;
-    private readonly RaftLog _log;
+    private readonly NodeLog _log;
     private readonly ulong _id;
     private Prng _rng;
 
@@ -45,7 +45,7 @@ public sealed partial class RawNode
         _options = options.Validate();
         _id = options.Id;
         _rng = new Prng(options.RandomSeed ^ (options.Id * 0x9E3779B97F4A7C15UL));
-        _log = new RaftLog(storage);
+        _log = new NodeLog(storage);
 
         var hs = storage.InitialHardState;
         var applied = Math.Max(Math.Max(options.Applied, storage.Snapshot?.Index ?? 0), storage.FirstIndex - 1);

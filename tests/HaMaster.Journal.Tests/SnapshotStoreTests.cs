@@ -112,7 +112,7 @@ public class SnapshotStoreTests
         Assert.Empty(Directory.GetDirectories(dir.Path));
 
         var faults = new StorageFaultInjector { RenameError = new SimulatedCrashException("crash before rename") };
-        var crashing = new SnapshotStore(dir.Path, faults: faults);
+        var crashing = new SnapshotStore(dir.Path, keepNewest: 2, faults: faults);
         var writer2 = crashing.BeginSnapshot(6, 1, Config);
         Directory.CreateDirectory(writer2.Directory);
         File.WriteAllText(Path.Combine(writer2.Directory, "x"), "x");
@@ -294,7 +294,7 @@ public class SnapshotStoreFaultTests
         }
         var manifest = source.Latest!;
         var faults = new StorageFaultInjector();
-        var target = new SnapshotStore(dir.Sub("follower"), faults: faults);
+        var target = new SnapshotStore(dir.Sub("follower"), keepNewest: 2, faults: faults);
         using (var reader = source.OpenForStreaming(manifest, 100_000))
         using (var receiver = target.BeginReceive(manifest))
         {

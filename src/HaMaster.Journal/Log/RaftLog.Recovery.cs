@@ -12,7 +12,10 @@ public sealed partial class RaftLog
     /// unsynced garbage after the end) and reports it in <see cref="Recovery"/>. A damaged record in
     /// the middle of the log throws <see cref="JournalCorruptedException"/> naming file and offset.
     /// </summary>
-    public static RaftLog Open(RaftLogOptions options, IStorageFaults? faults = null)
+    public static RaftLog Open(RaftLogOptions options) => Open(options, faults: null);
+
+    /// <summary>As <see cref="Open(RaftLogOptions)"/>, with every file operation going through <paramref name="faults"/> (tests and simulation).</summary>
+    internal static RaftLog Open(RaftLogOptions options, IStorageFaults? faults)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();

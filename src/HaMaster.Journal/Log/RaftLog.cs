@@ -3,7 +3,7 @@ namespace HaMaster.Journal;
 /// <summary>
 /// The durable Raft log: rolling segment files of framed, checksummed records, an in-memory index
 /// per segment, group commit (one write and one fdatasync for everything appended by all callers),
-/// suffix truncation, prefix compaction behind a snapshot, and crash recovery on <see cref="Open"/>.
+/// suffix truncation, prefix compaction behind a snapshot, and crash recovery on <see cref="Open(RaftLogOptions)"/>.
 /// </summary>
 /// <remarks>
 /// Concurrency contract: every member is thread-safe. State is guarded by one lock; appends copy

@@ -25,8 +25,13 @@ public sealed class SnapshotStore
 
     /// <param name="directory">Root directory of the store (created if missing).</param>
     /// <param name="keepNewest">Snapshots kept by <see cref="CollectGarbage"/> (default 2, at least 1).</param>
-    /// <param name="faults">Optional fault injection.</param>
-    public SnapshotStore(string directory, int keepNewest = 2, IStorageFaults? faults = null)
+    public SnapshotStore(string directory, int keepNewest = 2)
+        : this(directory, keepNewest, faults: null)
+    {
+    }
+
+    /// <summary>As the public constructor, with every file operation going through <paramref name="faults"/> (tests and simulation).</summary>
+    internal SnapshotStore(string directory, int keepNewest, IStorageFaults? faults)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(keepNewest, 1);
         Directory = Path.GetFullPath(directory);

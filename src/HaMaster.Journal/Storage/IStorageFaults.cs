@@ -6,7 +6,7 @@ namespace HaMaster.Journal;
 /// operation (e.g. <see cref="StorageFaultInjector.DiskFull"/>); production passes null.
 /// Called from whichever thread performs the I/O, so implementations must be thread-safe.
 /// </summary>
-public interface IStorageFaults
+internal interface IStorageFaults
 {
     /// <summary>
     /// Before a write of <paramref name="length"/> bytes at <paramref name="offset"/>. Return
@@ -32,7 +32,7 @@ public interface IStorageFaults
 }
 
 /// <summary>Thrown by fault injection to stand for a power cut: the process is considered dead from here on.</summary>
-public sealed class SimulatedCrashException : IOException
+internal sealed class SimulatedCrashException : IOException
 {
     public SimulatedCrashException(string message)
         : base(message)

@@ -5,7 +5,7 @@ namespace HaMaster.Journal;
 /// budget after which writes tear (simulated crash), and tracking of unsynced writes so that
 /// <see cref="LoseUnsyncedWrites"/> can zero them as a power cut would. Thread-safe.
 /// </summary>
-public sealed class StorageFaultInjector : IStorageFaults
+internal sealed class StorageFaultInjector : IStorageFaults
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, List<(long Offset, int Length, long Seq)>> _unsynced = new(StringComparer.Ordinal);

@@ -2,7 +2,7 @@ namespace HaMaster.Raft.Log;
 
 /// <summary>
 /// Entries (and possibly an incoming snapshot) not yet persisted by the host. Entries[i] has index Offset + i.
-/// Owned by <see cref="RaftLog"/>; single-threaded.
+/// Owned by <see cref="NodeLog"/>; single-threaded.
 /// </summary>
 internal sealed class UnstableLog
 {

@@ -20,7 +20,7 @@ internal sealed record RaftHostHooks
 
     /// <summary>
     /// Called with a step's name (<see cref="CrashPoints"/>) as the host reaches it; throwing a
-    /// <see cref="HaMaster.Journal.SimulatedCrashException"/> there simulates a crash at that step.
+    /// SimulatedCrashException (the journal's fault injection) there simulates a crash at that step.
     /// </summary>
     public Action<string>? CrashPoint { get; init; }
 

@@ -43,7 +43,7 @@ public sealed class LogTests
     [Fact]
     public void MaybeAppend_rejects_on_mismatch_and_truncates_only_conflicts()
     {
-        var log = new RaftLog(StorageWith(1, 1, 2));
+        var log = new NodeLog(StorageWith(1, 1, 2));
         Assert.False(log.MaybeAppend(3, 1, 0, [E(4, 3)], out _, out _)); // prev term mismatch (§5.3)
         Assert.False(log.MaybeAppend(5, 2, 0, [E(6, 3)], out _, out _)); // missing prev entry
         // Entries already present are not re-written; a conflicting one replaces the suffix.
@@ -61,7 +61,7 @@ public sealed class LogTests
     [Fact]
     public void Truncating_a_committed_entry_fails_fast()
     {
-        var log = new RaftLog(StorageWith(1, 1, 1));
+        var log = new NodeLog(StorageWith(1, 1, 1));
         log.CommitTo(3);
         Assert.Throws<InvalidOperationException>(() => log.MaybeAppend(1, 1, 3, [E(2, 2)], out _, out _));
         Assert.Throws<InvalidOperationException>(() => log.CommitTo(9));
@@ -70,7 +70,7 @@ public sealed class LogTests
     [Fact]
     public void FindConflictByTerm_skips_whole_terms()
     {
-        var log = new RaftLog(StorageWith(1, 1, 2, 2, 2, 4, 4));
+        var log = new NodeLog(StorageWith(1, 1, 2, 2, 2, 4, 4));
         Assert.Equal((5UL, 2UL), log.FindConflictByTerm(7, 3));
         Assert.Equal((2UL, 1UL), log.FindConflictByTerm(7, 1));
         Assert.Equal((7UL, 4UL), log.FindConflictByTerm(7, 5));
@@ -80,7 +80,7 @@ public sealed class LogTests
     [Fact]
     public void IsUpToDate_compares_last_term_then_length()
     {
-        var log = new RaftLog(StorageWith(1, 2, 2));
+        var log = new NodeLog(StorageWith(1, 2, 2));
         Assert.True(log.IsUpToDate(1, 3));
         Assert.True(log.IsUpToDate(3, 2));
         Assert.False(log.IsUpToDate(2, 2));
@@ -90,7 +90,7 @@ public sealed class LogTests
     [Fact]
     public void Slice_spans_storage_and_unstable_within_byte_limit()
     {
-        var log = new RaftLog(StorageWith(1, 1));
+        var log = new NodeLog(StorageWith(1, 1));
         log.Append([E(3, 2), E(4, 2)], 0);
         Assert.Equal([1UL, 2UL, 3UL, 4UL], log.Slice(1, 5, long.MaxValue).Select(e => e.Index));
         Assert.Equal([2UL, 3UL], log.Slice(2, 5, 2).Select(e => e.Index));
@@ -113,7 +113,7 @@ public sealed class LogTests
     [Fact]
     public void Restore_resets_to_snapshot()
     {
-        var log = new RaftLog(StorageWith(1, 1));
+        var log = new NodeLog(StorageWith(1, 1));
         var snap = new SnapshotMetadata(10, 3, new ClusterConfig([1UL]));
         log.Restore(snap);
         Assert.Equal(10UL, log.LastIndex);

@@ -5,11 +5,11 @@ namespace HaMaster.Raft.Log;
 /// applied indexes. Invariant: applied &lt;= committed &lt;= last index; committed entries are never truncated
 /// (a violation is a bug and fails fast). Single-threaded.
 /// </summary>
-internal sealed class RaftLog
+internal sealed class NodeLog
 {
     private readonly IRaftLogStorage _storage;
 
-    public RaftLog(IRaftLogStorage storage)
+    public NodeLog(IRaftLogStorage storage)
     {
         _storage = storage;
         Unstable = new UnstableLog(storage.LastIndex + 1);
