@@ -172,13 +172,20 @@ public sealed class TtlTests
         Assert.Equal(MetadataStatus.Ok, sm.Apply(f, f.Commit(worker, b1, 1024)).Status);
         Assert.Equal(MetadataStatus.Ok, sm.Apply(f, f.Commit(worker, b2, 100)).Status);
         Assert.Equal(MetadataStatus.Ok, sm.Apply(f, f.Complete("/f", 1124)).Status);
-        // A file still being written keeps its blocks (its ttl is cleared all the same).
+        // A file still being written and a pinned file keep their blocks (their ttl is cleared all the same).
+        var b4 = sm.Apply(f, f.Entry(e => e.CreateFile = new() { Path = "/pinned" })).FileInfo;
+        var pinnedBlock = sm.Apply(f, f.Allocate("/pinned")).BlockId;
+        Assert.Equal(MetadataStatus.Ok, sm.Apply(f, f.Complete("/pinned", 1)).Status);
+        Assert.Equal(MetadataStatus.Ok, sm.Apply(f, f.Entry(e => e.SetAttribute = new() { Path = "/pinned", Pinned = true, TtlMs = 1, TtlAction = TtlAction.Free })).Status);
         var other = sm.Apply(f, CreateWithTtl(f, "/open", 1000, TtlAction.Free)).FileInfo;
         var b3 = sm.Apply(f, f.Allocate("/open")).BlockId;
         Assert.Equal(2UL, sm.GetWorker(worker)!.BlockCount);
 
         var result = sm.Apply(f, Expire(f, sm, other.CreationTimeMs + 1000));
-        Assert.Equal(new TtlExpiryResult { Freed = 2, RemovedBlocks = 2 }, result.TtlExpiry);
+        Assert.Equal(new TtlExpiryResult { Freed = 3, RemovedBlocks = 2 }, result.TtlExpiry);
+        Assert.Equal([pinnedBlock], Stat(sm, "/pinned").BlockIds);
+        Assert.Equal(0L, Stat(sm, "/pinned").TtlMs);
+        Assert.Equal(b4.Id, Stat(sm, "/pinned").Id);
         var freed = Stat(sm, "/f");
         Assert.Equal((1124UL, true, 0L, TtlAction.Delete), (freed.Length, freed.Completed, freed.TtlMs, freed.TtlAction));
         Assert.Empty(freed.BlockIds);
@@ -187,7 +194,7 @@ public sealed class TtlTests
         Assert.Equal(0UL, sm.GetWorker(worker)!.BlockCount);
         Assert.Equal([b3], Stat(sm, "/open").BlockIds);
         Assert.Equal(MetadataStatus.Ok, sm.GetBlockInfo(b3).Status);
-        Assert.Equal(new MetadataCounts(3, 1, 1), sm.Counts);
+        Assert.Equal(new MetadataCounts(4, 2, 1), sm.Counts);
         Assert.Equal(0L, sm.TtlIndexCount);
         Assert.Equal(file.Id, freed.Id);
     }
