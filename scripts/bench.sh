@@ -132,7 +132,7 @@ start_master() { # start_master I [extra args...]
   local i=$1; shift
   local log="$work/$hm_tag-master-$i.log"
   : >"$log"
-  dotnet "$server" --id "$i" --data-dir "$work/$hm_tag-master-$i" \
+  DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x4000000} dotnet "$server" --id "$i" --data-dir "$work/$hm_tag-master-$i" \
     --client-port "${HP["$i client"]}" --peer-port "${HP["$i peer"]}" --web-port "${HP["$i web"]}" "$@" >>"$log" 2>&1 &
   PID[hm$i]=$!
 }

@@ -14,7 +14,9 @@ server="$root/src/HaMaster.Server/bin/Release/net10.0/hamaster-server.dll"
 cli="$root/src/HaMaster.Cli/bin/Release/net10.0/hamaster.dll"
 masters="127.0.0.1:$base,127.0.0.1:$((base + 1)),127.0.0.1:$((base + 2))"
 # The cluster secret: generated on first start (mode 0600), given to the masters as a file and
-# to the CLI through its environment variable (neither shows up in ps).
+# to the CLI through its environment variable (neither shows up in ps). --open-status-api: this
+# cluster binds 127.0.0.1 only, so the status page in a local browser needs no credential (the
+# page's /api/status and /api/cluster answer loopback callers; /api/digest still needs the secret).
 secret_file="$data/cluster-secret"
 cli_env() {
   if [ -f "$secret_file" ]; then HAMASTER_CLUSTER_SECRET=$(cat "$secret_file") "$@"; else "$@"; fi
@@ -56,10 +58,13 @@ members=""
 for i in 1 2 3; do
   members+="${members:+,}$i=127.0.0.1:$((base + i - 1))/127.0.0.1:$((base + 100 + i - 1))/127.0.0.1:$((base + 200 + i - 1))"
 done
+# A 64 MiB gen0 budget instead of workstation GC's ~6 MiB (README "Memory and GC"); only the
+# environment can set it.
+export DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x4000000}
 for i in 1 2 3; do
   nohup dotnet "$server" --id "$i" --members "$members" --data-dir "$data/master-$i" \
     --client-port $((base + i - 1)) --peer-port $((base + 100 + i - 1)) --web-port $((base + 200 + i - 1)) \
-    --cluster-secret-file "$secret_file" \
+    --cluster-secret-file "$secret_file" --open-status-api \
     >"$data/master-$i.log" 2>&1 &
   echo $! >"$data/master-$i.pid"
 done

@@ -40,12 +40,13 @@ public sealed partial class HamasterCommandLine
         var longFormat = new Option<bool>("--long", "-l") { Description = "Long format: mode, owner, group, length, modification time, name" };
         var lsStale = stale();
         var pageSize = new Option<uint>("--page-size") { Description = "Entries fetched per ListStatus call (0 = the master's default)" };
-        var ls = new Command("ls", "List a directory (pages through all of it)") { lsPath, longFormat, lsStale, pageSize };
+        var lsLoad = LoadMetadataOption();
+        var ls = new Command("ls", "List a directory (pages through all of it)") { lsPath, longFormat, lsStale, pageSize, lsLoad };
         ls.SetAction(WithClient(async (r, client, ct) =>
         {
             var consistency = r.GetValue(lsStale) ? Consistency.Stale : Consistency.Linearizable;
             var entries = new List<FileInfo>();
-            await foreach (var entry in client.ListAllAsync(r.GetRequiredValue(lsPath), r.GetValue(pageSize), consistency, ct).ConfigureAwait(false))
+            await foreach (var entry in client.ListAllAsync(r.GetRequiredValue(lsPath), r.GetValue(pageSize), consistency, r.GetValue(lsLoad), ct).ConfigureAwait(false))
             {
                 entries.Add(entry);
             }
@@ -77,10 +78,17 @@ public sealed partial class HamasterCommandLine
 
         var statPath = path();
         var statStale = stale();
-        var stat = new Command("stat", "Show the status of a file or directory") { statPath, statStale };
+        var statLoad = LoadMetadataOption();
+        var stat = new Command("stat", "Show the status of a file or directory") { statPath, statStale, statLoad };
         stat.SetAction(WithClient(async (r, client, ct) =>
         {
-            var info = await client.GetStatusAsync(r.GetRequiredValue(statPath), r.GetValue(statStale) ? Consistency.Stale : Consistency.Linearizable, ct).ConfigureAwait(false);
+            var request = new GetStatusRequest
+            {
+                Path = r.GetRequiredValue(statPath),
+                Consistency = r.GetValue(statStale) ? Consistency.Stale : Consistency.Linearizable,
+                LoadMetadata = r.GetValue(statLoad),
+            };
+            var info = (await client.GetStatusAsync(request, ct).ConfigureAwait(false)).Info;
             if (Json(r))
             {
                 await _out.WriteLineAsync(ProtoJson.Format(info)).ConfigureAwait(false);
@@ -104,6 +112,8 @@ public sealed partial class HamasterCommandLine
 
             table.AddRow("pinned", info.Pinned ? "yes" : "no").AddRow("ttl ms", info.TtlMs.ToString(CultureInfo.InvariantCulture))
                 .AddRow("ttl action", ActionName(info.TtlAction));
+            if (info.MountPoint) table.AddRow("mount point", "yes");
+            if (info.UfsFingerprint.Length > 0) table.AddRow("persisted", info.Persisted ? "yes" : "no").AddRow("store fingerprint", info.UfsFingerprint);
             table.WriteTo(_out);
             return ExitCodes.Ok;
         }));
@@ -160,6 +170,7 @@ public sealed partial class HamasterCommandLine
         fs.Add(mv);
         fs.Add(chmod);
         fs.Add(BuildSetTtlCommand());
+        AddMountCommands(fs);
         return fs;
     }
 

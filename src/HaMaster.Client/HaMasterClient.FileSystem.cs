@@ -50,13 +50,17 @@ public sealed partial class HaMasterClient
     /// default) as the caller enumerates. Each page is consistent on its own; the listing as a
     /// whole is not a snapshot (entries created or removed meanwhile may or may not appear).
     /// </summary>
-    public async IAsyncEnumerable<FileInfo> ListAllAsync(string path, uint pageSize = 0, Consistency consistency = Consistency.Linearizable, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<FileInfo> ListAllAsync(string path, uint pageSize = 0, Consistency consistency = Consistency.Linearizable, CancellationToken cancellationToken = default) =>
+        ListAllAsync(path, pageSize, consistency, LoadMetadataType.Once, cancellationToken);
+
+    /// <summary>As above, with how a directory under a mount is loaded from its store (the first page loads it).</summary>
+    public async IAsyncEnumerable<FileInfo> ListAllAsync(string path, uint pageSize, Consistency consistency, LoadMetadataType loadMetadata, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var token = string.Empty;
         // A page token that repeats would loop forever; the bound is generous (2^32 entries at page size 1).
         for (long page = 0; page < uint.MaxValue; page++)
         {
-            var response = await ListStatusAsync(path, token, pageSize, consistency, cancellationToken).ConfigureAwait(false);
+            var response = await ListStatusAsync(new ListStatusRequest { Path = path, PageToken = token, Limit = pageSize, Consistency = consistency, LoadMetadata = loadMetadata }, cancellationToken).ConfigureAwait(false);
             foreach (var entry in response.Entries)
             {
                 yield return entry;

@@ -54,6 +54,63 @@ public static class InputLimits
     /// <summary>Maximum bytes of a host:port address (a 253-byte DNS name, brackets of an IPv6 literal, ':' and a port).</summary>
     public const int MaxAddressBytes = 263;
 
+    /// <summary>Maximum bytes of a mounted store's URI (issue 18).</summary>
+    public const int MaxUfsUriBytes = 1024;
+
+    /// <summary>Most connector properties one mount may have.</summary>
+    public const int MaxMountProperties = 64;
+
+    /// <summary>Maximum bytes of a mount property key.</summary>
+    public const int MaxMountPropertyKeyBytes = 128;
+
+    /// <summary>Maximum bytes of a mount property value.</summary>
+    public const int MaxMountPropertyValueBytes = 4096;
+
+    /// <summary>Most mount points in the mount table.</summary>
+    public const int MaxMounts = 1024;
+
+    /// <summary>Most store entries one LoadMetadataCommand carries (a directory loads in pages of this many, so no log entry is huge).</summary>
+    public const int MaxLoadEntriesPerCommand = 5000;
+
+    /// <summary>
+    /// Checks mount options: at most <see cref="MaxMountProperties"/> properties, keys of 1 to
+    /// <see cref="MaxMountPropertyKeyBytes"/> characters from <c>[A-Za-z0-9._-]</c>, values of at most
+    /// <see cref="MaxMountPropertyValueBytes"/> UTF-8 bytes without control characters. Returns null when valid.
+    /// </summary>
+    public static string? CheckMountProperties(IReadOnlyDictionary<string, string> properties, string field = "options.properties")
+    {
+        if (properties.Count > MaxMountProperties) return $"{field}: {properties.Count} properties, at most {MaxMountProperties}";
+        foreach (var (key, value) in properties)
+        {
+            if (key.Length is 0 or > MaxMountPropertyKeyBytes) return $"{field}: a key must have 1 to {MaxMountPropertyKeyBytes} characters";
+            foreach (var c in key)
+            {
+                if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')) return $"{field}: key '{(key.Length <= 40 ? key : key[..40])}' may use only A-Z a-z 0-9 . _ -";
+            }
+
+            if (System.Text.Encoding.UTF8.GetByteCount(value) > MaxMountPropertyValueBytes) return $"{field}: the value of {key} exceeds {MaxMountPropertyValueBytes} bytes";
+            foreach (var c in value)
+            {
+                if (char.IsControl(c)) return $"{field}: the value of {key} contains a control character";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Checks a store URI's size and characters (its meaning is the connector's to check).</summary>
+    public static string? CheckUfsUri(string? uri, string field = "ufs_uri")
+    {
+        if (string.IsNullOrEmpty(uri)) return $"{field} must not be empty (e.g. file:///data or s3://bucket/prefix)";
+        if (System.Text.Encoding.UTF8.GetByteCount(uri) > MaxUfsUriBytes) return $"{field} exceeds {MaxUfsUriBytes} bytes";
+        foreach (var c in uri)
+        {
+            if (char.IsControl(c)) return $"{field} contains a control character";
+        }
+
+        return null;
+    }
+
     /// <summary>
     /// Checks a user or group name against the POSIX portable user-name rules: 1 to
     /// <see cref="MaxPrincipalNameBytes"/> characters from <c>[A-Za-z0-9._-]</c>, not starting with

@@ -25,6 +25,10 @@ public sealed partial class MetadataStateMachine
         JournalEntry.CommandOneofCase.RemoveBlockLocations => RemoveBlockLocations(tx, entry.RemoveBlockLocations),
         JournalEntry.CommandOneofCase.RegisterWorker => RegisterWorker(tx, entry, entry.RegisterWorker),
         JournalEntry.CommandOneofCase.MarkWorkerLost => MarkWorkerLost(tx, entry.MarkWorkerLost),
+        JournalEntry.CommandOneofCase.Mount => Mount(tx, entry, entry.Mount),
+        JournalEntry.CommandOneofCase.Unmount => Unmount(tx, entry, entry.Unmount),
+        JournalEntry.CommandOneofCase.UpdateMount => UpdateMount(tx, entry, entry.UpdateMount),
+        JournalEntry.CommandOneofCase.LoadMetadata => LoadMetadata(tx, entry, entry.LoadMetadata),
         JournalEntry.CommandOneofCase.ExpireTtl => ExpireTtl(tx, entry, entry.ExpireTtl),
         _ => Fail(MetadataStatus.InvalidArgument, "journal entry carries no known command"),
     };
@@ -47,6 +51,11 @@ public sealed partial class MetadataStateMachine
         }
 
         var path = request.Path;
+        if (CheckMountedWrite(tx, path, removesPath: false) is { } mounted)
+        {
+            return mounted;
+        }
+
         var components = PathValidator.Split(path);
         var walk = Walk.Resolve(tx, components);
         switch (walk.Outcome)
@@ -69,11 +78,13 @@ public sealed partial class MetadataStateMachine
             return denied;
         }
 
+        var firstNewId = tx.State.NextInodeId;
         var parent = CreateMissingAncestors(tx, entry, components, walk);
         var mode = request.Mode == 0 ? Metastore.DefaultDirectoryMode : request.Mode;
         var created = AddChild(tx, entry, parent, components[^1], InodeKind.Directory, mode);
         created.TtlMs = request.TtlMs;
         created.TtlAction = request.TtlAction;
+        MarkWrittenThrough(tx, path, created, firstNewId);
         return Info(created, path);
     }
 
@@ -95,6 +106,11 @@ public sealed partial class MetadataStateMachine
         }
 
         var path = request.Path;
+        if (CheckMountedWrite(tx, path, removesPath: false) is { } mounted)
+        {
+            return mounted;
+        }
+
         var components = PathValidator.Split(path);
         var walk = Walk.Resolve(tx, components);
         switch (walk.Outcome)
@@ -160,6 +176,11 @@ public sealed partial class MetadataStateMachine
             return Fail(MetadataStatus.InvalidArgument, "/: cannot delete the root directory");
         }
 
+        if (CheckMountedWrite(tx, path, removesPath: true) is { } mounted)
+        {
+            return mounted;
+        }
+
         var components = PathValidator.Split(path);
         var walk = Walk.Resolve(tx, components);
         if (walk.Outcome != WalkOutcome.Found)
@@ -186,33 +207,7 @@ public sealed partial class MetadataStateMachine
         var parent = tx.GetInodeForUpdate(target.ParentId);
         parent.ChildCount--;
         parent.ModificationTimeMs = entry.TimeMs;
-        ulong deleted = 0;
-        var pending = new Stack<InodeRecord>();
-        pending.Push(target);
-        while (pending.Count > 0)
-        {
-            var inode = pending.Pop();
-            if (inode.Kind == InodeKind.Directory)
-            {
-                foreach (var (_, childId) in tx.ListAllChildren(inode.Id))
-                {
-                    pending.Push(tx.GetInode(childId) ?? throw new InvalidOperationException($"child {childId} of {inode.Id} is missing"));
-                }
-            }
-            else
-            {
-                foreach (var blockId in inode.BlockIds)
-                {
-                    RemoveBlock(tx, blockId);
-                }
-            }
-
-            tx.DeleteEdge(inode.ParentId, inode.Name);
-            tx.DeleteInode(inode);
-            deleted++;
-        }
-
-        tx.State.InodeCount -= deleted;
+        var deleted = RemoveSubtree(tx, target);
         return new CommandResult { Status = MetadataStatus.Ok, DeletedCount = deleted };
     }
 
@@ -232,6 +227,11 @@ public sealed partial class MetadataStateMachine
         if (src == "/")
         {
             return Fail(MetadataStatus.InvalidArgument, "/: cannot rename the root directory");
+        }
+
+        if (src != dst && CheckMountedRename(tx, src, dst) is { } mounted)
+        {
+            return mounted;
         }
 
         var srcComponents = PathValidator.Split(src);
@@ -487,6 +487,8 @@ public sealed partial class MetadataStateMachine
             TtlMs = inode.TtlMs,
             TtlAction = inode.TtlAction,
             ChildCount = inode.ChildCount,
+            Persisted = inode.Persisted,
+            UfsFingerprint = inode.UfsFingerprint,
         };
         info.BlockIds.AddRange(inode.BlockIds);
         return info;

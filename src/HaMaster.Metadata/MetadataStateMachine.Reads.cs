@@ -24,7 +24,9 @@ public sealed partial class MetadataStateMachine
                 return MetadataResult.Fail<FileInfo>(status, message);
             }
 
-            return MetadataResult.Ok<FileInfo>(ToFileInfo(walk.Last, path));
+            var info = ToFileInfo(walk.Last, path);
+            info.MountPoint = store.Mounts is { IsEmpty: false } mounts && mounts.IsMountPoint(walk.Last.Id);
+            return MetadataResult.Ok<FileInfo>(info);
         });
     }
 
@@ -78,7 +80,9 @@ public sealed partial class MetadataStateMachine
             {
                 var (name, id) = children[i];
                 var child = inodes[i] ?? throw new InvalidOperationException($"edge {walk.Last.Id}/{name} points to missing inode {id}");
-                response.Entries.Add(ToFileInfo(child, PathValidator.Child(path, name)));
+                var info = ToFileInfo(child, PathValidator.Child(path, name));
+                info.MountPoint = store.Mounts is { IsEmpty: false } mounts && mounts.IsMountPoint(child.Id);
+                response.Entries.Add(info);
             }
 
             if (children.Count > pageSize)

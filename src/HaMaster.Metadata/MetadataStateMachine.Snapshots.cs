@@ -101,7 +101,7 @@ public sealed partial class MetadataStateMachine
     }
 
     /// <summary>
-    /// A SHA-256 of the logical state - inode tree, blocks with locations, workers and id counters -
+    /// A SHA-256 of the logical state - mount table, inode tree, blocks with locations, workers and id counters -
     /// independent of the store kind, cache and applied index, so chaos tests can compare masters that
     /// applied the same prefix of the log. Sessions are excluded. Cost: a full scan.
     /// </summary>
@@ -111,7 +111,7 @@ public sealed partial class MetadataStateMachine
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var store = _store;
-            return ComputeDigest(store.State, store.Inodes.EnumerateInodes(), store.Blocks.EnumerateBlocks(), store.Blocks.ListLocations, store.Blocks.EnumerateWorkers());
+            return ComputeDigest(store.State, store.Mounts, store.Inodes.EnumerateInodes(), store.Blocks.EnumerateBlocks(), store.Blocks.ListLocations, store.Blocks.EnumerateWorkers());
         }
     }
 
@@ -168,7 +168,7 @@ public sealed partial class MetadataStateMachine
         {
             if (_snapshot is { } s)
             {
-                return (_state.AppliedIndex, ComputeDigest(_state, s.EnumerateInodes(), s.EnumerateBlocks(), s.ListLocations, s.EnumerateWorkers()));
+                return (_state.AppliedIndex, ComputeDigest(_state, s.ReadMounts(), s.EnumerateInodes(), s.EnumerateBlocks(), s.ListLocations, s.EnumerateWorkers()));
             }
 
             var machine = _machine!;
@@ -176,7 +176,7 @@ public sealed partial class MetadataStateMachine
             {
                 ObjectDisposedException.ThrowIf(machine._disposed, machine);
                 var store = machine._store;
-                return (store.State.AppliedIndex, ComputeDigest(store.State, store.Inodes.EnumerateInodes(), store.Blocks.EnumerateBlocks(), store.Blocks.ListLocations, store.Blocks.EnumerateWorkers()));
+                return (store.State.AppliedIndex, ComputeDigest(store.State, store.Mounts, store.Inodes.EnumerateInodes(), store.Blocks.EnumerateBlocks(), store.Blocks.ListLocations, store.Blocks.EnumerateWorkers()));
             }
         }
 
@@ -185,6 +185,7 @@ public sealed partial class MetadataStateMachine
 
     private static string ComputeDigest(
         StateRecord state,
+        MountTable mounts,
         IEnumerable<InodeRecord> inodes,
         IEnumerable<(ulong Id, BlockRecord Block)> blocks,
         Action<ulong, List<KeyValuePair<ulong, LocationRecord>>> listLocations,
@@ -201,6 +202,13 @@ public sealed partial class MetadataStateMachine
             WorkerCount = state.WorkerCount,
         };
         Append(hash, 'S', counters.ToByteArray());
+
+        // Only when there are mounts, so that states without any keep the digest they always had.
+        if (!mounts.IsEmpty)
+        {
+            Append(hash, 'M', mounts.ToRecord().ToByteArray());
+        }
+
         foreach (var inode in inodes)
         {
             Append(hash, 'I', inode.ToByteArray());

@@ -75,9 +75,20 @@ public sealed partial class MetadataStateMachine
                 ClearTtl(tx, inode.Id);
                 result.Skipped++;
             }
+            else if (RefusedByMounts(tx, inode) is not null)
+            {
+                // A mount point inside, or a read-only mount around: a Delete would be refused too. The
+                // ttl is cleared so the checker does not come back every round.
+                ClearTtl(tx, inode.Id);
+                result.Skipped++;
+            }
             else
             {
-                RemoveSubtree(tx, entry, inode, result);
+                // As a recursive Delete does (metadata only: under a mount, the store keeps its data).
+                var parent = tx.GetInodeForUpdate(inode.ParentId);
+                parent.ChildCount--;
+                parent.ModificationTimeMs = entry.TimeMs;
+                result.RemovedInodes += RemoveSubtree(tx, inode);
                 result.Deleted++;
             }
         }
@@ -115,7 +126,7 @@ public sealed partial class MetadataStateMachine
                 foreach (var blockId in inode.BlockIds)
                 {
                     RemoveBlock(tx, blockId);
-                    result.RemovedBlocks++;
+                    result.FreedBlocks++;
                 }
 
                 tx.GetInodeForUpdate(inode.Id).BlockIds.Clear();
@@ -123,40 +134,20 @@ public sealed partial class MetadataStateMachine
         }
     }
 
-    /// <summary>Removes an inode with its subtree and blocks, as a recursive Delete does.</summary>
-    private static void RemoveSubtree(ApplyTransaction tx, JournalEntry entry, InodeRecord top, TtlExpiryResult result)
-    {
-        var parent = tx.GetInodeForUpdate(top.ParentId);
-        parent.ChildCount--;
-        parent.ModificationTimeMs = entry.TimeMs;
-        ulong removed = 0;
-        var pending = new Stack<InodeRecord>();
-        pending.Push(top);
-        while (pending.Count > 0)
-        {
-            var inode = pending.Pop();
-            if (inode.Kind == InodeKind.Directory)
-            {
-                foreach (var (_, childId) in tx.ListAllChildren(inode.Id))
-                {
-                    pending.Push(tx.GetInode(childId) ?? throw new InvalidOperationException($"child {childId} of {inode.Id} is missing"));
-                }
-            }
-            else
-            {
-                foreach (var blockId in inode.BlockIds)
-                {
-                    RemoveBlock(tx, blockId);
-                    result.RemovedBlocks++;
-                }
-            }
+    /// <summary>Delete's mount rules for an inode known by id (null when none applies).</summary>
+    private static CommandResult? RefusedByMounts(ApplyTransaction tx, InodeRecord inode) =>
+        tx.Mounts.IsEmpty ? null : CheckMountedWrite(tx, PathOf(tx, inode), removesPath: true);
 
-            tx.DeleteEdge(inode.ParentId, inode.Name);
-            tx.DeleteInode(inode);
-            removed++;
+    /// <summary>The absolute path of an inode, from its parent links.</summary>
+    private static string PathOf(ApplyTransaction tx, InodeRecord inode)
+    {
+        var names = new List<string>();
+        for (var current = inode; current.Id != Metastore.RootId; current = tx.GetInode(current.ParentId) ?? throw new InvalidOperationException($"parent {current.ParentId} of {current.Id} is missing"))
+        {
+            names.Add(current.Name);
         }
 
-        tx.State.InodeCount -= removed;
-        result.RemovedInodes += removed;
+        names.Reverse();
+        return "/" + string.Join('/', names);
     }
 }

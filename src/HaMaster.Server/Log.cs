@@ -67,6 +67,9 @@ internal static partial class LogMessages
     [LoggerMessage(EventId = 17, Level = LogLevel.Warning, Message = "refused a client call ({Reason}): {Detail}; {Suppressed} more refusals of this kind since the previous line were counted, not logged (at most one line per {WindowSeconds} s)")]
     public static partial void CallRefused(ILogger logger, string reason, string detail, long suppressed, long windowSeconds);
 
+    [LoggerMessage(EventId = 33, Level = LogLevel.Information, Message = "cluster id: {ClusterId} ({Source})")]
+    public static partial void ClusterId(ILogger logger, string clusterId, string source);
+
     [LoggerMessage(EventId = 40, Level = LogLevel.Information, Message = "ttl: {Due} inodes due, {Deleted} deleted, {Freed} freed, {Skipped} skipped ({RemovedInodes} inodes removed with their subtrees)")]
     public static partial void TtlExpired(ILogger logger, int due, long deleted, long freed, long skipped, long removedInodes);
 

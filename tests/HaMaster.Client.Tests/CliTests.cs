@@ -60,6 +60,19 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Mount_commands_refuse_bad_usage_without_a_master_call()
+    {
+        var badLoad = await RunAsync("fs", "ls", "--load-metadata", "sometimes", "/x");
+        Assert.Equal(ExitCodes.Usage, badLoad.Code);
+        Assert.Contains("never, once or always", badLoad.Err, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Usage, (await RunAsync("fs", "mount", "/m")).Code);
+        var badOption = await RunAsync("fs", "mount", "--option", "novalue", "/m", "file:///tmp");
+        Assert.Equal(ExitCodes.Usage, badOption.Code);
+        Assert.Contains("KEY=VALUE", badOption.Err, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Usage, (await RunAsync("fs", "unmount")).Code);
+    }
+
+    [Fact]
     public async Task Fs_commands_work_and_map_failures_to_exit_codes()
     {
         Assert.Equal(ExitCodes.Ok, (await RunAsync("fs", "mkdir", "-p", "/x/y")).Code);

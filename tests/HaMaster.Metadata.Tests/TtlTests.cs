@@ -182,7 +182,7 @@ public sealed class TtlTests
         Assert.Equal(2UL, sm.GetWorker(worker)!.BlockCount);
 
         var result = sm.Apply(f, Expire(f, sm, other.CreationTimeMs + 1000));
-        Assert.Equal(new TtlExpiryResult { Freed = 3, RemovedBlocks = 2 }, result.TtlExpiry);
+        Assert.Equal(new TtlExpiryResult { Freed = 3, FreedBlocks = 2 }, result.TtlExpiry);
         Assert.Equal([pinnedBlock], Stat(sm, "/pinned").BlockIds);
         Assert.Equal(0L, Stat(sm, "/pinned").TtlMs);
         Assert.Equal(b4.Id, Stat(sm, "/pinned").Id);
@@ -218,7 +218,7 @@ public sealed class TtlTests
         var entry = Expire(f, sm, d.CreationTimeMs + 1000);
         Assert.Equal([d.Id], entry.ExpireTtl.Inodes.Select(i => i.InodeId));
         var result = sm.Apply(f, entry);
-        Assert.Equal(new TtlExpiryResult { Deleted = 1, RemovedInodes = 5, RemovedBlocks = 1 }, result.TtlExpiry);
+        Assert.Equal(new TtlExpiryResult { Deleted = 1, RemovedInodes = 5 }, result.TtlExpiry);
         Assert.Equal(MetadataStatus.NotFound, sm.GetStatus("/d").Status);
         Assert.Equal(MetadataStatus.NotFound, sm.GetBlockInfo(block).Status);
         Assert.Equal(new MetadataCounts(2, 0, 0), sm.Counts);
@@ -242,7 +242,7 @@ public sealed class TtlTests
         }
 
         var result = sm.Apply(f, Expire(f, sm, d.CreationTimeMs + 5000));
-        Assert.Equal(new TtlExpiryResult { Freed = 1, RemovedBlocks = 2 }, result.TtlExpiry);
+        Assert.Equal(new TtlExpiryResult { Freed = 1, FreedBlocks = 2 }, result.TtlExpiry);
         Assert.Equal(new MetadataCounts(4, 0, 0), sm.Counts);
         Assert.Equal(0L, Stat(sm, "/d").TtlMs);
         Assert.Empty(Stat(sm, "/d/a").BlockIds);
@@ -368,5 +368,28 @@ public sealed class TtlTests
             Assert.Equal(86_400_000L, file.TtlMs);
             Assert.Equal([new TtlDue(file.Id, file.CreationTimeMs + 86_400_000)], m.ListDueTtl(Everything, 100));
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Delete_follows_the_mount_rules_a_mount_point_inside_or_a_read_only_mount_around_keeps_the_subtree(string kind)
+    {
+        using var dir = new TempDirectory();
+        using var sm = MetadataStateMachine.Open(dir.Path, StoreKinds.Options(kind));
+        var f = new EntryFactory();
+        var holder = sm.Apply(f, MkdirWithTtl(f, "/holder", 1000)).FileInfo;
+        Assert.Equal(MetadataStatus.Ok, sm.Apply(f, f.Entry(e => e.Mount = new MountRequest { Path = "/holder/m", UfsUri = "file:///srv/a", Options = new() })).Status);
+        Assert.Equal(MetadataStatus.Ok, sm.Apply(f, f.Entry(e => e.Mount = new MountRequest { Path = "/ro", UfsUri = "file:///srv/b", Options = new() { ReadOnly = true } })).Status);
+        Assert.Equal(MetadataStatus.Ok, sm.Apply(f, SetTtl(f, "/ro", 1)).Status);
+        var plain = sm.Apply(f, CreateWithTtl(f, "/plain", 1000)).FileInfo;
+
+        var result = sm.Apply(f, Expire(f, sm, plain.CreationTimeMs + 1000));
+        Assert.Equal(new TtlExpiryResult { Deleted = 1, Skipped = 2, RemovedInodes = 1 }, result.TtlExpiry);
+        Assert.True(sm.GetStatus("/holder/m").Value!.MountPoint);
+        Assert.Equal(0L, Stat(sm, "/holder").TtlMs);
+        Assert.Equal(0L, Stat(sm, "/ro").TtlMs);
+        Assert.Equal(MetadataStatus.NotFound, sm.GetStatus("/plain").Status);
+        Assert.Equal(0L, sm.TtlIndexCount);
+        Assert.Equal(holder.Id, Stat(sm, "/holder").Id);
     }
 }

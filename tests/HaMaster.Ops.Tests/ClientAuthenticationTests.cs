@@ -69,6 +69,39 @@ public sealed class JwtAuthenticationTests(JwtClusterFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task The_web_api_needs_a_bearer_token_the_client_port_accepts_and_the_probes_do_not()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var web = Cluster.Masters[0].WebAddress;
+        foreach (var path in new[] { "/api/status", "/api/cluster", "/api/digest" })
+        {
+            using (var anonymous = await http.GetAsync(new Uri($"http://{web}{path}")))
+            {
+                Assert.Equal(System.Net.HttpStatusCode.Unauthorized, anonymous.StatusCode);
+                Assert.Contains("bearer token", await anonymous.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+
+            using (var forged = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://{web}{path}")))
+            {
+                forged.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "not.a.token");
+                using var response = await http.SendAsync(forged);
+                Assert.Equal(System.Net.HttpStatusCode.Unauthorized, response.StatusCode);
+            }
+
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://{web}{path}"));
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Tokens.For("alice"));
+            using var served = await http.SendAsync(request);
+            Assert.Equal(System.Net.HttpStatusCode.OK, served.StatusCode);
+        }
+
+        foreach (var open in new[] { "/healthz", "/metrics", "/" })
+        {
+            using var response = await http.GetAsync(new Uri($"http://{web}{open}"));
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        }
+    }
+
+    [Fact]
     public async Task Alice_token_reads_her_0700_directory_bob_token_cannot_and_a_header_claiming_alice_is_denied()
     {
         var home = await SharedDirectoryAsync("/jwt-home");

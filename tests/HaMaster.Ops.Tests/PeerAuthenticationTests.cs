@@ -37,7 +37,8 @@ public sealed class SecretFileClusterFixture : IAsyncLifetime
 /// <summary>
 /// Issue 17 (peers authenticate, always; web port) against real processes: forged Raft messages
 /// from a process without the secret are UNAUTHENTICATED and change nothing; messages from a
-/// master id that is not a member are PERMISSION_DENIED and counted; /api/digest needs the secret.
+/// master id that is not a member, or from a master of another cluster (cluster id), are
+/// PERMISSION_DENIED and counted; the web port's /api endpoints need the secret.
 /// </summary>
 public sealed class PeerAuthenticationTests(SecretFileClusterFixture fixture) : IClassFixture<SecretFileClusterFixture>, IDisposable
 {
@@ -141,7 +142,71 @@ public sealed class PeerAuthenticationTests(SecretFileClusterFixture fixture) : 
     }
 
     [Fact]
-    public async Task Api_digest_needs_the_secret_and_the_probes_stay_open()
+    public async Task Raft_calls_from_a_master_of_another_cluster_are_permission_denied_and_counted()
+    {
+        var leader = await Cluster.WaitForLeaderAsync();
+        var client = Cluster.CreateClient();
+        await client.CreateDirectoryAsync("/cluster-id/before", recursive: true);
+        var before = await Cluster.ClusterInfoAsync(leader);
+        var follower = before.Members.Select(m => m.Id).First(id => id != leader);
+        var clusterId = await ClusterIdAsync(Cluster.Master(follower));
+        Assert.Matches("^[0-9a-f]{16}$", clusterId);
+        foreach (var master in Cluster.Masters) Assert.Equal(clusterId, await ClusterIdAsync(master));
+        var peer = new RaftPeer.RaftPeerClient(Cluster.Channel(Cluster.Master(follower).PeerAddress).Channel);
+        var rejectedBefore = await RejectedAsync(follower, "cluster_id");
+
+        // The right secret and a real master id, but another cluster's id (copied deploy files):
+        // refused before any message is looked at, on the unary call and on the stream alike.
+        var otherCluster = new Metadata { { "hamaster-cluster-secret", SecretFileClusterFixture.Secret }, { "hamaster-cluster-id", "another-cluster-7" } };
+        var append = new RaftMessage { Type = AppendMessageType, From = leader, To = follower, Term = before.Term, Index = 1_000, LogTerm = before.Term, Commit = 1_001 };
+        append.Entries.Add(new RaftEntry { Index = 1_001, Term = before.Term, Type = 0, Data = ByteString.CopyFromUtf8("forged") });
+        var batch = new RaftMessageBatch();
+        batch.Messages.Add(append);
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await peer.DeliverAsync(batch, new CallOptions(otherCluster, DateTime.UtcNow.AddSeconds(5))));
+        Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
+        Assert.Contains($"cluster '{clusterId}'", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("cluster 'another-cluster-7'", refused.Status.Detail, StringComparison.Ordinal);
+
+        using (var stream = peer.DeliverStream(new CallOptions(otherCluster, DateTime.UtcNow.AddSeconds(5))))
+        {
+            try
+            {
+                await stream.RequestStream.WriteAsync(batch);
+                await stream.RequestStream.CompleteAsync();
+            }
+            catch (RpcException)
+            {
+                // Refused on the headers before the message was written; the status follows.
+            }
+
+            var streamed = await Assert.ThrowsAsync<RpcException>(async () => await stream.ResponseAsync);
+            Assert.Equal(StatusCode.PermissionDenied, streamed.StatusCode);
+        }
+
+        Assert.Equal(rejectedBefore + 2, await RejectedAsync(follower, "cluster_id"));
+
+        // With this cluster's id the same kind of call passes the check and meets the next one
+        // (master 99 is not a member), so it is the id that made the difference.
+        var sameCluster = new Metadata { { "hamaster-cluster-secret", SecretFileClusterFixture.Secret }, { "hamaster-cluster-id", clusterId } };
+        var fromStranger = new RaftMessageBatch();
+        fromStranger.Messages.Add(new RaftMessage { Type = VoteMessageType, From = 99, To = follower, Term = before.Term + 100, LogTerm = before.Term + 100, Index = 1_000_000 });
+        var stranger = await Assert.ThrowsAsync<RpcException>(async () => await peer.DeliverAsync(fromStranger, new CallOptions(sameCluster, DateTime.UtcNow.AddSeconds(5))));
+        Assert.Contains("not a member", stranger.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(rejectedBefore + 2, await RejectedAsync(follower, "cluster_id"));
+
+        foreach (var master in Cluster.Masters)
+        {
+            var after = await Cluster.ClusterInfoAsync(master.Id);
+            Assert.Equal(leader, after.LeaderId);
+            Assert.Equal(before.Term, after.Term);
+        }
+
+        await client.CreateDirectoryAsync("/cluster-id/after", recursive: true);
+        await AssertDigestsConvergeAsync();
+    }
+
+    [Fact]
+    public async Task Api_endpoints_need_the_secret_and_the_probes_and_metrics_stay_open()
     {
         var web = Cluster.Masters[0].WebAddress;
         using (var anonymous = await _http.GetAsync(new Uri($"http://{web}/api/digest")))
@@ -169,11 +234,40 @@ public sealed class PeerAuthenticationTests(SecretFileClusterFixture fixture) : 
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        foreach (var open in new[] { "/healthz", "/readyz", "/metrics", "/", "/api/status", "/api/cluster" })
+        foreach (var open in new[] { "/healthz", "/readyz", "/metrics", "/" })
         {
             using var response = await _http.GetAsync(new Uri($"http://{web}{open}"));
             Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, $"{open}: {response.StatusCode}");
+            Assert.DoesNotContain(SecretFileClusterFixture.Secret, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
+
+        // The status APIs need the secret too (security is on), and answer with it.
+        foreach (var guarded in new[] { "/api/status", "/api/cluster" })
+        {
+            using (var anonymous = await _http.GetAsync(new Uri($"http://{web}{guarded}")))
+            {
+                Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+                Assert.Contains("cluster secret", await anonymous.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://{web}{guarded}"));
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", SecretFileClusterFixture.Secret);
+            using var response = await _http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            Assert.Equal(JsonValueKind.Object, document.RootElement.ValueKind);
+        }
+    }
+
+    /// <summary>The cluster id master <paramref name="master"/> reports on /api/status (asked with the secret).</summary>
+    private async Task<string> ClusterIdAsync(OpsMaster master)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://{master.WebAddress}/api/status"));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", SecretFileClusterFixture.Secret);
+        using var response = await _http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return document.RootElement.GetProperty("clusterId").GetString()!;
     }
 
     private async Task<(ulong AppliedIndex, string Digest)> DigestAsync(OpsMaster master)

@@ -9,12 +9,14 @@ namespace HaMaster.Ops.Tests;
 /// <summary>
 /// Issue 9 browser test: a FOLLOWER's status page in headless Debian chromium (npm
 /// playwright-core, interop/status_page.js) shows the leader GetClusterInfo names, refreshes by
-/// itself to the new leader after a leadership transfer, and is saved as a screenshot.
+/// itself to the new leader after a leadership transfer, and is saved as a screenshot. The
+/// cluster has a secret, so the page's API needs it (given in the URL's fragment, #token=...).
 /// Missing chromium or playwright-core fails with the fix, never skips.
 /// </summary>
 public sealed class StatusPageBrowserTests(ITestOutputHelper output)
 {
     private const string Chromium = "/usr/bin/chromium";
+    private const string Secret = "status-page-test-secret-0123456789";
     private static readonly TimeSpan LineTimeout = TimeSpan.FromSeconds(60);
 
     [Fact]
@@ -25,9 +27,11 @@ public sealed class StatusPageBrowserTests(ITestOutputHelper output)
         Assert.True(File.Exists(Path.Combine(OpsLayout.InteropDirectory, "node_modules", "playwright-core", "package.json")),
             $"playwright-core is not installed in {OpsLayout.InteropDirectory}: run `npm ci` there (scripts/setup.sh does it for every tests/*/interop folder)");
 
-        await using var cluster = await OpsCluster.StartAsync();
+        // Security on (a cluster secret): the page's API needs the secret, which the page takes
+        // from the URL's fragment (#token=...) and sends as a bearer.
+        await using var cluster = await OpsCluster.StartAsync(new OpsClusterOptions { ExtraArguments = ["--cluster-secret", Secret] });
         var leader = await cluster.WaitForLeaderAsync();
-        var admin = cluster.CreateClient(o => o with { CallTimeout = TimeSpan.FromSeconds(30), TotalRetryBudget = TimeSpan.FromSeconds(60) });
+        var admin = cluster.CreateClient(o => o with { CallTimeout = TimeSpan.FromSeconds(30), TotalRetryBudget = TimeSpan.FromSeconds(60), ClusterSecret = Secret });
         var info = await admin.GetClusterInfoAsync();
         Assert.Equal(leader, info.LeaderId);
         var follower = info.Members.Select(m => m.Id).First(id => id != leader);
@@ -37,7 +41,13 @@ public sealed class StatusPageBrowserTests(ITestOutputHelper output)
         Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
         File.Delete(screenshot);
         var profile = Directory.CreateTempSubdirectory("hamaster-chromium-").FullName;
-        var url = $"http://{cluster.Master(follower).WebAddress}/";
+        using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) })
+        {
+            using var anonymous = await http.GetAsync(new Uri($"http://{cluster.Master(follower).WebAddress}/api/cluster"));
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        }
+
+        var url = $"http://{cluster.Master(follower).WebAddress}/#token={Uri.EscapeDataString(Secret)}";
         var start = new ProcessStartInfo("node")
         {
             RedirectStandardInput = true,

@@ -43,6 +43,12 @@ internal sealed partial class ApplyTransaction : INamespaceView
 
     public Dictionary<string, SessionRecord?> Sessions { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The new mount table, or null when this transaction did not change it.</summary>
+    public MountTable? ChangedMounts { get; set; }
+
+    /// <summary>The mount table as of this point of the transaction.</summary>
+    public MountTable Mounts => ChangedMounts ?? _store.Mounts;
+
     // ---- inodes and edges
 
     public InodeRecord? GetInode(ulong id) => Inodes.TryGetValue(id, out var inode) ? inode : _store.Inodes.GetInode(id);

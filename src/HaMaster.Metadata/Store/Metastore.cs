@@ -28,6 +28,9 @@ internal abstract class Metastore : IDisposable
     /// <summary>Committed counters and applied position (replaced, never mutated, by Commit).</summary>
     public abstract StateRecord State { get; }
 
+    /// <summary>The committed mount table (replaced, never mutated, by Commit).</summary>
+    public abstract MountTable Mounts { get; }
+
     public abstract SessionRecord? GetSession(string clientId);
 
     /// <summary>Every session in client id (UTF-8) order.</summary>

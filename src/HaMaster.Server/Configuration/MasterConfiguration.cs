@@ -26,6 +26,7 @@ public static class MasterConfiguration
         ["--metastore"] = "Metastore",
         ["--cluster-secret"] = "ClusterSecret",
         ["--cluster-secret-file"] = "ClusterSecretFile",
+        ["--cluster-id"] = "ClusterId",
         ["--tick-ms"] = "TickIntervalMs",
         ["--election-ticks"] = "ElectionTicks",
         ["--snapshot-every"] = "SnapshotEveryEntries",
@@ -37,6 +38,7 @@ public static class MasterConfiguration
         ["--restore-from"] = "RestoreFrom",
         ["--rate-limit"] = "RateLimitPerClient",
         ["--enforce-permissions"] = "EnforcePermissions",
+        ["--open-status-api"] = "OpenStatusApi",
         ["--tls-cert"] = "TlsCertificatePath",
         ["--tls-cert-password"] = "TlsCertificatePassword",
         ["--tls-trusted-cert"] = "TlsTrustedCertificatePath",
@@ -60,7 +62,7 @@ public static class MasterConfiguration
         for (var i = 0; i < args.Length; i++)
         {
             normalized.Add(args[i]);
-            if ((args[i] == "--join" || args[i] == "--enforce-permissions") && (i + 1 == args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal))) normalized.Add("true");
+            if ((args[i] == "--join" || args[i] == "--enforce-permissions" || args[i] == "--open-status-api") && (i + 1 == args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal))) normalized.Add("true");
         }
 
         // Every source maps onto the same flat keys ("NodeId", ...) so that precedence is simply
@@ -114,9 +116,11 @@ public static class MasterConfiguration
             MaxListPageSize = Int(Get("MaxListPageSize"), "MaxListPageSize") ?? d.MaxListPageSize,
             ClusterSecret = Secret(Get("ClusterSecret"), Get("ClusterSecretFile")),
             ClusterSecretFile = Get("ClusterSecretFile") is { Length: > 0 } sf ? sf : null,
+            ClusterId = Get("ClusterId") is { Length: > 0 } cid ? cid.Trim() : null,
             SuperUser = Get("SuperUser") ?? d.SuperUser,
             SuperGroup = Get("SuperGroup") ?? d.SuperGroup,
             EnforcePermissions = Bool(Get("EnforcePermissions"), "EnforcePermissions") ?? d.EnforcePermissions,
+            OpenStatusApi = Bool(Get("OpenStatusApi"), "OpenStatusApi") ?? d.OpenStatusApi,
             RateLimitPerClient = Get("RateLimitPerClient") is { } rl
                 ? double.TryParse(rl, NumberStyles.Float, CultureInfo.InvariantCulture, out var rate) ? rate : throw new ArgumentException($"RateLimitPerClient '{rl}' is not a number")
                 : d.RateLimitPerClient,

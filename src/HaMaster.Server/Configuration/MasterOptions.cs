@@ -160,6 +160,16 @@ public sealed record MasterOptions
     /// </summary>
     public string? ClusterSecretFile { get; init; }
 
+    /// <summary>
+    /// The cluster's id (--cluster-id; 1-64 of A-Z a-z 0-9 . _ -), sent on every peer call and
+    /// checked by every master, so clusters sharing a secret never talk. Null (default): a
+    /// bootstrapping master derives it from <see cref="InitialMembers"/>, a joining one adopts its
+    /// cluster's. Stored in the data directory on first start (<c>cluster.id</c>); a different
+    /// value later stops the start. Set it when two clusters are bootstrapped from identical
+    /// member lists (copied deploy files).
+    /// </summary>
+    public string? ClusterId { get; init; }
+
     /// <summary>Shortest cluster secret accepted, in UTF-8 bytes.</summary>
     public const int MinClusterSecretBytes = 16;
 
@@ -195,6 +205,20 @@ public sealed record MasterOptions
     /// send their identity). The policy travels in each journal entry, so all replicas agree.
     /// </summary>
     public bool EnforcePermissions { get; init; }
+
+    /// <summary>
+    /// Serve the web port's <c>/api/status</c> and <c>/api/cluster</c> (what the status page
+    /// shows) to loopback callers without credentials although security is on (default false;
+    /// --open-status-api). For a development machine's browser (<c>scripts/run.sh</c>); remote
+    /// callers still need the cluster secret or a bearer token, and <c>/api/digest</c> always does.
+    /// </summary>
+    public bool OpenStatusApi { get; init; }
+
+    /// <summary>
+    /// True when the web port's <c>/api/*</c> endpoints need a credential: a cluster secret,
+    /// caller authentication or mutual TLS between masters is configured.
+    /// </summary>
+    public bool SecurityOn => ClusterSecret is not null || ClientAuth != ClientAuthModes.Simple || MutualTlsBetweenMasters;
 
     /// <summary>The user that bypasses permission checks (default "root").</summary>
     public string SuperUser { get; init; } = "root";
@@ -310,6 +334,7 @@ public sealed record MasterOptions
             throw new ArgumentException($"ClusterSecret must be at least {MinClusterSecretBytes} bytes (generate one with: head -c 32 /dev/urandom | base64).");
         }
 
+        if (ClusterId is not null && Peers.ClusterIdentity.Problem(ClusterId) is { } badId) throw new ArgumentException($"ClusterId '{ClusterId}': {badId}.");
         if (!BindsLoopbackOnly && ClusterSecret is null && !MutualTlsBetweenMasters)
         {
             throw new ArgumentException(

@@ -13,8 +13,8 @@ namespace HaMaster.Server.Hosting;
 /// so it runs when a call's headers arrive, before its message is read):
 /// <list type="bullet">
 /// <item>at most <see cref="GrpcPortLimits.MaxCallsInProgress"/> calls in their handlers (counted by
-///   <see cref="Services.AdmissionInterceptor"/>); the next one is answered RESOURCE_EXHAUSTED at
-///   once, never queued;</item>
+///   <see cref="Services.AdmissionInterceptor"/>), shared fairly between callers (<see cref="EnterCall"/>);
+///   the next one is answered RESOURCE_EXHAUSTED at once, never queued;</item>
 /// <item>a connection that cancels more than <see cref="GrpcPortLimits.MaxStreamResetsPerSecond"/>
 ///   calls a second (rapid reset) is closed;</item>
 /// <item>request bytes received but not yet consumed by grpc-dotnet are charged to a master-wide
@@ -23,11 +23,13 @@ namespace HaMaster.Server.Hosting;
 /// <item>a call must deliver its whole request within <see cref="GrpcPortLimits.RequestBodyTimeout"/>.</item>
 /// </list>
 /// Every refusal goes to <see cref="RejectionLog"/> (a counter, and rate-limited log lines).
-/// Thread-safe: the counters are updated with interlocked operations from Kestrel's threads.
+/// Thread-safe: the byte counters are updated with interlocked operations from Kestrel's threads,
+/// the calls in progress under one short lock.
 /// </summary>
 internal sealed class ClientAdmission
 {
     public const string ReasonCallsInProgress = "calls_in_progress";
+    public const string ReasonCallerShare = "caller_share";
     public const string ReasonBufferedBytes = "buffered_bytes";
     public const string ReasonConnectionBytes = "connection_bytes";
     public const string ReasonBodyTimeout = "request_body_timeout";
@@ -36,6 +38,9 @@ internal sealed class ClientAdmission
     private readonly GrpcPortLimits _limits;
     private readonly RejectionLog _rejections;
     private readonly ConcurrentDictionary<string, ConnectionBudget> _connections = new(StringComparer.Ordinal);
+    // Calls in progress per caller (only callers holding one) and their sum; both under _gate.
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, int> _byCaller = new(StringComparer.Ordinal);
     private int _inProgress;
     private long _buffered;
 
@@ -43,6 +48,7 @@ internal sealed class ClientAdmission
     {
         _limits = limits.Validate();
         _rejections = rejections;
+        CallerCap = Math.Max(1, _limits.MaxCallsInProgress - (_limits.MaxCallsInProgress / 4));
     }
 
     public GrpcPortLimits Limits => _limits;
@@ -131,19 +137,82 @@ internal sealed class ClientAdmission
     }
 
     /// <summary>
-    /// Admits one call whose request has arrived, or refuses it with RESOURCE_EXHAUSTED at once
-    /// (never queued); an admitted call must be ended with <see cref="ExitCall"/>. Calls still
-    /// receiving their request are bounded by the byte budgets and the body timeout instead, so
-    /// slow uploads cannot take every slot.
+    /// Admits one call of <paramref name="caller"/> (the authenticated principal, else the remote
+    /// address: <see cref="Services.RateLimitInterceptor.ClientKey"/>) whose request has arrived,
+    /// or refuses it with RESOURCE_EXHAUSTED at once (never queued); an admitted call must be
+    /// ended with <see cref="ExitCall"/> with the same caller. Calls still receiving their request
+    /// are bounded by the byte budgets and the body timeout instead, so slow uploads cannot take
+    /// every slot.
+    /// <para>
+    /// Fair share (max-min): with K callers holding calls, a caller holding fewer than
+    /// <see cref="GrpcPortLimits.MaxCallsInProgress"/> / K is admitted while the master is under
+    /// its limit; a caller at or over that share only while fewer than
+    /// <see cref="CallerCap"/> calls are in progress in total, and no caller ever holds more than
+    /// <see cref="CallerCap"/>. So one flooding caller can take at most the cap (3/4 of the limit
+    /// by default) and the rest stays for callers within their share; as the flooder's calls end,
+    /// their slots go to callers under their share first. O(1) per call under one short lock;
+    /// only callers holding calls are remembered, so memory is bounded by the limit.
+    /// </para>
     /// </summary>
-    public void EnterCall()
+    public void EnterCall(string caller)
     {
-        if (Interlocked.Increment(ref _inProgress) <= _limits.MaxCallsInProgress) return;
-        Interlocked.Decrement(ref _inProgress);
-        throw Refused(ReasonCallsInProgress, string.Create(CultureInfo.InvariantCulture, $"the master is serving its limit of {_limits.MaxCallsInProgress} calls; retry later"));
+        int held, active, total;
+        lock (_gate)
+        {
+            ref var count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_byCaller, caller, out var known);
+            held = count;
+            active = _byCaller.Count; // includes this caller
+            total = _inProgress;
+            var underShare = (long)held * active < _limits.MaxCallsInProgress;
+            if (total < _limits.MaxCallsInProgress && held < CallerCap && (underShare || total < CallerCap))
+            {
+                count = held + 1;
+                Volatile.Write(ref _inProgress, total + 1);
+                return;
+            }
+
+            if (!known) _byCaller.Remove(caller);
+        }
+
+        if (total >= _limits.MaxCallsInProgress)
+        {
+            throw Refused(ReasonCallsInProgress, string.Create(CultureInfo.InvariantCulture, $"the master is serving its limit of {_limits.MaxCallsInProgress} calls; retry later"));
+        }
+
+        throw Refused(ReasonCallerShare, held >= CallerCap
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"caller '{caller}' already has {held} calls in progress, the most one caller may hold ({CallerCap} of the master's {_limits.MaxCallsInProgress}); retry later")
+            : string.Create(CultureInfo.InvariantCulture,
+                $"caller '{caller}' already has {held} calls in progress, its fair share of the master's {_limits.MaxCallsInProgress} while {active} callers are active; retry later"));
     }
 
-    public void ExitCall() => Interlocked.Decrement(ref _inProgress);
+    /// <summary>Ends a call admitted by <see cref="EnterCall"/> for <paramref name="caller"/>.</summary>
+    public void ExitCall(string caller)
+    {
+        lock (_gate)
+        {
+            ref var count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_byCaller, caller);
+            if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref count)) return;
+            Volatile.Write(ref _inProgress, _inProgress - 1);
+            if (--count == 0) _byCaller.Remove(caller);
+        }
+    }
+
+    /// <summary>
+    /// The most calls one caller may hold, and the total under which a caller over its fair share
+    /// is still admitted: <see cref="GrpcPortLimits.MaxCallsInProgress"/> minus a quarter of it
+    /// (kept for the other callers), at least 1.
+    /// </summary>
+    public int CallerCap { get; }
+
+    /// <summary>Callers holding calls now (bounded by the limit: only they are remembered).</summary>
+    public int ActiveCallers
+    {
+        get
+        {
+            lock (_gate) return _byCaller.Count;
+        }
+    }
 
     /// <summary>
     /// A call the client cancelled before any answer: ordinary now and then, but a connection

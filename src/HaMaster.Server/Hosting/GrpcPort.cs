@@ -89,7 +89,7 @@ internal sealed class GrpcPort : IAsyncDisposable
     public static async Task<GrpcPort> StartAsync(GrpcPortOptions options, CancellationToken cancellationToken)
     {
         var limits = options.Limits.Validate();
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        var builder = KestrelHost.CreateBuilder();
         builder.Logging.ClearProviders();
         if (options.LoggerFactory is { } loggers)
         {

@@ -72,6 +72,9 @@ internal sealed class MasterNode : IAsyncDisposable
 
     public ClusterAdminService? Admin { get; private set; }
 
+    /// <summary>The id of this master's cluster, checked on every peer call (ClusterIdInterceptor).</summary>
+    public ClusterIdentity Cluster { get; private init; } = ClusterIdentity.Fixed(null);
+
     public MasterMetrics Metrics { get; } = new();
 
     /// <summary>The state digest for /api/digest: off the Raft loop, one at a time, cached per applied index.</summary>
@@ -125,6 +128,8 @@ internal sealed class MasterNode : IAsyncDisposable
             directory.Members.Add(new MasterAddress { Id = options.NodeId, ClientAddress = options.ClientAddress, PeerAddress = options.PeerAddress });
         }
 
+        var cluster = ClusterIdentity.Open(data, options.ClusterId, options.Join, options.InitialMembers);
+        if (cluster.Id is { } clusterId) LogMessages.ClusterId(logger, clusterId, cluster.Source);
         var clusterStateFile = new ClusterStateFile(data);
         if (options.RestoreFrom is { } archive && !clusterStateFile.Exists && snapshots.Latest is null && log.LastIndex == 0)
         {
@@ -137,13 +142,13 @@ internal sealed class MasterNode : IAsyncDisposable
         var peerCertificate = options.MutualTlsBetweenMasters
             ? System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(options.TlsCertificatePath!, options.TlsCertificatePassword)
             : null;
-        var channels = new PeerChannels(options.MaxMessageBytes, options.ClusterSecret, options.NodeId, options.PeerAddress, options.TlsCertificatePath is not null, options.TlsTrustedCertificatePath, peerCertificate);
+        var channels = new PeerChannels(options.MaxMessageBytes, options.ClusterSecret, options.NodeId, options.PeerAddress, options.TlsCertificatePath is not null, options.TlsTrustedCertificatePath, peerCertificate, cluster);
         var sender = new SnapshotSender(() => host, channels, loggerFactory.CreateLogger("HaMaster.Snapshots"));
         var transport = new PeerTransport(host, channels, sender, loggerFactory.CreateLogger("HaMaster.Transport"));
         host.Transport = transport;
         var proposer = new JournalProposer(host, options);
         var liveness = new WorkerLivenessTracker(machine, proposer, host, options.WorkerTimeout, options.WorkerGracePeriod ?? options.WorkerTimeout, loggerFactory.CreateLogger("HaMaster.Workers"));
-        return new MasterNode(options, loggerFactory, log, machine, host, channels, transport, proposer, liveness) { _clientAuth = clientAuth };
+        return new MasterNode(options, loggerFactory, log, machine, host, channels, transport, proposer, liveness) { _clientAuth = clientAuth, Cluster = cluster };
     }
 
     /// <summary>Starts the Raft loop and both gRPC ports.</summary>
@@ -190,6 +195,7 @@ internal sealed class MasterNode : IAsyncDisposable
 
         var adminCertificate = options.ClusterSecret is null && options.MutualTlsBetweenMasters ? new ClusterCertificateInterceptor(AdminChange, authLogger, mastersCa) : null;
         var peerSecret = options.ClusterSecret is { } s2 ? new ClusterSecretInterceptor(s2, _ => true, authLogger, () => Metrics.PeerRejected("unauthenticated")) : null;
+        var clusterIdCheck = new ClusterIdInterceptor(Cluster, Metrics.PeerRejected, authLogger);
 
         // Admission control of the client port: refusals are counted and logged at most once per
         // reason per 10 s (README, Overload and limits).
@@ -225,10 +231,13 @@ internal sealed class MasterNode : IAsyncDisposable
             {
                 services.AddSingleton(raftPeer);
                 AddInterceptor(services, peerSecret);
+                AddInterceptor(services, clusterIdCheck);
             },
             ConfigureGrpc = grpc =>
             {
                 AddInterceptor(grpc, peerSecret);
+                // After the secret, before any handler parses a Raft message.
+                AddInterceptor(grpc, clusterIdCheck);
                 grpc.Interceptors.Add<ErrorStatusInterceptor>();
                 grpc.Interceptors.Add<CallerIdentityInterceptor>();
             },
@@ -280,12 +289,14 @@ internal sealed class MasterNode : IAsyncDisposable
             {
                 AddInterceptor(grpc, metrics);
                 AddInterceptor(grpc, leaderTrailer);
-                grpc.Interceptors.Add<AdmissionInterceptor>();
                 grpc.Interceptors.Add<ErrorStatusInterceptor>();
                 // Malformed identity headers and grpc-timeout: INVALID_ARGUMENT before anything uses them.
                 grpc.Interceptors.Add<RequestHeaderCheckInterceptor>();
                 AddInterceptor(grpc, identity);
                 AddInterceptor(grpc, authenticated);
+                // After authentication: each caller (principal, else remote address) gets its fair
+                // share of the calls in progress (ClientAdmission.EnterCall).
+                grpc.Interceptors.Add<AdmissionInterceptor>();
                 AddInterceptor(grpc, rateLimit);
                 AddInterceptor(grpc, adminSecret);
                 AddInterceptor(grpc, adminCertificate);
@@ -303,7 +314,7 @@ internal sealed class MasterNode : IAsyncDisposable
         ClientPort = clientPort.Port;
         if (options.WebPort >= 0)
         {
-            var web = await WebEndpoint.StartAsync(this, _collector, bind, options.WebPort, cancellationToken).ConfigureAwait(false);
+            var web = await WebEndpoint.StartAsync(this, _collector, bind, options.WebPort, _clientAuth, cancellationToken).ConfigureAwait(false);
             _servers.Add(web);
             WebAddress = web.Address;
         }

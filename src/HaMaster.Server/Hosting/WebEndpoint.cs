@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using HaMaster.Metadata;
 using HaMaster.Protos.V1;
 using HaMaster.Server.Observability;
 using Microsoft.AspNetCore.Builder;
@@ -18,8 +19,8 @@ namespace HaMaster.Server.Hosting;
 /// master alone), <c>/metrics</c> (Prometheus text), <c>/healthz</c> (process up) and
 /// <c>/readyz</c> (knows a leader and has applied everything committed it knows of).
 /// Every master serves the same page: followers show the cluster as they see it.
-/// <c>/api/digest</c> (a full scan of the state) needs the cluster secret when one is configured
-/// (<see cref="WebAuth"/>); the read-only summaries stay open so the page works in a browser.
+/// With security on, <c>/api/*</c> need a credential (<see cref="WebAuth"/>); the probes,
+/// <c>/metrics</c> and the page's static HTML stay open (the page asks for the credential).
 /// </summary>
 internal sealed class WebEndpoint : IAsyncDisposable
 {
@@ -33,12 +34,17 @@ internal sealed class WebEndpoint : IAsyncDisposable
 
     public string Address { get; }
 
-    public static async Task<WebEndpoint> StartAsync(MasterNode node, PrometheusCollector collector, IPAddress bind, int port, CancellationToken cancellationToken)
+    /// <summary>Starts the web port; <paramref name="clientAuth"/> (null in simple mode) lets <c>/api/*</c> accept the client port's bearer tokens.</summary>
+    public static async Task<WebEndpoint> StartAsync(MasterNode node, PrometheusCollector collector, IPAddress bind, int port, Services.ClientAuthentication? clientAuth, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        var builder = KestrelHost.CreateBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(bind, port));
+        var tokens = clientAuth is not null && clientAuth.Modes.HasFlag(Configuration.ClientAuthModes.Jwt);
+        if (tokens) clientAuth!.AddServices(builder.Services);
         var app = builder.Build();
+        var options = node.Options;
+        var auth = new WebAuth(options.ClusterSecret, tokens, options.SecurityOn, options.OpenStatusApi);
         app.MapGet("/", () => Results.Content(StatusPage.Html, "text/html; charset=utf-8"));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", () =>
@@ -47,24 +53,23 @@ internal sealed class WebEndpoint : IAsyncDisposable
             return ready ? Results.Text($"ready: {reason}\n") : Results.Text($"not ready: {reason}\n", statusCode: 503);
         });
         app.MapGet("/metrics", () => Results.Text(collector.Render(), "text/plain; version=0.0.4; charset=utf-8"));
-        app.MapGet("/api/status", (HttpContext http) => WriteJsonAsync(http, LocalStatus(node)));
+        app.MapGet("/api/status", async (HttpContext http) =>
+        {
+            if (await auth.AllowStatusAsync(http).ConfigureAwait(false)) await WriteJsonAsync(http, LocalStatus(node)).ConfigureAwait(false);
+        });
         // A hash of the whole replicated state at this master's applied index: equal digests at
         // equal applied indexes mean the masters hold identical state (the chaos tests compare them).
         // Computed off the Raft loop from a pinned snapshot, one at a time, cached per applied index (StateDigest).
-        var auth = new WebAuth(node.Options.ClusterSecret);
         app.MapGet("/api/digest", async (HttpContext http) =>
         {
-            if (auth.Refuse(http) is { } refusal)
-            {
-                await refusal.ConfigureAwait(false);
-                return;
-            }
+            if (!await auth.AllowDigestAsync(http).ConfigureAwait(false)) return;
 
             var digest = await node.Digest.GetAsync(http.RequestAborted).ConfigureAwait(false);
             await WriteJsonAsync(http, new { appliedIndex = digest.AppliedIndex, digest = digest.Digest }).ConfigureAwait(false);
         });
         app.MapGet("/api/cluster", async (HttpContext http) =>
         {
+            if (!await auth.AllowStatusAsync(http).ConfigureAwait(false)) return;
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
             cts.CancelAfter(TimeSpan.FromSeconds(3));
             GetClusterInfoResponse? cluster = null;
@@ -102,6 +107,16 @@ internal sealed class WebEndpoint : IAsyncDisposable
                     blocks = w.BlockCount,
                     lastHeartbeatMs = leader ? node.Liveness.LastHeartbeatMs(w.Id) : 0,
                 }).ToArray(),
+                // Property values of secret-looking keys are masked (MountTable.ToInfo).
+                mounts = node.Machine.Mounts.Mounts.Select(MountTable.ToInfo).Select(m => new
+                {
+                    path = m.Path,
+                    ufsUri = m.UfsUri,
+                    readOnly = m.ReadOnly,
+                    shared = m.Shared,
+                    options = m.Properties.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key + "=" + p.Value).ToArray(),
+                    mountedAtMs = m.MountedAtMs,
+                }).ToArray(),
                 leadershipChanges = node.Host.LeadershipHistory.Reverse().Select(e => new { at = e.At, leaderId = e.LeaderId, term = e.Term, role = e.Role }).ToArray(),
             };
             await WriteJsonAsync(http, body).ConfigureAwait(false);
@@ -119,6 +134,7 @@ internal sealed class WebEndpoint : IAsyncDisposable
         return new
         {
             id = o.NodeId,
+            clusterId = node.Cluster.Id,
             role = o.Role.ToString().ToLowerInvariant(),
             leaderId = o.LeaderId,
             term = o.Term,
@@ -144,50 +160,5 @@ internal sealed class WebEndpoint : IAsyncDisposable
     {
         await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
-    }
-}
-
-/// <summary>
-/// Authentication of the web port's administrative endpoints: the cluster secret, as
-/// <c>Authorization: Bearer SECRET</c> or header <c>hamaster-cluster-secret</c>, compared in
-/// constant time. Without a configured secret only loopback callers are served.
-/// </summary>
-internal sealed class WebAuth(string? secret)
-{
-    private readonly byte[]? _secret = secret is null ? null : System.Text.Encoding.UTF8.GetBytes(secret);
-
-    /// <summary>Null when the caller may proceed; otherwise writes a 401 with a short reason (await the task).</summary>
-    public Task? Refuse(HttpContext http)
-    {
-        string? reason;
-        if (_secret is null)
-        {
-            reason = http.Connection.RemoteIpAddress is { } ip && IPAddress.IsLoopback(ip)
-                ? null
-                : "no cluster secret is configured: this endpoint is served to loopback callers only";
-        }
-        else
-        {
-            var given = Presented(http.Request);
-            reason = given is null
-                ? "authentication required: send the cluster secret as 'Authorization: Bearer <secret>'"
-                : System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(given), _secret)
-                    ? null
-                    : "the cluster secret does not match";
-        }
-
-        if (reason is null) return null;
-        http.Response.StatusCode = StatusCodes.Status401Unauthorized;
-        http.Response.Headers.WWWAuthenticate = "Bearer realm=\"hamaster\"";
-        http.Response.ContentType = "text/plain; charset=utf-8";
-        return http.Response.WriteAsync(reason + "\n");
-    }
-
-    private static string? Presented(HttpRequest request)
-    {
-        var authorization = request.Headers.Authorization.ToString();
-        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return authorization[7..].Trim();
-        var header = request.Headers[Peers.PeerAuth.SecretHeader].ToString();
-        return header.Length > 0 ? header : null;
     }
 }

@@ -20,10 +20,12 @@ internal sealed class PeerChannels : IDisposable
     private readonly System.Net.Security.SslClientAuthenticationOptions? _tls;
     private readonly ulong _selfId;
     private readonly string? _selfPeerAddress;
+    private readonly ClusterIdentity? _cluster;
 
     public PeerChannels(int maxMessageBytes, string? clusterSecret, ulong selfId = 0, string? selfPeerAddress = null, bool useTls = false, string? trustedCertificatePath = null,
-        System.Security.Cryptography.X509Certificates.X509Certificate2? clientCertificate = null)
+        System.Security.Cryptography.X509Certificates.X509Certificate2? clientCertificate = null, ClusterIdentity? cluster = null)
     {
+        _cluster = cluster;
         _scheme = useTls ? "https" : "http";
         _selfId = selfId;
         _selfPeerAddress = selfPeerAddress;
@@ -63,11 +65,13 @@ internal sealed class PeerChannels : IDisposable
         return (channel, new RaftPeer.RaftPeerClient(channel));
     }
 
-    /// <summary>Call options carrying the cluster secret and a timeout (null: none, for long-lived streams).</summary>
+    /// <summary>Call options carrying the cluster secret, the cluster id and a timeout (null: none, for long-lived streams).</summary>
     public CallOptions Options(TimeSpan? timeout, CancellationToken cancellationToken = default)
     {
         var headers = new Grpc.Core.Metadata();
         if (_clusterSecret is not null) headers.Add(PeerAuth.SecretHeader, _clusterSecret);
+        // Read per call: a joining master learns its cluster's id after it started.
+        if (_cluster?.Id is { } clusterId) headers.Add(ClusterIdentity.Header, clusterId);
         if (_selfId != 0 && _selfPeerAddress is not null)
         {
             // Lets a receiver that does not know us yet (a master that just joined) answer us.

@@ -9,7 +9,7 @@ namespace HaMaster.Server.Services;
 /// the leader (followers forward them); reads are served by any master, linearizable through
 /// ReadIndex unless the request asks for a stale read.
 /// </summary>
-internal sealed class FileSystemService : FileSystemMaster.FileSystemMasterBase
+internal sealed partial class FileSystemService : FileSystemMaster.FileSystemMasterBase
 {
     public const string ServiceName = "hamaster.v1.FileSystemMaster";
     private readonly MetadataStateMachine _machine;
@@ -24,16 +24,19 @@ internal sealed class FileSystemService : FileSystemMaster.FileSystemMasterBase
     private readonly ForwardedCalls.LeaderCall<SetAttributeRequest, SetAttributeResponse> _setAttribute;
     private readonly ForwardedCalls.LeaderCall<GetNewBlockIdForFileRequest, GetNewBlockIdForFileResponse> _newBlockId;
 
-    public FileSystemService(MetadataStateMachine machine, JournalProposer proposer, TimeSpan defaultTimeout, ForwardedCalls leaderCalls, ReadPermissions? readPermissions = null)
+    public FileSystemService(MetadataStateMachine machine, JournalProposer proposer, TimeSpan defaultTimeout, ForwardedCalls leaderCalls, ReadPermissions? readPermissions = null, MountedStores? stores = null)
     {
         _machine = machine;
         _proposer = proposer;
         _defaultTimeout = defaultTimeout;
         _readPermissions = readPermissions;
+        _stores = stores ?? new MountedStores(Hosting.StoreConnectors.Create());
+        (_mount, _unmount, _updateMount, _loadMetadata) = RegisterMountCalls(leaderCalls);
 
         _createDirectory = leaderCalls.Register(ServiceName, "CreateDirectory", CreateDirectoryRequest.Parser, CreateDirectoryResponse.Parser, async (r, caller, ct) =>
         {
             RequestChecks.Check(r);
+            if (!_machine.Mounts.IsEmpty) await WriteThroughCreateDirectoryAsync(r, ct).ConfigureAwait(false);
             var result = await _proposer.ProposeAsync(caller, r.Session, e => e.CreateDirectory = r, ct).ConfigureAwait(false);
             return new CreateDirectoryResponse { Info = result.FileInfo };
         });
@@ -92,20 +95,35 @@ internal sealed class FileSystemService : FileSystemMaster.FileSystemMasterBase
     public override Task<GetNewBlockIdForFileResponse> GetNewBlockIdForFile(GetNewBlockIdForFileRequest request, ServerCallContext context) => _newBlockId.InvokeAsync(request, context);
 
     public override Task<GetStatusResponse> GetStatus(GetStatusRequest request, ServerCallContext context) =>
-        ReadAsync(request.Path, request.Consistency, context, ReadPermissions.Target.None, () => new GetStatusResponse { Info = JournalProposer.Unwrap(_machine.GetStatus(request.Path)) });
+        ReadAsync(request.Path, request.Consistency, context, ReadPermissions.Target.None, () => new GetStatusResponse { Info = JournalProposer.Unwrap(_machine.GetStatus(request.Path)) },
+            new MountedRead(request.LoadMetadata, Listing: false, ""));
 
     public override Task<ListStatusResponse> ListStatus(ListStatusRequest request, ServerCallContext context) =>
-        ReadAsync(request.Path, request.Consistency, context, ReadPermissions.Target.Read, () => JournalProposer.Unwrap(_machine.ListStatus(request.Path, request.Limit, request.PageToken)));
+        ReadAsync(request.Path, request.Consistency, context, ReadPermissions.Target.Read, () => JournalProposer.Unwrap(_machine.ListStatus(request.Path, request.Limit, request.PageToken)),
+            new MountedRead(request.LoadMetadata, Listing: true, request.PageToken));
 
     public override Task<GetFileBlockInfoResponse> GetFileBlockInfo(GetFileBlockInfoRequest request, ServerCallContext context) =>
         ReadAsync(request.Path, request.Consistency, context, ReadPermissions.Target.Read, () => JournalProposer.Unwrap(_machine.GetFileBlockInfo(request.Path)));
 
-    private async Task<T> ReadAsync<T>(string path, Consistency consistency, ServerCallContext context, ReadPermissions.Target target, Func<T> read)
+    private async Task<T> ReadAsync<T>(string path, Consistency consistency, ServerCallContext context, ReadPermissions.Target target, Func<T> read, MountedRead? mounted = null)
     {
         JournalProposer.CheckPath(path);
+        if (mounted is { Load: not (LoadMetadataType.Once or LoadMetadataType.Never or LoadMetadataType.Always) } bad)
+        {
+            throw ServerErrors.Status(StatusCode.InvalidArgument, $"load_metadata {(int)bad.Load} is not a known value (0 once, 1 never, 2 always)");
+        }
+
         using var timeout = CallDeadline.Link(context, _defaultTimeout);
         await _proposer.ReadBarrierAsync(consistency, timeout.Token).ConfigureAwait(false);
         _readPermissions?.Check(CallerIdentity.From(context), path, target);
+
+        // Outside every mount this is one scan of the (usually empty) in-memory mount table.
+        if (mounted is { } m && !_machine.Mounts.IsEmpty && await LoadMetadataAsync(path, m, context, timeout.Token).ConfigureAwait(false))
+        {
+            // What was loaded was applied on the leader; a follower waits until it has applied it too.
+            await _proposer.ReadBarrierAsync(consistency, timeout.Token).ConfigureAwait(false);
+        }
+
         return read();
     }
 }

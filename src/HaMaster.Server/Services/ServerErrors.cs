@@ -19,6 +19,7 @@ internal static class ServerErrors
         ProposalLostException p => Status(StatusCode.Unavailable, p.Message),
         ProposalOutcomeUnknownException p => Status(StatusCode.Unavailable, p.Message),
         ClusterPreconditionException c => Status(StatusCode.FailedPrecondition, c.Message),
+        HaMaster.Ufs.UfsException u => Status(ToStatusCode(u.Kind), u.Message),
         JournalFailedException => Status(StatusCode.Unavailable, "this master cannot write its journal; use another master"),
         // The text of framework exceptions (file names, parameter names, .NET wording) stays in
         // this master's log: callers get a fixed sentence. Bad input is refused by the admission
@@ -33,7 +34,19 @@ internal static class ServerErrors
 
     /// <summary>Whether the master should log <paramref name="e"/> when it maps it (its text was withheld from the caller).</summary>
     public static bool ShouldLog(Exception e) => e is not (RpcException or NotLeaderException or ProposalLostException
-        or ProposalOutcomeUnknownException or ClusterPreconditionException or OperationCanceledException);
+        or ProposalOutcomeUnknownException or ClusterPreconditionException or OperationCanceledException or HaMaster.Ufs.UfsException);
+
+    /// <summary>A mounted store's failure: each kind has one status (issue 18).</summary>
+    public static StatusCode ToStatusCode(HaMaster.Ufs.UfsErrorKind kind) => kind switch
+    {
+        HaMaster.Ufs.UfsErrorKind.NotFound => StatusCode.NotFound,
+        HaMaster.Ufs.UfsErrorKind.AlreadyExists => StatusCode.AlreadyExists,
+        HaMaster.Ufs.UfsErrorKind.PermissionDenied => StatusCode.PermissionDenied,
+        HaMaster.Ufs.UfsErrorKind.Unavailable => StatusCode.Unavailable,
+        HaMaster.Ufs.UfsErrorKind.InvalidArgument => StatusCode.InvalidArgument,
+        HaMaster.Ufs.UfsErrorKind.FailedPrecondition => StatusCode.FailedPrecondition,
+        _ => StatusCode.Internal,
+    };
 
     public static StatusCode ToStatusCode(MetadataStatus status) => status switch
     {

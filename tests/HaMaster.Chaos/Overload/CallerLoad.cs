@@ -59,7 +59,13 @@ public sealed class CallerFigures(string name)
 /// </summary>
 public static class CallerLoad
 {
-    public static async Task<CallerFigures> RunAsync(string name, Uri target, int callers, TimeSpan pause, TimeSpan duration, TimeSpan callDeadline, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Runs the callers; <paramref name="source"/> (e.g. 127.0.0.2, any 127.x address is loopback on
+    /// Linux) is the address their connections leave from: the master's admission control shares
+    /// its calls between remote addresses (unauthenticated callers), so one group of callers can
+    /// be told apart from another as if it ran on its own host.
+    /// </summary>
+    public static async Task<CallerFigures> RunAsync(string name, Uri target, int callers, TimeSpan pause, TimeSpan duration, TimeSpan callDeadline, System.Net.IPAddress? source = null, CancellationToken cancellationToken = default)
     {
         var figures = new CallerFigures(name);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -70,7 +76,7 @@ public static class CallerLoad
         {
             using var channel = GrpcChannel.ForAddress(target, new GrpcChannelOptions
             {
-                HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, UseProxy = false },
+                HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, UseProxy = false, ConnectCallback = source is null ? null : (context, token) => ConnectFromAsync(source, context, token) },
             });
             var client = new FileSystemMaster.FileSystemMasterClient(channel);
             for (var i = 0; !stop.IsCancellationRequested; i++)
@@ -104,5 +110,21 @@ public static class CallerLoad
 
         await Task.WhenAll(Enumerable.Range(0, callers).Select(i => Task.Run(() => OneCallerAsync(i))));
         return figures;
+    }
+
+    private static async ValueTask<Stream> ConnectFromAsync(System.Net.IPAddress source, SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            socket.Bind(new System.Net.IPEndPoint(source, 0));
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+            return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 }

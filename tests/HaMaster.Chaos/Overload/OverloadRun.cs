@@ -10,8 +10,9 @@ namespace HaMaster.Chaos.Overload;
 /// <summary>
 /// Issue 17's overload run (<c>scripts/chaos.sh --overload</c>, and a short variant in CI):
 /// three real masters with default Raft timing; for <see cref="Duration"/> the leader's client
-/// port gets ordinary callers within capacity, ten times as many excess callers, a rapid-reset
-/// flood and a half-sent-large-body flood at once. Immutable; <see cref="Validate"/> checks bounds.
+/// port gets ordinary callers within capacity, ten times as many excess callers (from another
+/// address: a flooding caller of its own), a rapid-reset flood and a half-sent-large-body flood at
+/// once. Immutable; <see cref="Validate"/> checks bounds.
 /// </summary>
 public sealed record OverloadOptions
 {
@@ -35,6 +36,9 @@ public sealed record OverloadOptions
     public int HalfBodyStreamsPerConnection { get; init; } = 8;
 
     public int HalfBodyAnnouncedBytes { get; init; } = (8 << 20) - 64;
+
+    /// <summary>Largest fraction of the calls of callers within capacity that may be refused (default 0.02): admission is fair to them.</summary>
+    public double WithinRefusedFraction { get; init; } = 0.02;
 
     /// <summary>Before the floods, the same callers run alone this long to measure the machine's own latency (default 5 s).</summary>
     public TimeSpan BaselineDuration { get; init; } = TimeSpan.FromSeconds(5);
@@ -76,6 +80,9 @@ public sealed record OverloadReport(
 {
     public bool Passed => Failures.Count == 0;
 
+    private static string Percent(CallerFigures figures) =>
+        figures.Total == 0 ? "-" : string.Create(CultureInfo.InvariantCulture, $"{figures.Refused:N0} of {figures.Total:N0} ({100.0 * figures.Refused / figures.Total:N1}%)");
+
     public string Format()
     {
         var text = new StringBuilder();
@@ -86,6 +93,7 @@ public sealed record OverloadReport(
         text.AppendLine(CultureInfo.InvariantCulture, $"  baseline without floods, {BaselineExcess}");
         text.AppendLine(CultureInfo.InvariantCulture, $"  under floods, {WithinCapacity}");
         text.AppendLine(CultureInfo.InvariantCulture, $"  under floods, {Excess}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  fairness: within capacity (from 127.0.0.3) refused {Percent(WithinCapacity)}, excess (from 127.0.0.2) refused {Percent(Excess)}");
         text.AppendLine(CultureInfo.InvariantCulture, $"  {RapidReset}");
         text.AppendLine(CultureInfo.InvariantCulture, $"  {HalfBodies}");
         text.AppendLine(CultureInfo.InvariantCulture, $"  leader thread-pool queue delay (max, hamaster_threadpool_queue_delay_max_seconds): {BaselineThreadPoolDelaySeconds * 1000:N0} ms in the baseline, {FloodThreadPoolDelaySeconds * 1000:N0} ms under floods");
@@ -139,6 +147,13 @@ internal sealed class LagSampler
 
 public static class OverloadRun
 {
+    // Each group of callers connects from its own loopback address, i.e. is its own caller to the
+    // master's fair-share admission (unauthenticated callers are told apart by remote address): the
+    // excess callers are one flooding "host", the callers within capacity another, and the raw
+    // HTTP/2 floods come from 127.0.0.1.
+    private static readonly IPAddress WithinSource = IPAddress.Parse("127.0.0.3");
+    private static readonly IPAddress ExcessSource = IPAddress.Parse("127.0.0.2");
+
     public static async Task<OverloadReport> RunAsync(OverloadOptions options, CancellationToken cancellationToken)
     {
         options.Validate();
@@ -166,8 +181,8 @@ public static class OverloadRun
             options.Progress?.WriteLine($"overload: leader {leaderBefore} (pid {leaderPid}) in term {termBefore}; flooding its client port for {options.Duration.TotalSeconds:0} s");
             var target = new Uri($"http://{leader.ClientAddress}");
             var baselineLag = new LagSampler(http, leader);
-            var baseWithin = CallerLoad.RunAsync("within capacity", target, options.Callers, options.CallerPause, options.BaselineDuration, TimeSpan.FromSeconds(5), cancellationToken);
-            var baseExcess = CallerLoad.RunAsync("excess (10x)", target, options.Callers * options.ExcessFactor, TimeSpan.Zero, options.BaselineDuration, TimeSpan.FromSeconds(5), cancellationToken);
+            var baseWithin = CallerLoad.RunAsync("within capacity", target, options.Callers, options.CallerPause, options.BaselineDuration, TimeSpan.FromSeconds(5), WithinSource, cancellationToken);
+            var baseExcess = CallerLoad.RunAsync("excess (10x)", target, options.Callers * options.ExcessFactor, TimeSpan.Zero, options.BaselineDuration, TimeSpan.FromSeconds(5), ExcessSource, cancellationToken);
             await Task.WhenAll(baseWithin, baseExcess);
             await baselineLag.StopAsync();
             var linesBefore = LineCount(leader.LogPath);
@@ -196,8 +211,8 @@ public static class OverloadRun
 
             var endpoint = new IPEndPoint(IPAddress.Loopback, leader.ClientPort);
             var floodLag = new LagSampler(http, leader);
-            var within = CallerLoad.RunAsync("within capacity", target, options.Callers, options.CallerPause, options.Duration, TimeSpan.FromSeconds(5), cancellationToken);
-            var excess = CallerLoad.RunAsync("excess (10x)", target, options.Callers * options.ExcessFactor, TimeSpan.Zero, options.Duration, TimeSpan.FromSeconds(5), cancellationToken);
+            var within = CallerLoad.RunAsync("within capacity", target, options.Callers, options.CallerPause, options.Duration, TimeSpan.FromSeconds(5), WithinSource, cancellationToken);
+            var excess = CallerLoad.RunAsync("excess (10x)", target, options.Callers * options.ExcessFactor, TimeSpan.Zero, options.Duration, TimeSpan.FromSeconds(5), ExcessSource, cancellationToken);
             var rapid = Task.Run(() => RawFlood.RapidResetAsync(endpoint, options.Duration, cancellationToken: cancellationToken));
             var half = Task.Run(() => RawFlood.HalfBodiesAsync(endpoint, options.Duration, options.HalfBodyConnections, options.HalfBodyStreamsPerConnection, options.HalfBodyAnnouncedBytes, cancellationToken));
             await Task.WhenAll(within, excess, rapid, half);
@@ -228,6 +243,13 @@ public static class OverloadRun
             if (w.ServedPercentile(99) > servedBound) failures.Add($"callers within capacity: served p99 {w.ServedPercentile(99):N1} ms over {servedBound:N0} ms");
             var refusedMax = Math.Max(w.RefusedPercentile(99), x.RefusedPercentile(99));
             if (x.Refused == 0) failures.Add("no excess call was refused: the load did not exceed the admission limit");
+            // Fair admission: callers within their share are served while the flooding address is
+            // refused. A few refusals can still come at the master's limit while other floods' calls
+            // briefly hold slots (calls are never preempted), hence a small allowance.
+            if (w.Total > 0 && w.Refused > w.Total * options.WithinRefusedFraction)
+            {
+                failures.Add($"callers within capacity: {w.Refused:N0} of {w.Total:N0} calls refused ({100.0 * w.Refused / w.Total:N1}%), over {options.WithinRefusedFraction:P0}: admission is not sharing fairly");
+            }
             if (refusedMax > refusalBound) failures.Add($"refusals took {refusedMax:N0} ms (p99), over {refusalBound:N0} ms");
             var others = w.ByStatus.Concat(x.ByStatus).Where(kv => kv.Key is not (Grpc.Core.StatusCode.OK or Grpc.Core.StatusCode.ResourceExhausted)).Sum(kv => kv.Value);
             if (others > 0) failures.Add($"{others} calls ended neither OK nor RESOURCE_EXHAUSTED");

@@ -153,6 +153,14 @@ public sealed class TestCluster : IAsyncDisposable
     /// Waits until exactly one running master calls itself leader and every running member of
     /// its configuration names it as leader; returns its id. Bounded by <see cref="ClusterSettings.WaitTimeout"/>.
     /// </summary>
+    /// <summary>The JSON of master <paramref name="id"/>'s <c>/api/cluster</c> (what its status page shows).</summary>
+    public async Task<JsonElement> WebClusterAsync(ulong id)
+    {
+        var text = await _http.GetStringAsync(new Uri($"http://{Master(id).WebAddress}/api/cluster"));
+        using var document = JsonDocument.Parse(text);
+        return document.RootElement.Clone();
+    }
+
     /// <summary>The value of an unlabelled sample on master <paramref name="id"/>'s <c>/metrics</c> page.</summary>
     public async Task<double> MetricAsync(ulong id, string name)
     {

@@ -157,6 +157,138 @@ public sealed class ClientAdmissionTests : IDisposable
         await Eventually(() => admission.InProgress == 0);
     }
 
+    [Fact]
+    public void A_caller_within_its_fair_share_is_admitted_while_a_flooding_caller_is_refused()
+    {
+        var admission = new ClientAdmission(new GrpcPortLimits { MaxCallsInProgress = 16 }, new RejectionLog(_meter, NullLogger.Instance));
+        Assert.Equal(12, admission.CallerCap);
+
+        // Alone, the flooder may take the cap (3/4 of the limit), never the whole limit.
+        for (var i = 0; i < 12; i++) admission.EnterCall("flooder");
+        var capped = Assert.Throws<RpcException>(() => admission.EnterCall("flooder"));
+        Assert.Equal(StatusCode.ResourceExhausted, capped.StatusCode);
+        Assert.Contains("the most one caller may hold (12 of the master's 16)", capped.Status.Detail, StringComparison.Ordinal);
+
+        // Callers within their share (16 / 3 active) are admitted while the flooder is refused.
+        for (var i = 0; i < 2; i++) admission.EnterCall("alice");
+        admission.EnterCall("bob");
+        Assert.Throws<RpcException>(() => admission.EnterCall("flooder"));
+        admission.EnterCall("bob");
+        Assert.Equal(16, admission.InProgress);
+
+        // At the master's limit nobody is admitted, whatever its share.
+        var full = Assert.Throws<RpcException>(() => admission.EnterCall("carol"));
+        Assert.Contains("limit of 16 calls", full.Status.Detail, StringComparison.Ordinal);
+
+        // Slots the flooder frees go to callers under their share; the flooder, over its share
+        // (16 / 3) while 12 or more calls are in progress, gets none of them back.
+        for (var i = 0; i < 4; i++) admission.ExitCall("flooder");
+        var share = Assert.Throws<RpcException>(() => admission.EnterCall("flooder"));
+        Assert.Contains("its fair share of the master's 16 while 3 callers are active", share.Status.Detail, StringComparison.Ordinal);
+        admission.EnterCall("alice");
+        admission.EnterCall("alice");
+        admission.EnterCall("carol");
+        Assert.Equal(4, admission.ActiveCallers);
+        Assert.Equal(3, Rejected(ClientAdmission.ReasonCallerShare));
+        Assert.Equal(1, Rejected(ClientAdmission.ReasonCallsInProgress));
+
+        // Only callers holding calls are remembered.
+        for (var i = 0; i < 8; i++) admission.ExitCall("flooder");
+        for (var i = 0; i < 4; i++) admission.ExitCall("alice");
+        for (var i = 0; i < 2; i++) admission.ExitCall("bob");
+        admission.ExitCall("carol");
+        Assert.Equal(0, admission.InProgress);
+        Assert.Equal(0, admission.ActiveCallers);
+    }
+
+    [Fact]
+    public void Many_distinct_callers_share_the_limit_and_are_forgotten_when_done()
+    {
+        var admission = new ClientAdmission(new GrpcPortLimits { MaxCallsInProgress = 100 }, new RejectionLog(_meter, NullLogger.Instance));
+        var admitted = new List<string>();
+        var refused = 0;
+        for (var i = 0; i < 1_000; i++)
+        {
+            var caller = $"address 10.0.{i / 250}.{i % 250}";
+            try
+            {
+                admission.EnterCall(caller);
+                admitted.Add(caller);
+            }
+            catch (RpcException)
+            {
+                refused++;
+            }
+        }
+
+        Assert.Equal(100, admitted.Count);
+        Assert.Equal(900, refused);
+        Assert.Equal(100, admission.ActiveCallers);
+        foreach (var caller in admitted) admission.ExitCall(caller);
+        Assert.Equal(0, admission.ActiveCallers);
+        Assert.Equal(0, admission.InProgress);
+    }
+
+    [Fact]
+    public async Task A_caller_from_another_address_is_served_while_one_address_floods_the_port()
+    {
+        var service = new HeldFileSystem();
+        var (port, admission) = await StartAsync(service, new GrpcPortLimits { MaxCallsInProgress = 8 });
+        await using var _ = port;
+
+        // The flooder (127.0.0.1) opens 20 calls that the service holds: it gets the cap (6), the rest is refused at once.
+        using var floodChannel = GrpcChannel.ForAddress($"http://127.0.0.1:{port.Port}");
+        var flooder = new FileSystemMaster.FileSystemMasterClient(floodChannel);
+        var flood = Enumerable.Range(0, 20).Select(_ => flooder.GetStatusAsync(new GetStatusRequest { Path = "/hold" }).ResponseAsync).ToList();
+        await service.WaitHeldAsync(6).WaitAsync(Bound);
+        await Eventually(() => flood.Count(c => c.IsCompleted) == 14);
+        foreach (var refusal in flood.Where(c => c.IsCompleted))
+        {
+            var error = await Assert.ThrowsAsync<RpcException>(() => refusal);
+            Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+            Assert.Contains("the most one caller may hold (6 of the master's 8)", error.Status.Detail, StringComparison.Ordinal);
+        }
+
+        // A caller from 127.0.0.2 (another remote address: another caller) is within its share and served.
+        using var otherChannel = GrpcChannel.ForAddress($"http://127.0.0.1:{port.Port}", new GrpcChannelOptions { HttpHandler = FromAddress(IPAddress.Parse("127.0.0.2")) });
+        var other = new FileSystemMaster.FileSystemMasterClient(otherChannel);
+        var otherHeld = other.GetStatusAsync(new GetStatusRequest { Path = "/hold" }).ResponseAsync;
+        await service.WaitHeldAsync(7).WaitAsync(Bound);
+        Assert.Equal("/", (await other.GetStatusAsync(new GetStatusRequest { Path = "/" }).ResponseAsync.WaitAsync(Bound)).Info.Path);
+
+        // The flooder stays refused although the master is under its limit (7 of 8): over its share.
+        var again = await Assert.ThrowsAsync<RpcException>(() => flooder.GetStatusAsync(new GetStatusRequest { Path = "/" }).ResponseAsync.WaitAsync(Bound));
+        Assert.Equal(StatusCode.ResourceExhausted, again.StatusCode);
+        Assert.Equal(2, admission.ActiveCallers);
+
+        service.Release();
+        await otherHeld.WaitAsync(Bound);
+        foreach (var call in flood.Where(c => !c.IsFaulted)) await call.WaitAsync(Bound);
+        await Eventually(() => admission.InProgress == 0 && admission.ActiveCallers == 0);
+        Assert.Equal(15, Rejected(ClientAdmission.ReasonCallerShare));
+    }
+
+    /// <summary>An HTTP/2 handler whose connections leave from <paramref name="source"/> (any 127.x address is loopback on Linux).</summary>
+    private static SocketsHttpHandler FromAddress(IPAddress source) => new()
+    {
+        UseProxy = false,
+        ConnectCallback = async (context, cancellationToken) =>
+        {
+            var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                socket.Bind(new IPEndPoint(source, 0));
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    };
+
     private long Rejected(string reason)
     {
         lock (_rejected)

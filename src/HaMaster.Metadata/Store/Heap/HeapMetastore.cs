@@ -10,6 +10,7 @@ internal sealed class HeapMetastore : Metastore
     private readonly HeapTtlIndex _ttl = new();
     private readonly Dictionary<string, SessionRecord> _sessions = new(StringComparer.Ordinal);
     private StateRecord _state;
+    private MountTable _mounts = MountTable.Empty;
 
     public HeapMetastore()
     {
@@ -24,6 +25,8 @@ internal sealed class HeapMetastore : Metastore
     public override ITtlIndex TtlIndex => _ttl;
 
     public override StateRecord State => _state;
+
+    public override MountTable Mounts => _mounts;
 
     public override SessionRecord? GetSession(string clientId) => _sessions.GetValueOrDefault(clientId);
 
@@ -45,6 +48,11 @@ internal sealed class HeapMetastore : Metastore
             {
                 _sessions[id] = session;
             }
+        }
+
+        if (tx.ChangedMounts is { } mounts)
+        {
+            _mounts = mounts;
         }
 
         _state = tx.State;
@@ -95,6 +103,7 @@ internal sealed class HeapMetastore : Metastore
         }
 
         heap._state = source.State;
+        heap._mounts = source.Mounts;
         return heap;
     }
 }

@@ -21,6 +21,9 @@ internal sealed class RocksColumns
     /// <summary>Key of the StateRecord in the default column family.</summary>
     public static readonly byte[] StateKey = "state"u8.ToArray();
 
+    /// <summary>Key of the MountTableRecord in the default column family (absent = no mounts).</summary>
+    public static readonly byte[] MountsKey = "mounts"u8.ToArray();
+
     public RocksColumns(RocksDb db)
     {
         Default = db.DefaultColumnFamily;

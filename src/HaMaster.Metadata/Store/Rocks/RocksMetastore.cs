@@ -21,6 +21,7 @@ internal sealed class RocksMetastore : Metastore
     private readonly RocksTtlIndex _ttl;
     private readonly RocksDbOptions _options;
     private StateRecord _state;
+    private MountTable _mounts;
 
     private RocksMetastore(RocksDb db, RocksDbOptions options, int inodeCacheEntries, int sessionCacheEntries)
     {
@@ -51,6 +52,8 @@ internal sealed class RocksMetastore : Metastore
                 BuildTtlIndex();
             }
         }
+
+        _mounts = MountTable.FromBytes(db.Get(RocksColumns.MountsKey, _columns.Default));
     }
 
     /// <summary>A database (or snapshot) from before the expiry index: derive it from the inodes once.</summary>
@@ -76,6 +79,8 @@ internal sealed class RocksMetastore : Metastore
     public override ITtlIndex TtlIndex => _ttl;
 
     public override StateRecord State => _state;
+
+    public override MountTable Mounts => _mounts;
 
     public override SessionRecord? GetSession(string clientId)
     {
@@ -147,6 +152,11 @@ internal sealed class RocksMetastore : Metastore
                 }
             }
 
+            if (tx.ChangedMounts is { } mounts)
+            {
+                batch.Put(RocksColumns.MountsKey, mounts.ToRecord().ToByteArray(), _columns.Default);
+            }
+
             batch.Put(RocksColumns.StateKey, tx.State.ToByteArray(), _columns.Default);
             _db.Write(batch, sync: false);
         }
@@ -163,6 +173,11 @@ internal sealed class RocksMetastore : Metastore
                     else CacheSession(id, session);
                 }
             }
+        }
+
+        if (tx.ChangedMounts is { } changed)
+        {
+            _mounts = changed;
         }
 
         _state = tx.State;
@@ -241,12 +256,18 @@ internal sealed class RocksMetastore : Metastore
                 MaybeFlush();
             }
 
+            if (!source.Mounts.IsEmpty)
+            {
+                batch.Put(RocksColumns.MountsKey, source.Mounts.ToRecord().ToByteArray(), _columns.Default);
+            }
+
             // The expiry index is derived from the inodes (whatever kind of store the source is).
             RocksTtlIndex.Build(_db, _columns.TtlBuckets, source.Inodes.EnumerateInodes(), batch, chunk);
             batch.Put(RocksTtlIndex.BuiltMarkerKey, [], _columns.Default);
             batch.Put(RocksColumns.StateKey, source.State.ToByteArray(), _columns.Default);
             _db.Write(batch);
             _state = source.State;
+            _mounts = source.Mounts;
             _db.Flush();
         }
         finally
@@ -271,6 +292,8 @@ internal sealed class RocksMetastore : Metastore
             _columns = columns;
             _snapshot = db.CreateSnapshot();
         }
+
+        public MountTable ReadMounts() => MountTable.FromBytes(_db.Get(RocksColumns.MountsKey, _columns.Default, _snapshot));
 
         public IEnumerable<InodeRecord> EnumerateInodes()
         {
