@@ -40,6 +40,12 @@ internal sealed partial class FileSystemService
     private (MountPointRecord Mount, string StorePath)? WritableMounted(string path) =>
         _machine.Mounts.IsEmpty ? null : _machine.Mounts.Resolve(path) is { Mount.ReadOnly: false, StorePath.Length: > 0 } resolved ? resolved : null;
 
+    /// <summary>True when <paramref name="path"/> is a directory already in the store (loaded or written
+    /// through): mkdir -p of it, or a file created in it, needs no store call.</summary>
+    private bool IsStoreDirectory(string path) =>
+        _machine.GetLoadState(path) is { IsOk: true, Value: { Exists: true, DeepestIsDirectory: true } state }
+        && state.Fingerprint == MetadataStateMachine.StoreDirectoryFingerprint;
+
     private bool WouldSucceed(JournalEntry entry, out CommandResult preview)
     {
         preview = _machine.Preview(entry);
@@ -57,7 +63,8 @@ internal sealed partial class FileSystemService
         var request = entry.CreateDirectory;
         if (WritableMounted(request.Path) is not { } target) return;
         var done = false;
-        if (MetadataStateMachine.WritesThrough(request.HasWriteThrough, request.WriteThrough) && WouldSucceed(entry, out _))
+        if (MetadataStateMachine.WritesThrough(request.HasWriteThrough, request.WriteThrough) && WouldSucceed(entry, out _)
+            && !IsStoreDirectory(request.Path))
         {
             await _stores.Get(target.Mount).MkdirsAsync(target.StorePath, cancellationToken).ConfigureAwait(false);
             done = true;
@@ -80,11 +87,8 @@ internal sealed partial class FileSystemService
         if (MetadataStateMachine.WritesThrough(request.HasWriteThrough, request.WriteThrough) && WouldSucceed(entry, out _))
         {
             var parent = request.Path[..request.Path.LastIndexOf('/')];
-            var parentState = JournalProposer.Unwrap(_machine.GetLoadState(parent));
             var parentStorePath = MountedStores.StorePath(target.Mount, parent);
-
-            // A parent that is already a store directory (loaded or written through) needs no store call.
-            if (parentStorePath.Length > 0 && !(parentState.Exists && parentState.Fingerprint == MetadataStateMachine.StoreDirectoryFingerprint))
+            if (parentStorePath.Length > 0 && !IsStoreDirectory(parent))
             {
                 await _stores.Get(target.Mount).MkdirsAsync(parentStorePath, cancellationToken).ConfigureAwait(false);
             }
