@@ -112,7 +112,8 @@ public sealed partial class HamasterCommandLine
                     .AddRow("block size", Invariant(info.BlockSizeBytes)).AddRow("blocks", info.BlockIds.Count.ToString(CultureInfo.InvariantCulture));
             }
 
-            table.AddRow("pinned", info.Pinned ? "yes" : "no").AddRow("ttl ms", info.TtlMs.ToString(CultureInfo.InvariantCulture));
+            table.AddRow("pinned", info.Pinned ? "yes" : "no").AddRow("ttl ms", info.TtlMs.ToString(CultureInfo.InvariantCulture))
+                .AddRow("ttl action", ActionName(info.TtlAction));
             if (info.MountPoint) table.AddRow("mount point", "yes");
             if (info.UfsFingerprint.Length > 0) table.AddRow("persisted", info.Persisted ? "yes" : "no").AddRow("store fingerprint", info.UfsFingerprint);
             table.WriteTo(_out);
@@ -170,6 +171,7 @@ public sealed partial class HamasterCommandLine
         fs.Add(rm);
         fs.Add(mv);
         fs.Add(chmod);
+        fs.Add(BuildSetTtlCommand());
         AddMountCommands(fs);
         AddSyncCommands(fs);
         return fs;

@@ -187,6 +187,10 @@ public static class InputLimits
     public static string? CheckTtl(long ttlMs, string field = "ttl_ms") =>
         ttlMs is >= 0 and <= MaxTtlMs ? null : $"{field} {ttlMs} is outside 0..{MaxTtlMs} (100 years)";
 
+    /// <summary>Checks a ttl action: DELETE (0) or FREE (1).</summary>
+    public static string? CheckTtlAction(Protos.V1.TtlAction action, string field = "ttl_action") =>
+        action is Protos.V1.TtlAction.Delete or Protos.V1.TtlAction.Free ? null : $"{field} {(int)action} is not a known action (0 delete, 1 free)";
+
     /// <summary>A character for a message: printable ASCII as itself, anything else as its code point.</summary>
     private static string Describe(char c) => c is >= ' ' and <= '~' ? $"'{c}'" : $"U+{(int)c:X4}";
 }

@@ -351,7 +351,7 @@ public sealed partial class MetadataStateMachine
             }
 
             tx.DeleteEdge(inode.ParentId, inode.Name);
-            tx.DeleteInode(inode.Id);
+            tx.DeleteInode(inode); // the record in hand spares the expiry index a lookup
             deleted++;
         }
 

@@ -30,6 +30,7 @@ public sealed partial class MetadataStateMachine
         JournalEntry.CommandOneofCase.UpdateMount => UpdateMount(tx, entry, entry.UpdateMount),
         JournalEntry.CommandOneofCase.LoadMetadata => LoadMetadata(tx, entry, entry.LoadMetadata),
         JournalEntry.CommandOneofCase.SyncMetadata => SyncMetadata(tx, entry, entry.SyncMetadata),
+        JournalEntry.CommandOneofCase.ExpireTtl => ExpireTtl(tx, entry, entry.ExpireTtl),
         _ => Fail(MetadataStatus.InvalidArgument, "journal entry carries no known command"),
     };
 
@@ -43,6 +44,11 @@ public sealed partial class MetadataStateMachine
         if (request.Mode > MaxMode)
         {
             return Fail(MetadataStatus.InvalidArgument, ModeOutOfRange(request.Mode));
+        }
+
+        if (CheckTtlRequest(request.TtlMs, request.TtlAction) is { } badTtl)
+        {
+            return badTtl;
         }
 
         var path = request.Path;
@@ -77,6 +83,8 @@ public sealed partial class MetadataStateMachine
         var parent = CreateMissingAncestors(tx, entry, components, walk);
         var mode = request.Mode == 0 ? Metastore.DefaultDirectoryMode : request.Mode;
         var created = AddChild(tx, entry, parent, components[^1], InodeKind.Directory, mode);
+        created.TtlMs = request.TtlMs;
+        created.TtlAction = request.TtlAction;
         MarkWrittenThrough(tx, path, created, firstNewId);
         return Info(created, path);
     }
@@ -93,9 +101,9 @@ public sealed partial class MetadataStateMachine
             return Fail(MetadataStatus.InvalidArgument, ModeOutOfRange(request.Mode));
         }
 
-        if (request.TtlMs < 0)
+        if (CheckTtlRequest(request.TtlMs, request.TtlAction) is { } badTtl)
         {
-            return Fail(MetadataStatus.InvalidArgument, "ttl_ms must not be negative");
+            return badTtl;
         }
 
         var path = request.Path;
@@ -130,6 +138,7 @@ public sealed partial class MetadataStateMachine
         file.BlockSizeBytes = request.BlockSizeBytes != 0 ? request.BlockSizeBytes
             : entry.DefaultBlockSizeBytes != 0 ? entry.DefaultBlockSizeBytes : FallbackBlockSizeBytes;
         file.TtlMs = request.TtlMs;
+        file.TtlAction = request.TtlAction;
         return Info(file, path);
     }
 
@@ -306,6 +315,11 @@ public sealed partial class MetadataStateMachine
             return Fail(MetadataStatus.InvalidArgument, "ttl_ms must not be negative");
         }
 
+        if (request.HasTtlAction && CheckTtlAction(request.TtlAction) is { } badAction)
+        {
+            return badAction;
+        }
+
         var components = PathValidator.Split(request.Path);
         var walk = Walk.Resolve(tx, components);
         if (walk.Outcome != WalkOutcome.Found)
@@ -347,6 +361,11 @@ public sealed partial class MetadataStateMachine
             if (request.HasTtlMs)
             {
                 inode.TtlMs = request.TtlMs;
+            }
+
+            if (request.HasTtlAction)
+            {
+                inode.TtlAction = request.TtlAction;
             }
 
             if (request.Recursive && inode.Kind == InodeKind.Directory)
@@ -467,6 +486,7 @@ public sealed partial class MetadataStateMachine
             Completed = inode.Completed,
             Pinned = inode.Pinned,
             TtlMs = inode.TtlMs,
+            TtlAction = inode.TtlAction,
             ChildCount = inode.ChildCount,
             Persisted = inode.Persisted,
             UfsFingerprint = inode.UfsFingerprint,

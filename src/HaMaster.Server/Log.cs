@@ -69,4 +69,11 @@ internal static partial class LogMessages
 
     [LoggerMessage(EventId = 33, Level = LogLevel.Information, Message = "cluster id: {ClusterId} ({Source})")]
     public static partial void ClusterId(ILogger logger, string clusterId, string source);
+
+    [LoggerMessage(EventId = 40, Level = LogLevel.Information, Message = "ttl: {Due} inodes due, {Deleted} deleted, {Freed} freed, {Skipped} skipped ({RemovedInodes} inodes removed with their subtrees)")]
+    public static partial void TtlExpired(ILogger logger, int due, long deleted, long freed, long skipped, long removedInodes);
+
+    // Debug: a round fails whenever leadership moves mid-proposal; the next round retries.
+    [LoggerMessage(EventId = 41, Level = LogLevel.Debug, Message = "ttl round failed (the next round retries): {Reason}")]
+    public static partial void TtlRoundFailed(ILogger logger, string reason);
 }

@@ -107,6 +107,32 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Setttl_sets_the_time_to_live_and_action_and_stat_shows_them()
+    {
+        Assert.Equal(ExitCodes.Ok, (await RunAsync("fs", "touch", "/t")).Code);
+        var set = await RunAsync("fs", "setttl", "/t", "10m", "--action", "free");
+        Assert.Equal(ExitCodes.Ok, set.Code);
+        Assert.Contains("/t expires 10m after creation", set.Out, StringComparison.Ordinal);
+        Assert.Contains("then: free", set.Out, StringComparison.Ordinal);
+        var stat = await RunAsync("fs", "stat", "/t");
+        Assert.Contains("ttl ms      600000", stat.Out, StringComparison.Ordinal);
+        Assert.Contains("ttl action  free", stat.Out, StringComparison.Ordinal);
+
+        Assert.Equal(ExitCodes.Ok, (await RunAsync("fs", "setttl", "/t", "7d")).Code);
+        Assert.Contains("ttl ms      604800000", (await RunAsync("fs", "stat", "/t")).Out, StringComparison.Ordinal);
+        var cleared = await RunAsync("fs", "setttl", "/t", "0");
+        Assert.Contains("/t has no time to live", cleared.Out, StringComparison.Ordinal);
+
+        var calls = _cluster.Leader.Calls("SetAttribute");
+        var badDuration = await RunAsync("fs", "setttl", "/t", "soon");
+        Assert.Equal(ExitCodes.Usage, badDuration.Code);
+        Assert.Contains("DURATION", badDuration.Err, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Usage, (await RunAsync("fs", "setttl", "/t", "200000d")).Code);
+        Assert.Equal(ExitCodes.Usage, (await RunAsync("fs", "setttl", "/t", "1h", "--action", "archive")).Code);
+        Assert.Equal(calls, _cluster.Leader.Calls("SetAttribute"));
+    }
+
+    [Fact]
     public async Task Json_output_is_machine_readable()
     {
         await RunAsync("fs", "mkdir", "/j");

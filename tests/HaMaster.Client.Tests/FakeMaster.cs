@@ -119,7 +119,7 @@ internal sealed class FakeMaster : IAsyncDisposable
             m.Write("Rename", r, r.Session, ctx, () => new RenameResponse { Info = m.Ns.Rename(r.SrcPath, r.DstPath) });
 
         public override Task<SetAttributeResponse> SetAttribute(SetAttributeRequest r, ServerCallContext ctx) =>
-            m.Write("SetAttribute", r, r.Session, ctx, () => new SetAttributeResponse { Info = m.Ns.Update(r.Path, i => { if (r.HasMode) { i.Mode = r.Mode; } }) });
+            m.Write("SetAttribute", r, r.Session, ctx, () => new SetAttributeResponse { Info = m.Ns.Update(r.Path, i => { if (r.HasMode) { i.Mode = r.Mode; } if (r.HasTtlMs) { i.TtlMs = r.TtlMs; } if (r.HasTtlAction) { i.TtlAction = r.TtlAction; } }) });
 
         public override Task<GetNewBlockIdForFileResponse> GetNewBlockIdForFile(GetNewBlockIdForFileRequest r, ServerCallContext ctx) =>
             m.Write("GetNewBlockIdForFile", r, r.Session, ctx, () => new GetNewBlockIdForFileResponse { BlockId = m.Ns.Get(r.Path).Id << 20 });

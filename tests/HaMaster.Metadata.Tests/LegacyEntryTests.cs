@@ -36,4 +36,19 @@ public sealed class LegacyEntryTests
         Assert.Equal(MetadataStatus.Ok, result.Status);
         Assert.Equal(owner, sm.GetStatus("/f").Value!.Owner);
     }
+
+    [Fact]
+    public void Ttl_entries_from_before_ttl_actions_apply_as_they_did_and_default_to_delete()
+    {
+        using var dir = new TempDirectory();
+        using var sm = MetadataStateMachine.Open(dir.Path, StoreKinds.Options("rocks"));
+        var f = new EntryFactory();
+        var negative = sm.Apply(f, f.Entry(e => e.CreateFile = new CreateFileRequest { Path = "/neg", TtlMs = -5 }));
+        Assert.Equal((MetadataStatus.InvalidArgument, "ttl_ms must not be negative"), (negative.Status, negative.Message));
+        // A ttl beyond today's limit (InputLimits.MaxTtlMs) still applies, and its expiry saturates.
+        var huge = sm.Apply(f, f.Entry(e => e.CreateFile = new CreateFileRequest { Path = "/huge", TtlMs = long.MaxValue }));
+        Assert.Equal((MetadataStatus.Ok, long.MaxValue, TtlAction.Delete), (huge.Status, huge.FileInfo.TtlMs, huge.FileInfo.TtlAction));
+        Assert.Equal([new TtlDue(huge.FileInfo.Id, long.MaxValue)], sm.ListDueTtl(long.MaxValue, 10));
+        Assert.Empty(sm.ListDueTtl(long.MaxValue - 1, 10));
+    }
 }

@@ -1,41 +1,26 @@
-using System.Numerics;
+using HdrHistogram;
 
 namespace HaMaster.Cli.Bench;
 
 /// <summary>
-/// A log-linear latency histogram in the spirit of HdrHistogram: values below 128 get one bucket
-/// each; above that, every power of two is split into 64 linear sub-buckets, so a bucket's width
-/// is at most 1/64 (1.6%) of its value. Covers 0 .. 2^63-1 in 3,712 buckets (29 KiB).
-/// Thread-safe and lock-free: <see cref="Record"/> is two Interlocked operations (bucket count and
-/// sum), plus a CAS only when it sets a new minimum or maximum; readers (which sum the buckets) may
-/// run concurrently and see a slightly stale view.
+/// Latency histogram of the benchmarks: HdrHistogram's concurrent histogram with 3 significant
+/// digits (a percentile is within 0.1% of the recorded value) from 1 to one hour in nanoseconds
+/// (larger values are recorded as one hour), plus the exact minimum, maximum and mean.
+/// Thread-safe: many load tasks record into one instance while a reporter reads it.
 /// </summary>
 public sealed class LatencyHistogram
 {
-    private const int LinearLimit = 128;     // values [0,128) are exact
-    private const int SubBucketBits = 6;     // 64 sub-buckets per power of two above that
-    private const int SubBuckets = 1 << SubBucketBits;
-    private const int BucketCount = ((63 - SubBucketBits) * SubBuckets) + SubBuckets;
+    /// <summary>Largest value the percentiles resolve: one hour in nanoseconds.</summary>
+    public const long HighestTrackable = 3_600_000_000_000;
 
-    private readonly long[] _counts = new long[BucketCount];
+    private readonly LongConcurrentHistogram _histogram = new(1, HighestTrackable, 3);
+    private long _count;
     private long _max;
     private long _min = long.MaxValue;
     private long _sum;
 
     /// <summary>Number of recorded values.</summary>
-    public long Count
-    {
-        get
-        {
-            long total = 0;
-            for (var i = 0; i < BucketCount; i++)
-            {
-                total += Volatile.Read(ref _counts[i]);
-            }
-
-            return total;
-        }
-    }
+    public long Count => Volatile.Read(ref _count);
 
     /// <summary>Largest recorded value (0 when empty).</summary>
     public long Max => Volatile.Read(ref _max);
@@ -49,140 +34,56 @@ public sealed class LatencyHistogram
     /// <summary>Records one value (e.g. nanoseconds); negative values count as 0.</summary>
     public void Record(long value)
     {
-        if (value < 0)
-        {
-            value = 0;
-        }
-
-        Interlocked.Increment(ref _counts[BucketOf(value)]);
+        value = Math.Max(0, value);
+        _histogram.RecordValue(Math.Min(value, HighestTrackable));
         Interlocked.Add(ref _sum, value);
-        if (value > Volatile.Read(ref _max))
-        {
-            RaiseMax(value);
-        }
-
-        if (value < Volatile.Read(ref _min))
-        {
-            LowerMin(value);
-        }
+        Interlocked.Increment(ref _count);
+        RaiseTo(ref _max, value);
+        LowerTo(ref _min, value);
     }
 
-    /// <summary>Adds every value of <paramref name="other"/> (e.g. per-worker histograms into a total).</summary>
+    /// <summary>Adds every value recorded in <paramref name="other"/> to this histogram.</summary>
     public void Add(LatencyHistogram other)
     {
-        for (var i = 0; i < BucketCount; i++)
-        {
-            var c = Volatile.Read(ref other._counts[i]);
-            if (c != 0)
-            {
-                Interlocked.Add(ref _counts[i], c);
-            }
-        }
-
+        _histogram.Add(other._histogram);
         Interlocked.Add(ref _sum, Volatile.Read(ref other._sum));
+        Interlocked.Add(ref _count, other.Count);
         if (other.Count > 0)
         {
-            RaiseMax(other.Max);
-            LowerMin(other.Min);
+            RaiseTo(ref _max, other.Max);
+            LowerTo(ref _min, other.Min);
         }
     }
 
     /// <summary>
-    /// The value at quantile <paramref name="quantile"/> (0..1): the highest value equivalent to the
-    /// bucket holding the rank-ceil(q*n) value, clamped to the recorded maximum; 0 when empty.
+    /// The value at <paramref name="quantile"/> (0..1): 1.0 is the exact maximum, others are within
+    /// HdrHistogram's precision; 0 when empty.
     /// </summary>
     public long ValueAtQuantile(double quantile)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(quantile, 0.0);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(quantile, 1.0);
-        var total = Count;
-        if (total == 0)
+        if (Count == 0)
         {
             return 0;
         }
 
-        var rank = Math.Max(1, (long)Math.Ceiling(quantile * total));
-        long seen = 0;
-        for (var i = 0; i < BucketCount; i++)
-        {
-            seen += Volatile.Read(ref _counts[i]);
-            if (seen >= rank)
-            {
-                return Math.Min(HighestEquivalent(i), Max);
-            }
-        }
-
-        return Max;
+        return quantile >= 1.0 ? Max : Math.Min(Max, _histogram.GetValueAtPercentile(quantile * 100));
     }
 
-    /// <summary>The bucket index of <paramref name="value"/> (exposed for tests of the bucket layout).</summary>
-    internal static int BucketOf(long value)
+    private static void RaiseTo(ref long target, long value)
     {
-        if (value < LinearLimit)
+        var seen = Volatile.Read(ref target);
+        while (value > seen && Interlocked.CompareExchange(ref target, value, seen) is var actual && actual != seen)
         {
-            return (int)value;
-        }
-
-        var msb = 63 - BitOperations.LeadingZeroCount((ulong)value);
-        var exponent = msb - SubBucketBits;                    // >= 1 because value >= 128
-        var mantissa = (int)(value >> exponent);               // in [64, 128)
-        return (exponent * SubBuckets) + mantissa;
-    }
-
-    /// <summary>The smallest value that falls in bucket <paramref name="index"/>.</summary>
-    internal static long LowestEquivalent(int index)
-    {
-        if (index < LinearLimit)
-        {
-            return index;
-        }
-
-        var exponent = (index / SubBuckets) - 1;
-        var mantissa = (long)((index % SubBuckets) + SubBuckets);
-        return mantissa << exponent;
-    }
-
-    /// <summary>The largest value that falls in bucket <paramref name="index"/>.</summary>
-    internal static long HighestEquivalent(int index)
-    {
-        if (index < LinearLimit)
-        {
-            return index;
-        }
-
-        var exponent = (index / SubBuckets) - 1;
-        var mantissa = (long)((index % SubBuckets) + SubBuckets);
-        var next = (mantissa + 1) << exponent;
-        return next <= 0 ? long.MaxValue : next - 1;
-    }
-
-    private void RaiseMax(long value)
-    {
-        var current = Volatile.Read(ref _max);
-        while (value > current)
-        {
-            var seen = Interlocked.CompareExchange(ref _max, value, current);
-            if (seen == current)
-            {
-                return;
-            }
-
-            current = seen;
+            seen = actual;
         }
     }
 
-    private void LowerMin(long value)
+    private static void LowerTo(ref long target, long value)
     {
-        var current = Volatile.Read(ref _min);
-        while (value < current)
+        var seen = Volatile.Read(ref target);
+        while (value < seen && Interlocked.CompareExchange(ref target, value, seen) is var actual && actual != seen)
         {
-            var seen = Interlocked.CompareExchange(ref _min, value, current);
-            if (seen == current)
-            {
-                return;
-            }
-
-            current = seen;
+            seen = actual;
         }
     }
 }

@@ -9,7 +9,7 @@ namespace HaMaster.Metadata.Store;
 /// </summary>
 /// <remarks>Used only by the apply loop. Records handed out by the Get*ForUpdate methods are private
 /// clones owned by the transaction; committed records are never mutated.</remarks>
-internal sealed class ApplyTransaction : INamespaceView
+internal sealed partial class ApplyTransaction : INamespaceView
 {
     private readonly Metastore _store;
 
@@ -17,6 +17,7 @@ internal sealed class ApplyTransaction : INamespaceView
     {
         _store = store;
         State = store.State.Clone();
+        _firstNewInodeId = State.NextInodeId;
     }
 
     /// <summary>Counters and applied position as of the end of this transaction.</summary>
@@ -60,14 +61,31 @@ internal sealed class ApplyTransaction : INamespaceView
         }
 
         var committed = _store.Inodes.GetInode(id) ?? throw new InvalidOperationException($"inode {id} does not exist");
+        RememberCommittedExpiry(id, committed);
         var clone = committed.Clone();
         Inodes[id] = clone;
         return clone;
     }
 
-    public void PutInode(InodeRecord inode) => Inodes[inode.Id] = inode;
+    public void PutInode(InodeRecord inode)
+    {
+        RememberCommittedExpiry(inode.Id);
+        Inodes[inode.Id] = inode;
+    }
 
-    public void DeleteInode(ulong id) => Inodes[id] = null;
+    public void DeleteInode(ulong id)
+    {
+        RememberCommittedExpiry(id);
+        Inodes[id] = null;
+    }
+
+    /// <summary>Deletes an inode whose current record (as <see cref="GetInode"/> returned it) the caller
+    /// holds, sparing the expiry index a second lookup.</summary>
+    public void DeleteInode(InodeRecord current)
+    {
+        RememberCommittedExpiry(current.Id, current);
+        Inodes[current.Id] = null;
+    }
 
     public ulong GetChild(ulong parentId, string name) =>
         Edges.TryGetValue(parentId, out var edges) && edges.TryGetValue(name, out var child) ? child : _store.Inodes.GetChild(parentId, name);

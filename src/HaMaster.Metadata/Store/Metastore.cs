@@ -22,6 +22,9 @@ internal abstract class Metastore : IDisposable
 
     public abstract IBlockStore Blocks { get; }
 
+    /// <summary>The expiry index of inodes with a time to live.</summary>
+    public abstract ITtlIndex TtlIndex { get; }
+
     /// <summary>Committed counters and applied position (replaced, never mutated, by Commit).</summary>
     public abstract StateRecord State { get; }
 

@@ -135,6 +135,12 @@ public sealed record MasterOptions
     /// <summary>Time a newly elected leader waits for heartbeats before it may declare workers lost (default = WorkerTimeout).</summary>
     public TimeSpan? WorkerGracePeriod { get; init; }
 
+    /// <summary>Time between two rounds of the leader's TTL checker (default 1 s).</summary>
+    public TimeSpan TtlCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Most expiry-index entries one TTL checker round examines and proposes (default 1,000).</summary>
+    public int TtlMaxInodesPerRound { get; init; } = 1000;
+
     /// <summary>Server-side limit on one call's duration when the client sets no deadline (default 30 s).</summary>
     public TimeSpan DefaultCallTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -318,6 +324,7 @@ public sealed record MasterOptions
             throw new ArgumentException($"DefaultBlockSizeBytes {DefaultBlockSizeBytes} is outside {Metadata.InputLimits.MinBlockSizeBytes}..{Metadata.InputLimits.MaxBlockSizeBytes}.");
         }
         if (WorkerTimeout <= TimeSpan.Zero) throw new ArgumentException("WorkerTimeout must be positive.");
+        new Ttl.TtlCheckerOptions { Interval = TtlCheckInterval, MaxInodesPerRound = TtlMaxInodesPerRound }.Validate();
         if (MaxMessageBytes < 1024) throw new ArgumentException("MaxMessageBytes must be at least 1024.");
         ConnectionLimits.Validate();
         if (TlsCertificatePath is not null && !File.Exists(TlsCertificatePath)) throw new ArgumentException($"TlsCertificatePath '{TlsCertificatePath}' does not exist.");

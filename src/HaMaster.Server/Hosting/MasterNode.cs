@@ -31,6 +31,9 @@ internal sealed class MasterNode : IAsyncDisposable
     private readonly JournalProposer _proposer;
     private readonly Observability.ThreadPoolLag _threadPoolLag = new();
 
+    // The leader's TTL checker; built by StartAsync.
+    private Ttl.TtlChecker? _ttlChecker;
+
     // Null in the simple (header identity) mode; built by Open.
     private ClientAuthentication? _clientAuth;
 
@@ -204,6 +207,14 @@ internal sealed class MasterNode : IAsyncDisposable
         Host.Metrics = Metrics;
         Host.Start();
         Liveness.Start();
+        _ttlChecker = Ttl.TtlChecker.ForHost(
+            Machine,
+            _proposer,
+            Host,
+            new Ttl.TtlCheckerOptions { Interval = options.TtlCheckInterval, MaxInodesPerRound = options.TtlMaxInodesPerRound, ProposalTimeout = options.DefaultCallTimeout },
+            Metrics,
+            _loggerFactory.CreateLogger("HaMaster.Ttl"));
+        _ttlChecker.Start();
 
         var peerPort = await GrpcPort.StartAsync(new GrpcPortOptions
         {
@@ -376,6 +387,7 @@ internal sealed class MasterNode : IAsyncDisposable
         }
 
         Liveness.Dispose();
+        _ttlChecker?.Dispose();
         Digest.Dispose();
         Host.Dispose();
         Transport.Dispose();

@@ -22,6 +22,7 @@ internal sealed class MasterMetrics : IDisposable
     private readonly Counter<long> _leaderChanges;
     private readonly Counter<long> _workersDeclaredLost;
     private readonly Counter<long> _peerRejected;
+    private readonly Counter<long> _ttlExpired;
 
     public MasterMetrics()
     {
@@ -34,6 +35,7 @@ internal sealed class MasterMetrics : IDisposable
         _loopIteration = _meter.CreateHistogram<double>("hamaster_raft_loop_iteration_duration", "s", "Busy time of one Raft loop iteration (posted work, fsync, apply, snapshot); long ones stall every write.");
         _leaderChanges = _meter.CreateCounter<long>("hamaster_raft_leader_changes", description: "Times this master saw the leader change.");
         _workersDeclaredLost = _meter.CreateCounter<long>("hamaster_workers_declared_lost", description: "Workers this master declared lost as leader.");
+        _ttlExpired = _meter.CreateCounter<long>("hamaster_ttl_expired", description: "Inodes whose time to live ran out and were acted on by this master as leader, by action (delete, free).");
         _peerRejected = _meter.CreateCounter<long>("hamaster_peer_rejected_messages", description: "Peer calls and Raft messages refused, by reason (unauthenticated, unknown_sender, wrong_recipient).");
     }
 
@@ -90,6 +92,9 @@ internal sealed class MasterMetrics : IDisposable
     public void LeaderChanged() => _leaderChanges.Add(1);
 
     public void WorkerDeclaredLost() => _workersDeclaredLost.Add(1);
+
+    /// <summary>Counts inodes expired by the TTL checker (<paramref name="action"/>: delete or free).</summary>
+    public void TtlExpired(string action, long count) => _ttlExpired.Add(count, new KeyValuePair<string, object?>("action", action));
 
     /// <summary>Counts a refused peer call or Raft message (<paramref name="reason"/>: a short snake_case word).</summary>
     public void PeerRejected(string reason) => _peerRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));

@@ -17,6 +17,8 @@ internal static class RequestChecks
     {
         JournalProposer.CheckPath(r.Path);
         Refuse(InputLimits.CheckMode(r.Mode));
+        Refuse(InputLimits.CheckTtl(r.TtlMs));
+        Refuse(InputLimits.CheckTtlAction(r.TtlAction));
         CheckSession(r.Session);
     }
 
@@ -26,6 +28,7 @@ internal static class RequestChecks
         Refuse(InputLimits.CheckMode(r.Mode));
         Refuse(InputLimits.CheckBlockSize(r.BlockSizeBytes));
         Refuse(InputLimits.CheckTtl(r.TtlMs));
+        Refuse(InputLimits.CheckTtlAction(r.TtlAction));
         CheckSession(r.Session);
     }
 
@@ -56,6 +59,7 @@ internal static class RequestChecks
         if (r.HasGroup) Refuse(InputLimits.CheckPrincipalName(r.Group, "group"));
         if (r.HasMode) Refuse(InputLimits.CheckMode(r.Mode));
         if (r.HasTtlMs) Refuse(InputLimits.CheckTtl(r.TtlMs));
+        if (r.HasTtlAction) Refuse(InputLimits.CheckTtlAction(r.TtlAction));
         CheckSession(r.Session);
     }
 

@@ -32,6 +32,9 @@ public sealed class MasterMetricsTests
         metrics.LeaderChanged();
         metrics.LeaderChanged();
         metrics.WorkerDeclaredLost();
+        metrics.TtlExpired("delete", 3);
+        metrics.TtlExpired("free", 1);
+        metrics.TtlExpired("delete", 2);
         var text = collector.Render();
         var samples = PrometheusText.Parse(text);
 
@@ -48,6 +51,8 @@ public sealed class MasterMetricsTests
         Assert.Equal(1, Single(samples, "hamaster_raft_append_batch_entries_bucket", ("le", "16")).Value);
         Assert.Equal(0, Single(samples, "hamaster_raft_append_batch_entries_bucket", ("le", "8")).Value);
         Assert.Equal(12, Single(samples, "hamaster_raft_apply_batch_entries_sum").Value);
+        Assert.Equal(5, Single(samples, "hamaster_ttl_expired_total", ("action", "delete")).Value);
+        Assert.Equal(1, Single(samples, "hamaster_ttl_expired_total", ("action", "free")).Value);
         Assert.Equal(1.5, Single(samples, "hamaster_snapshot_duration_seconds_sum").Value);
         Assert.Equal(2, Single(samples, "hamaster_raft_leader_changes_total").Value);
         Assert.Equal(1, Single(samples, "hamaster_workers_declared_lost_total").Value);

@@ -66,6 +66,10 @@ public sealed class RequestChecksTests
         Assert.StartsWith("block_size_bytes", Refusal(() => RequestChecks.Check(new CreateFileRequest { Path = "/f", BlockSizeBytes = ulong.MaxValue })), StringComparison.Ordinal);
         Assert.StartsWith("ttl_ms", Refusal(() => RequestChecks.Check(new CreateFileRequest { Path = "/f", TtlMs = -1 })), StringComparison.Ordinal);
         Assert.StartsWith("mode", Refusal(() => RequestChecks.Check(new CreateDirectoryRequest { Path = "/d", Mode = 0x1000 })), StringComparison.Ordinal);
+        Assert.StartsWith("ttl_ms", Refusal(() => RequestChecks.Check(new CreateDirectoryRequest { Path = "/d", TtlMs = 100L * 365 * 24 * 3600 * 1000 + 1 })), StringComparison.Ordinal);
+        Assert.StartsWith("ttl_action 2", Refusal(() => RequestChecks.Check(new CreateDirectoryRequest { Path = "/d", TtlAction = (TtlAction)2 })), StringComparison.Ordinal);
+        Assert.StartsWith("ttl_action -1", Refusal(() => RequestChecks.Check(new CreateFileRequest { Path = "/f", TtlAction = (TtlAction)(-1) })), StringComparison.Ordinal);
+        Assert.StartsWith("ttl_action 9", Refusal(() => RequestChecks.Check(new SetAttributeRequest { Path = "/f", TtlAction = (TtlAction)9 })), StringComparison.Ordinal);
         Assert.StartsWith("length", Refusal(() => RequestChecks.Check(new CompleteFileRequest { Path = "/f", Length = (1UL << 60) + 1 })), StringComparison.Ordinal);
         Assert.StartsWith("owner", Refusal(() => RequestChecks.Check(new SetAttributeRequest { Path = "/f", Owner = "a\0" })), StringComparison.Ordinal);
         Assert.StartsWith("group", Refusal(() => RequestChecks.Check(new SetAttributeRequest { Path = "/f", Group = new string('g', 40) })), StringComparison.Ordinal);
@@ -81,6 +85,7 @@ public sealed class RequestChecksTests
         // The edges of the ranges pass.
         RequestChecks.Check(new CreateFileRequest { Path = "/f", BlockSizeBytes = 1UL << 40, TtlMs = 100L * 365 * 24 * 3600 * 1000, Mode = 0xFFF });
         RequestChecks.Check(new CompleteFileRequest { Path = "/f", Length = 1UL << 60 });
+        RequestChecks.Check(new SetAttributeRequest { Path = "/d", TtlMs = 1, TtlAction = TtlAction.Free, Recursive = true });
     }
 
     private static string Refusal(Action check)

@@ -7,6 +7,7 @@ internal sealed class HeapMetastore : Metastore
 {
     private readonly HeapInodeStore _inodes = new();
     private readonly HeapBlockStore _blocks = new();
+    private readonly HeapTtlIndex _ttl = new();
     private readonly Dictionary<string, SessionRecord> _sessions = new(StringComparer.Ordinal);
     private StateRecord _state;
     private MountTable _mounts = MountTable.Empty;
@@ -21,6 +22,8 @@ internal sealed class HeapMetastore : Metastore
 
     public override IBlockStore Blocks => _blocks;
 
+    public override ITtlIndex TtlIndex => _ttl;
+
     public override StateRecord State => _state;
 
     public override MountTable Mounts => _mounts;
@@ -34,6 +37,7 @@ internal sealed class HeapMetastore : Metastore
     {
         _inodes.Publish(tx);
         _blocks.Publish(tx);
+        _ttl.Publish(tx);
         foreach (var (id, session) in tx.Sessions)
         {
             if (session is null)
@@ -73,6 +77,7 @@ internal sealed class HeapMetastore : Metastore
         foreach (var inode in source.Inodes.EnumerateInodes())
         {
             heap._inodes.Load(inode);
+            heap._ttl.Load(inode);
         }
 
         var locations = new List<KeyValuePair<ulong, LocationRecord>>();

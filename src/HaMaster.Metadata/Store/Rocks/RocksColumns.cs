@@ -13,9 +13,10 @@ internal sealed class RocksColumns
     public const string WorkersName = "workers";
     public const string WorkerAddressesName = "worker_addresses";
     public const string SessionsName = "sessions";
+    public const string TtlBucketsName = "ttl_buckets";
 
     public static readonly IReadOnlyList<string> All =
-        [InodesName, EdgesName, BlocksName, LocationsName, WorkerBlocksName, WorkersName, WorkerAddressesName, SessionsName];
+        [InodesName, EdgesName, BlocksName, LocationsName, WorkerBlocksName, WorkersName, WorkerAddressesName, SessionsName, TtlBucketsName];
 
     /// <summary>Key of the StateRecord in the default column family.</summary>
     public static readonly byte[] StateKey = "state"u8.ToArray();
@@ -34,6 +35,7 @@ internal sealed class RocksColumns
         Workers = db.GetColumnFamily(WorkersName);
         WorkerAddresses = db.GetColumnFamily(WorkerAddressesName);
         Sessions = db.GetColumnFamily(SessionsName);
+        TtlBuckets = db.GetColumnFamily(TtlBucketsName);
     }
 
     public ColumnFamily Default { get; }
@@ -53,4 +55,6 @@ internal sealed class RocksColumns
     public ColumnFamily WorkerAddresses { get; }
 
     public ColumnFamily Sessions { get; }
+
+    public ColumnFamily TtlBuckets { get; }
 }

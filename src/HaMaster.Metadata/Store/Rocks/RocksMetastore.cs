@@ -18,6 +18,7 @@ internal sealed class RocksMetastore : Metastore
     private readonly RocksColumns _columns;
     private readonly IInodeStore _inodes;
     private readonly RocksBlockStore _blocks;
+    private readonly RocksTtlIndex _ttl;
     private readonly RocksDbOptions _options;
     private StateRecord _state;
     private MountTable _mounts;
@@ -31,6 +32,7 @@ internal sealed class RocksMetastore : Metastore
         var rocksInodes = new RocksInodeStore(db, _columns.Inodes, _columns.Edges);
         _inodes = inodeCacheEntries > 0 ? new CachingInodeStore(rocksInodes, inodeCacheEntries) : rocksInodes;
         _blocks = new RocksBlockStore(db, _columns);
+        _ttl = new RocksTtlIndex(db, _columns.TtlBuckets);
         var state = db.Get(RocksColumns.StateKey, _columns.Default);
         if (state is null)
         {
@@ -39,14 +41,28 @@ internal sealed class RocksMetastore : Metastore
             var root = InitialRoot();
             batch.Put(Keys.Id(root.Id), root.ToByteArray(), _columns.Inodes);
             batch.Put(RocksColumns.StateKey, _state.ToByteArray(), _columns.Default);
+            batch.Put(RocksTtlIndex.BuiltMarkerKey, [], _columns.Default);
             db.Write(batch);
         }
         else
         {
             _state = StateRecord.Parser.ParseFrom(state);
+            if (db.Get(RocksTtlIndex.BuiltMarkerKey, _columns.Default) is null)
+            {
+                BuildTtlIndex();
+            }
         }
 
         _mounts = MountTable.FromBytes(db.Get(RocksColumns.MountsKey, _columns.Default));
+    }
+
+    /// <summary>A database (or snapshot) from before the expiry index: derive it from the inodes once.</summary>
+    private void BuildTtlIndex()
+    {
+        using var batch = new WriteBatch();
+        RocksTtlIndex.Build(_db, _columns.TtlBuckets, _inodes.EnumerateInodes(), batch, chunk: 10_000);
+        batch.Put(RocksTtlIndex.BuiltMarkerKey, [], _columns.Default);
+        _db.Write(batch);
     }
 
     public static RocksMetastore Open(string path, RocksDbOptions options, int inodeCacheEntries, int sessionCacheEntries = 0) =>
@@ -59,6 +75,8 @@ internal sealed class RocksMetastore : Metastore
     public override IInodeStore Inodes => _inodes;
 
     public override IBlockStore Blocks => _blocks;
+
+    public override ITtlIndex TtlIndex => _ttl;
 
     public override StateRecord State => _state;
 
@@ -121,6 +139,7 @@ internal sealed class RocksMetastore : Metastore
         {
             _inodes.Stage(tx, batch);
             _blocks.Stage(tx, batch);
+            _ttl.Stage(tx, batch);
             foreach (var (id, session) in tx.Sessions)
             {
                 if (session is null)
@@ -242,6 +261,9 @@ internal sealed class RocksMetastore : Metastore
                 batch.Put(RocksColumns.MountsKey, source.Mounts.ToRecord().ToByteArray(), _columns.Default);
             }
 
+            // The expiry index is derived from the inodes (whatever kind of store the source is).
+            RocksTtlIndex.Build(_db, _columns.TtlBuckets, source.Inodes.EnumerateInodes(), batch, chunk);
+            batch.Put(RocksTtlIndex.BuiltMarkerKey, [], _columns.Default);
             batch.Put(RocksColumns.StateKey, source.State.ToByteArray(), _columns.Default);
             _db.Write(batch);
             _state = source.State;
