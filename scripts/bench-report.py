@@ -301,7 +301,8 @@ if procs:
                      + ("" if workers >= 3000 and clients >= 30000 else f" (reduced fleet: {workers} workers, {clients} clients)")))
 
 # ------------------------------------------------------------------ ufs (issue 18)
-ufs = load_lines("ufs.jsonl")
+# The CLI prints protobuf JSON, where 64-bit counters are strings.
+ufs = [{k: (int(v) if isinstance(v, str) and v.isdigit() else v) for k, v in r.items()} for r in load_lines("ufs.jsonl")]
 if ufs:
     summary["ufs"] = ufs
     listing = next((r for r in ufs if r.get("kind") == "first-listing"), None)
