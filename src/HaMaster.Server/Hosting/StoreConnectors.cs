@@ -1,5 +1,6 @@
 using HaMaster.Ufs;
 using HaMaster.Ufs.Local;
+using HaMaster.Ufs.S3;
 
 namespace HaMaster.Server.Hosting;
 
@@ -9,5 +10,6 @@ internal static class StoreConnectors
     public static UnderFileSystems Create() => new(
     [
         new LocalUnderFileSystemFactory(),
+        new S3UnderFileSystemFactory(),
     ]);
 }
