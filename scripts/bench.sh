@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Issue 8 benchmark: HaMaster vs etcd on the same machine, failover, scale, workers + clients.
-#   scripts/bench.sh [--quick] [--inodes 1m|10m|100m] [--sections compare,failover,scale,workers]
-#                    [--duration SECONDS] [--out DIR] [--results DIR]
+#   scripts/bench.sh [--quick] [--inodes 1m|10m|100m] [--sections compare,failover,scale,workers,ufs]
+#                    [--duration SECONDS] [--out DIR] [--results DIR] [--ufs-tree N] [--ufs-dir N]
+# ufs (issue 18): a local store under a mount: first listing of a --ufs-dir-entry directory
+# (default 100,000), sync of an unchanged --ufs-tree-entry tree (default 1,000,000; --quick
+# 20,000) and of one with 1% changed, GetStatus/ListStatus latency before and after loading.
 # --results keeps the raw results in DIR (default: a temp dir, removed at exit); rerun
 # `scripts/bench-report.py DIR docs/benchmarks` to regenerate the report from them.
 # Starts a 3-member etcd cluster (Debian etcd-server, installed when missing) and 3-master
@@ -12,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-quick=0; inodes=1m; sections=compare,failover,scale,workers; duration=""; out="$root/docs/benchmarks"; results=""
+quick=0; inodes=1m; sections=compare,failover,scale,workers,ufs; duration=""; out="$root/docs/benchmarks"; results=""; ufs_tree=""; ufs_dir=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
@@ -21,7 +24,9 @@ while [ $# -gt 0 ]; do
     --duration) duration=$2; shift ;;
     --out) out=$2; shift ;;
     --results) results=$2; shift ;;
-    -h|--help) sed -n 2,10p "$0"; exit 0 ;;
+    --ufs-tree) ufs_tree=$2; shift ;;
+    --ufs-dir) ufs_dir=$2; shift ;;
+    -h|--help) sed -n 2,13p "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -32,9 +37,11 @@ has() { [[ ",$sections," == *",$1,"* ]]; }
 if [ "$quick" = 1 ]; then
   dur=${duration:-2}; kills=2; kill_spacing=3; [ "$inodes" = 1m ] && n_inodes=20000
   fleet_workers=300; fleet_clients=600; fleet_secs=20
+  ufs_tree=${ufs_tree:-20000}; ufs_dir=${ufs_dir:-100000}
 else
   dur=${duration:-6}; kills=5; kill_spacing=4
   fleet_workers=3000; fleet_clients=10000; fleet_secs=120
+  ufs_tree=${ufs_tree:-1000000}; ufs_dir=${ufs_dir:-100000}
 fi
 
 # 30,000 client connections (3 processes x 10,000) and 10,000+ per master: raise the soft limit
@@ -345,6 +352,68 @@ if has scale; then
   jq -n --argjson n "$n_inodes" --argjson rs "$((r1 - r0))" --argjson rr "$((r2 - r0))" --argjson join "$((j1 - j0))" --argjson ok "$add_ok" --argjson st4 "$st4" --arg load "$(load_note)" \
     '{inodesTarget:$n, restartToServingMs:$rs, restartToCaughtUpMs:$rr, joinToVoterMs:$join, joinOk:$ok, joinedStatus:$st4, load:$load}' >"$results/scale-times.json"
   echo "  restart to serving $((r1 - r0)) ms (caught up $((r2 - r0)) ms); fresh master added as voter after $((j1 - j0)) ms (ok=$add_ok)"
+  stop_hamaster_cluster
+fi
+
+# ---------------------------------------------------------------- ufs (issue 18)
+# A local directory store mounted at /ufs: big/ holds $ufs_dir files (first listing), tree/ holds
+# $ufs_tree files in directories of 1,000 (recursive sync unchanged, then with 1% rewritten).
+# Listing and sync times are measured around the CLI call (process start included, ~0.3 s).
+applied_sum() { local t=0 v; for i in 1 2 3; do v=$(hm_status "$i" | jq .appliedIndex 2>/dev/null || echo 0); t=$((t + ${v:-0})); done; echo "$t"; }
+if has ufs; then
+  setup_hamaster ufs
+  start_hamaster_cluster
+  store="$work/ufs-store"
+  echo "[bench] ufs: a local store of $ufs_dir + $ufs_tree files at $(load_note)"
+  python3 - "$store" "$ufs_dir" "$ufs_tree" <<'EOF'
+import os, sys
+store, big, tree = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+os.makedirs(f"{store}/big", exist_ok=True)
+for i in range(big):
+    open(f"{store}/big/f{i:07d}", "w").close()
+for d in range((tree + 999) // 1000):
+    os.makedirs(f"{store}/tree/d{d:05d}", exist_ok=True)
+    for i in range(min(1000, tree - d * 1000)):
+        with open(f"{store}/tree/d{d:05d}/f{i:04d}", "w") as f: f.write("x")
+EOF
+  hm fs mount /ufs "file://$store" >/dev/null
+  : >"$results/ufs.jsonl"
+  # Latency rounds: 4 files in each of (at most) 50 directories of tree/, none loaded yet.
+  ndirs=$(( (ufs_tree + 999) / 1000 )); ldirs=$(( ndirs < 50 ? ndirs : 50 ))
+  for d in $(seq 0 $((ldirs - 1))); do printf '/ufs/tree/d%05d\n' "$d"; done >"$work/ufs-dirs.txt"
+  for d in $(seq 0 $((ldirs - 1))); do for i in 0 1 2 3; do printf '/ufs/tree/d%05d/f%04d\n' "$d" "$i"; done; done >"$work/ufs-files.txt"
+  for phase in before after; do
+    for op in stat list; do
+      paths="$work/ufs-files.txt"; [ "$op" = list ] && paths="$work/ufs-dirs.txt"
+      hm --json bench paths --op "$op" --paths-file "$paths" >"$work/ufs-lat.json" 2>"$work/ufs-lat.err" || true
+      jq -c --arg phase "$phase" '{kind:"latency", phase:$phase} + .' "$work/ufs-lat.json" >>"$results/ufs.jsonl" 2>/dev/null || echo "  latency $op $phase failed: $(head -c 300 "$work/ufs-lat.err")"
+    done
+  done
+  t0=$(now_ms); listed=$(hm fs ls /ufs/big | wc -l); t1=$(now_ms)
+  jq -nc --argjson n "$listed" --argjson ms "$((t1 - t0))" '{kind:"first-listing", entries:$n, ms:$ms, entriesPerSecond:(if $ms > 0 then ($n * 1000 / $ms | floor) else null end), goalMs:10000}' >>"$results/ufs.jsonl"
+  echo "  first listing of $listed entries: $((t1 - t0)) ms"
+  # The first recursive sync loads the tree; the next compares it unchanged, then with 1% rewritten.
+  hm --json fs sync -R --concurrency 4 /ufs/tree >"$work/ufs-load.json" 2>"$work/ufs-load.err" || echo "  loading sync failed: $(head -c 300 "$work/ufs-load.err")"
+  jq -c '{kind:"sync-load"} + .' "$work/ufs-load.json" >>"$results/ufs.jsonl" 2>/dev/null || true
+  for round in unchanged changed; do
+    if [ "$round" = changed ]; then
+      python3 - "$store" "$ufs_tree" <<'EOF'
+import sys
+store, tree = sys.argv[1], int(sys.argv[2])
+for n in range(0, tree, 100):  # 1%: every 100th file gets new content (its length changes)
+    d, i = divmod(n, 1000)
+    with open(f"{store}/tree/d{d:05d}/f{i:04d}", "w") as f: f.write("changed")
+EOF
+    fi
+    a0=$(applied_sum); t0=$(now_ms)
+    hm --json fs sync -R --concurrency 4 /ufs/tree >"$work/ufs-sync.json" 2>"$work/ufs-sync.err" || echo "  sync $round failed: $(head -c 300 "$work/ufs-sync.err")"
+    t1=$(now_ms); sleep 1; a1=$(applied_sum)
+    jq -c --arg round "$round" --argjson ms "$((t1 - t0))" --argjson tree "$ufs_tree" --argjson applied "$(( (a1 - a0) / 3 ))" \
+      '{kind:"sync", round:$round, treeEntries:$tree, callMs:$ms, appliedEntriesPerMaster:$applied, goalMs:60000} + .' "$work/ufs-sync.json" >>"$results/ufs.jsonl" 2>/dev/null || true
+    jq -r --arg round "$round" '"  sync \($round): \(.entriesCompared) entries compared, \(.logEntries // 0) log entries, \(.updated // 0) updated, \(.durationMs) ms"' "$work/ufs-sync.json" 2>/dev/null || true
+  done
+  jq -r 'select(.kind=="latency") | "  \(.op) \(.phase) loading: p50 \(.p50Ms) ms p99 \(.p99Ms) ms over \(.calls) calls"' "$results/ufs.jsonl" || true
+  echo "$(load_note)" >"$results/ufs-load.txt"
   stop_hamaster_cluster
 fi
 

@@ -28,14 +28,17 @@ fi
 # npm packages of the interop tests (grpc-js client and server scripts).
 for dir in tests/*/interop; do
   [ -f "$dir/package.json" ] || continue
-  if [ ! -d "$dir/node_modules" ] || [ "$dir/package.json" -nt "$dir/node_modules" ]; then
+  # The marker is written only after a complete install: an install cut short (Ctrl-C, a killed
+  # run) leaves node_modules without it, and the next run installs again.
+  marker="$dir/node_modules/.hamaster-installed"
+  if [ ! -f "$marker" ] || [ "$dir/package.json" -nt "$marker" ] || { [ -f "$dir/package-lock.json" ] && [ "$dir/package-lock.json" -nt "$marker" ]; }; then
     log "npm install in $dir"
     if [ -f "$dir/package-lock.json" ]; then
       (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
     else
       (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
     fi
-    touch "$dir/node_modules"
+    touch "$marker"
   fi
 done
 

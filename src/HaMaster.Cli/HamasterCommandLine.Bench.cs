@@ -29,6 +29,7 @@ public sealed partial class HamasterCommandLine
         };
         bench.Add(BuildAvailabilityCommand());
         bench.Add(BuildFleetCommand());
+        bench.Add(BuildPathsBenchCommand());
         bench.SetAction(async (r, cancellationToken) =>
         {
             List<BenchOptions> rounds;

@@ -41,9 +41,11 @@ public sealed partial class HamasterCommandLine
         var lsStale = stale();
         var pageSize = new Option<uint>("--page-size") { Description = "Entries fetched per ListStatus call (0 = the master's default)" };
         var lsLoad = LoadMetadataOption();
-        var ls = new Command("ls", "List a directory (pages through all of it)") { lsPath, longFormat, lsStale, pageSize, lsLoad };
+        var lsSync = new Option<bool>("--sync") { Description = "Under a mount: compare the directory with its store first (metadata sync)" };
+        var ls = new Command("ls", "List a directory (pages through all of it)") { lsPath, longFormat, lsStale, pageSize, lsLoad, lsSync };
         ls.SetAction(WithClient(async (r, client, ct) =>
         {
+            if (r.GetValue(lsSync)) _ = await client.SyncMetadataAsync(r.GetRequiredValue(lsPath), recursive: false, cancellationToken: ct).ConfigureAwait(false);
             var consistency = r.GetValue(lsStale) ? Consistency.Stale : Consistency.Linearizable;
             var entries = new List<FileInfo>();
             await foreach (var entry in client.ListAllAsync(r.GetRequiredValue(lsPath), r.GetValue(pageSize), consistency, r.GetValue(lsLoad), ct).ConfigureAwait(false))
@@ -173,6 +175,7 @@ public sealed partial class HamasterCommandLine
         fs.Add(chmod);
         fs.Add(BuildSetTtlCommand());
         AddMountCommands(fs);
+        AddSyncCommands(fs);
         return fs;
     }
 

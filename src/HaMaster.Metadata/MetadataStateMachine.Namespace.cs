@@ -30,6 +30,7 @@ public sealed partial class MetadataStateMachine
         JournalEntry.CommandOneofCase.UpdateMount => UpdateMount(tx, entry, entry.UpdateMount),
         JournalEntry.CommandOneofCase.LoadMetadata => LoadMetadata(tx, entry, entry.LoadMetadata),
         JournalEntry.CommandOneofCase.PersistFile => PersistFile(tx, entry, entry.PersistFile),
+        JournalEntry.CommandOneofCase.SyncMetadata => SyncMetadata(tx, entry, entry.SyncMetadata),
         JournalEntry.CommandOneofCase.ExpireTtl => ExpireTtl(tx, entry, entry.ExpireTtl),
         _ => Fail(MetadataStatus.InvalidArgument, "journal entry carries no known command"),
     };
@@ -502,6 +503,7 @@ public sealed partial class MetadataStateMachine
             ChildCount = inode.ChildCount,
             Persisted = inode.Persisted,
             UfsFingerprint = inode.UfsFingerprint,
+            LastSyncMs = inode.LastSyncMs,
         };
         info.BlockIds.AddRange(inode.BlockIds);
         return info;

@@ -11,30 +11,15 @@ public static class Program
     {
         if (args.Contains("--help") || args.Contains("-h"))
         {
-            Console.WriteLine("""
-                hamaster-server: one HaMaster master process.
-                  --id N                     this master's id (non-zero)
-                  --members LIST             initial voters: 1=clientHost:port/peerHost:port[/webHost:port],2=...
-                  --join                     start empty and wait to be added (ClusterAdmin.AddMaster)
-                  --data-dir DIR             Raft log, snapshots and metastore (default ./data)
-                  --bind ADDR                address to bind (default 127.0.0.1)
-                  --client-port P --peer-port P --web-port P   (defaults 19200, 19300, 19400; web -1 = off)
-                  --metastore rocks|heap     (default rocks)   --inode-cache N (default 200000)
-                  --tick-ms N --election-ticks N               Raft clock (default 100 ms x 10)
-                  --snapshot-every N         entries between automatic snapshots (default 100000)
-                  --cluster-secret-file PATH file holding the cluster secret (>= 16 bytes), required on
-                                             peer, admin and /api/digest calls; --cluster-secret S also works
-                                             (visible in ps). Binding a non-loopback address needs a secret
-                                             or mutual TLS between masters (--tls-cert + --tls-trusted-cert).
-                Every setting also reads from appsettings.json (section HaMaster) and HAMASTER_<Key> variables.
-                """);
+            Console.Write(MasterConfiguration.Help());
             return 0;
         }
 
         MasterOptions options;
+        IReadOnlyList<string> warnings;
         try
         {
-            options = MasterConfiguration.Load(args).Validate();
+            options = MasterConfiguration.Load(args, out warnings).Validate();
         }
         catch (Exception e) when (e is ArgumentException or FormatException)
         {
@@ -52,6 +37,11 @@ public static class Program
             .AddFilter("Microsoft", LogLevel.Warning)
             .AddFilter("Grpc", LogLevel.Warning));
         var logger = loggerFactory.CreateLogger("HaMaster");
+        foreach (var warning in warnings)
+        {
+            logger.LogWarning("{Warning}", warning);
+        }
+
         if (options.ClusterSecretFile is { } secretFile && MasterOptions.IsWorldReadable(secretFile))
         {
             logger.LogWarning("the cluster secret file {Path} is readable by every user of this machine: chmod 0400 it (or 0440 for a group)", secretFile);

@@ -20,13 +20,14 @@ public sealed class BenchTests : IAsyncLifetime
     public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
     [Theory]
-    [InlineData(BenchWorkload.Write)]
-    [InlineData(BenchWorkload.Read)]
-    [InlineData(BenchWorkload.ReadStale)]
-    [InlineData(BenchWorkload.List)]
-    [InlineData(BenchWorkload.Mixed)]
-    public async Task HaMaster_workloads_run_the_requested_number_of_operations(BenchWorkload workload)
+    [InlineData("Write")]
+    [InlineData("Read")]
+    [InlineData("ReadStale")]
+    [InlineData("List")]
+    [InlineData("Mixed")]
+    public async Task HaMaster_workloads_run_the_requested_number_of_operations(string workloadName)
     {
+        var workload = Enum.Parse<BenchWorkload>(workloadName);
         var options = new BenchOptions
         {
             Endpoints = [_cluster.Leader.Address],
@@ -67,12 +68,13 @@ public sealed class BenchTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData(BenchWorkload.Write)]
-    [InlineData(BenchWorkload.Read)]
-    [InlineData(BenchWorkload.ReadStale)]
-    [InlineData(BenchWorkload.List)]
-    public async Task Etcd_target_speaks_the_etcd_kv_wire_format(BenchWorkload workload)
+    [InlineData("Write")]
+    [InlineData("Read")]
+    [InlineData("ReadStale")]
+    [InlineData("List")]
+    public async Task Etcd_target_speaks_the_etcd_kv_wire_format(string workloadName)
     {
+        var workload = Enum.Parse<BenchWorkload>(workloadName);
         await using var etcd = await FakeEtcd.StartAsync();
         var options = new BenchOptions { Target = BenchTarget.Etcd, Endpoints = [etcd.Address], Workload = workload, Concurrency = 4, Operations = 60 };
         await using var target = new EtcdBenchTarget(options);

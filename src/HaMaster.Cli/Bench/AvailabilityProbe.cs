@@ -6,10 +6,10 @@ namespace HaMaster.Cli.Bench;
 /// <param name="StartUnixMs">Completion time of the last success before the gap (ms since the Unix epoch).</param>
 /// <param name="EndUnixMs">Completion time of the first success after the gap.</param>
 /// <param name="Milliseconds">Length of the gap.</param>
-public sealed record AvailabilityGap(long StartUnixMs, long EndUnixMs, double Milliseconds);
+internal sealed record AvailabilityGap(long StartUnixMs, long EndUnixMs, double Milliseconds);
 
 /// <summary>The figures of one availability probe (the <c>bench availability --json</c> output).</summary>
-public sealed record AvailabilityReport(
+internal sealed record AvailabilityReport(
     string Target,
     long Operations,
     long Errors,
@@ -29,7 +29,7 @@ public sealed record AvailabilityReport(
 /// its current member; on any failure it moves to the next member and tries again at once (writes
 /// reaching a follower are forwarded by it to the leader, in HaMaster and in etcd alike).
 /// </summary>
-public static class AvailabilityProbe
+internal static class AvailabilityProbe
 {
     /// <summary>
     /// Runs the probe for <see cref="BenchOptions.Duration"/> with <see cref="BenchOptions.Concurrency"/>

@@ -1,7 +1,7 @@
 namespace HaMaster.Cli.Bench;
 
 /// <summary>What the load generator does in a run.</summary>
-public enum BenchWorkload
+internal enum BenchWorkload
 {
     /// <summary>HaMaster CreateFile of new files spread over K directories / etcd Put of a new 16-byte key with a 100-byte value.</summary>
     Write,
@@ -20,14 +20,14 @@ public enum BenchWorkload
 }
 
 /// <summary>The system under test.</summary>
-public enum BenchTarget
+internal enum BenchTarget
 {
     HaMaster,
     Etcd,
 }
 
 /// <summary>Settings of one load-generator run. Immutable; <see cref="Validate"/> before use.</summary>
-public sealed record BenchOptions
+internal sealed record BenchOptions
 {
     /// <summary>Endpoints (host:port): HaMaster masters' client ports, or etcd client URLs' host:port.</summary>
     public IReadOnlyList<string> Endpoints { get; init; } = [];
@@ -108,7 +108,7 @@ public sealed record BenchOptions
 }
 
 /// <summary>The figures of one run (also the --json output).</summary>
-public sealed record BenchReport(
+internal sealed record BenchReport(
     string Target,
     string Workload,
     int Concurrency,

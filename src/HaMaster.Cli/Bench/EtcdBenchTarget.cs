@@ -13,7 +13,7 @@ namespace HaMaster.Cli.Bench;
 /// with limit 100. Calls go over a Grpc.Net.Client channel (h2c) with etcd's generated clients,
 /// one attempt each, like the raw HaMaster client. Keys are RUNID (8 hex) + kind letter + 7 hex digits = 16 bytes.
 /// </summary>
-public sealed class EtcdBenchTarget : IBenchTarget
+internal sealed class EtcdBenchTarget : IBenchTarget
 {
     private readonly BenchOptions _options;
     private readonly GrpcChannel[] _all;

@@ -9,7 +9,7 @@ using HaMaster.Protos.V1;
 namespace HaMaster.Cli.Bench;
 
 /// <summary>How the simulated clients talk to the masters.</summary>
-public enum FleetClientTransport
+internal enum FleetClientTransport
 {
     /// <summary>
     /// One bare HTTP/2 connection each (bench/HaMaster.Bench.LeanGrpc): no pool, timer or idle
@@ -23,7 +23,7 @@ public enum FleetClientTransport
 }
 
 /// <summary>Settings of one fleet-load process (<c>hamaster bench fleet</c>). Immutable; validate before use.</summary>
-public sealed record FleetOptions
+internal sealed record FleetOptions
 {
     /// <summary>Masters' client addresses; client i connects to <c>Endpoints[i % Count]</c>.</summary>
     public IReadOnlyList<string> Endpoints { get; init; } = [];
@@ -77,7 +77,7 @@ public sealed record FleetOptions
 /// <summary>Figures of one fleet-load process (the <c>--json</c> output). Latencies in ms;
 /// <c>LoadGcPauseMs</c> is the time this load process itself was paused by its garbage collector
 /// during the measured phase (its share of the latencies is the generator's, not the masters').</summary>
-public sealed record FleetReport(
+internal sealed record FleetReport(
     int Workers,
     int Clients,
     double Seconds,
@@ -108,7 +108,7 @@ public sealed record FleetReport(
 /// the measured phase (64 at a time, each with a first GetStatus: the connect figures), so a
 /// connection storm is not mistaken for the steady state.
 /// </summary>
-public static class FleetLoad
+internal static class FleetLoad
 {
 
     public static async ValueTask<FleetReport> RunAsync(FleetOptions options, HaMasterClient client, CancellationToken cancellationToken)

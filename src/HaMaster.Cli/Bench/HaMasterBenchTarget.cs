@@ -10,7 +10,7 @@ namespace HaMaster.Cli.Bench;
 /// the figures are the server's, not the client library's recovery. Preparation uses the normal
 /// retrying client.
 /// </summary>
-public sealed class HaMasterBenchTarget : IBenchTarget
+internal sealed class HaMasterBenchTarget : IBenchTarget
 {
     private readonly BenchOptions _options;
     private readonly HaMasterClient _client;

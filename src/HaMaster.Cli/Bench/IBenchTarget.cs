@@ -5,7 +5,7 @@ namespace HaMaster.Cli.Bench;
 /// timing, histogram) is the same for every target, only these calls differ.
 /// Operations must be safe to call concurrently; they throw on failure (counted as errors).
 /// </summary>
-public interface IBenchTarget : IAsyncDisposable
+internal interface IBenchTarget : IAsyncDisposable
 {
     /// <summary>Creates what the workload needs (directories, the read set, the 100-entry list), with retries.</summary>
     ValueTask PrepareAsync(BenchWorkload workload, CancellationToken cancellationToken);

@@ -8,7 +8,7 @@ namespace HaMaster.Cli.Bench;
 /// (larger values are recorded as one hour), plus the exact minimum, maximum and mean.
 /// Thread-safe: many load tasks record into one instance while a reporter reads it.
 /// </summary>
-public sealed class LatencyHistogram
+internal sealed class LatencyHistogram
 {
     /// <summary>Largest value the percentiles resolve: one hour in nanoseconds.</summary>
     public const long HighestTrackable = 3_600_000_000_000;

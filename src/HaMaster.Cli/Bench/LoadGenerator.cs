@@ -10,7 +10,7 @@ namespace HaMaster.Cli.Bench;
 /// <see cref="BenchOptions.Duration"/> have passed; only requests issued after the warm-up are
 /// measured; requests already in flight finish (each is bounded by its own deadline).
 /// </summary>
-public static class LoadGenerator
+internal static class LoadGenerator
 {
     public static async ValueTask<BenchReport> RunAsync(BenchOptions options, IBenchTarget target, CancellationToken cancellationToken)
     {

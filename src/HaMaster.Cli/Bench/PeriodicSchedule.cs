@@ -12,7 +12,7 @@ namespace HaMaster.Cli.Bench;
 /// <see cref="PeriodicTimer"/> would. Calls are due only before <c>stopAt</c>; the returned task
 /// ends when the last call started has finished.
 /// </summary>
-public static class PeriodicSchedule
+internal static class PeriodicSchedule
 {
     /// <summary>How often the one timer looks for due members.</summary>
     private static readonly TimeSpan Resolution = TimeSpan.FromMilliseconds(2);

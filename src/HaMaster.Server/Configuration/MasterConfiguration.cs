@@ -1,5 +1,4 @@
-using System.Globalization;
-using HaMaster.Metadata;
+using System.Text;
 using Microsoft.Extensions.Configuration;
 
 namespace HaMaster.Server.Configuration;
@@ -8,164 +7,120 @@ namespace HaMaster.Server.Configuration;
 /// Builds <see cref="MasterOptions"/> from, in increasing precedence: <c>appsettings.json</c>
 /// (section "HaMaster", in the working directory or next to the binary), environment variables
 /// (<c>HAMASTER_NodeId</c>, <c>HAMASTER_DataDirectory</c>, ...) and command-line flags
-/// (<c>--id 1 --data-dir d --members 1=h:p/h:p/h:p,...</c>, or any <c>--Key value</c>).
-/// Unknown keys are ignored.
+/// (<c>--id 1 --data-dir d --members 1=h:p/h:p/h:p,...</c>, or any <c>--Key value</c>). Every
+/// setting is declared once, in <see cref="MasterSettings"/>. An unknown key on the command line
+/// or in appsettings.json is an error; an unknown <c>HAMASTER_</c> variable is a warning (the
+/// environment is shared with the CLI), except upper-case names such as <c>HAMASTER_LOG_LEVEL</c>,
+/// which belong to tools.
 /// </summary>
 public static class MasterConfiguration
 {
-    private static readonly Dictionary<string, string> Switches = new(StringComparer.Ordinal)
-    {
-        ["--id"] = "NodeId",
-        ["--bind"] = "BindAddress",
-        ["--client-port"] = "ClientPort",
-        ["--peer-port"] = "PeerPort",
-        ["--web-port"] = "WebPort",
-        ["--data-dir"] = "DataDirectory",
-        ["--members"] = "InitialMembers",
-        ["--join"] = "Join",
-        ["--metastore"] = "Metastore",
-        ["--cluster-secret"] = "ClusterSecret",
-        ["--cluster-secret-file"] = "ClusterSecretFile",
-        ["--cluster-id"] = "ClusterId",
-        ["--tick-ms"] = "TickIntervalMs",
-        ["--election-ticks"] = "ElectionTicks",
-        ["--snapshot-every"] = "SnapshotEveryEntries",
-        ["--log-keep"] = "LogEntriesKeptBehindSnapshot",
-        ["--worker-timeout-ms"] = "WorkerTimeoutMs",
-        ["--ttl-check-ms"] = "TtlCheckIntervalMs",
-        ["--inode-cache"] = "InodeCacheMaxEntries",
-        ["--fsync"] = "Fsync",
-        ["--restore-from"] = "RestoreFrom",
-        ["--rate-limit"] = "RateLimitPerClient",
-        ["--enforce-permissions"] = "EnforcePermissions",
-        ["--open-status-api"] = "OpenStatusApi",
-        ["--tls-cert"] = "TlsCertificatePath",
-        ["--tls-cert-password"] = "TlsCertificatePassword",
-        ["--tls-trusted-cert"] = "TlsTrustedCertificatePath",
-        ["--auth"] = "ClientAuth",
-        ["--client-ca"] = "ClientCaPath",
-        ["--group-mapping"] = "GroupMappingPath",
-        ["--jwt-key-file"] = "JwtKeyFile",
-        ["--jwt-jwks-file"] = "JwtJwksFile",
-        ["--jwt-issuer"] = "JwtIssuer",
-        ["--jwt-audience"] = "JwtAudience",
-        ["--jwt-user-claim"] = "JwtUserClaim",
-        ["--jwt-groups-claim"] = "JwtGroupsClaim",
-        ["--max-calls-in-progress"] = "MaxCallsInProgress",
-        ["--max-buffered-request-bytes"] = "MaxBufferedRequestBytes",
-    };
+    private static readonly Dictionary<string, MasterSetting> ByKey =
+        MasterSettings.All.ToDictionary(s => s.Key, StringComparer.OrdinalIgnoreCase);
 
-    public static MasterOptions Load(string[] args)
-    {
-        // "--join" alone is a flag: give it a value so the command-line provider accepts it.
-        var normalized = new List<string>();
-        for (var i = 0; i < args.Length; i++)
-        {
-            normalized.Add(args[i]);
-            if ((args[i] == "--join" || args[i] == "--enforce-permissions" || args[i] == "--open-status-api") && (i + 1 == args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal))) normalized.Add("true");
-        }
+    private static readonly Dictionary<string, string> Flags =
+        MasterSettings.All.Where(s => s.Flag is not null).ToDictionary(s => s.Flag!, s => s.Key, StringComparer.Ordinal);
 
-        // Every source maps onto the same flat keys ("NodeId", ...) so that precedence is simply
-        // the order of the sources: appsettings.json < environment < command line.
+    /// <summary>Loads the options; unknown environment variables are ignored.</summary>
+    public static MasterOptions Load(string[] args) => Load(args, out _);
+
+    /// <summary>
+    /// Loads the options and returns in <paramref name="warnings"/> what an operator should see
+    /// (unknown <c>HAMASTER_</c> variables). Throws <see cref="ArgumentException"/> naming a bad
+    /// or unknown setting.
+    /// </summary>
+    public static MasterOptions Load(string[] args, out IReadOnlyList<string> warnings)
+    {
+        var found = new List<string>();
         var json = new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
             .AddJsonFile("appsettings.json", optional: true)
             .Build()
             .GetSection("HaMaster");
-        var config = new ConfigurationBuilder()
-            .AddInMemoryCollection(json.AsEnumerable(makePathsRelative: true).Where(kv => kv.Value is not null))
-            .AddEnvironmentVariables("HAMASTER_")
-            .AddCommandLine(normalized.ToArray(), Switches)
-            .Build();
-        return From(config);
-    }
+        var environment = new ConfigurationBuilder().AddEnvironmentVariables("HAMASTER_").Build();
+        var commandLine = new ConfigurationBuilder().AddCommandLine(WithSwitchValues(args), Flags).Build();
 
-    private static MasterOptions From(IConfiguration config)
-    {
-        string? Get(string key) => config[key];
-        var d = new MasterOptions();
-        return new MasterOptions
+        var options = new MasterOptions();
+        options = Apply(options, Pairs(json, makePathsRelative: true), key => throw new ArgumentException($"appsettings.json: unknown setting HaMaster:{key} (hamaster-server --help lists them)"));
+        options = Apply(options, Pairs(environment, makePathsRelative: false), key =>
         {
-            NodeId = ULong(Get("NodeId"), "NodeId") ?? d.NodeId,
-            BindAddress = Get("BindAddress") ?? d.BindAddress,
-            ClientPort = Int(Get("ClientPort"), "ClientPort") ?? d.ClientPort,
-            PeerPort = Int(Get("PeerPort"), "PeerPort") ?? d.PeerPort,
-            WebPort = Int(Get("WebPort"), "WebPort") ?? d.WebPort,
-            AdvertisedClientAddress = Get("AdvertisedClientAddress"),
-            AdvertisedPeerAddress = Get("AdvertisedPeerAddress"),
-            DataDirectory = Get("DataDirectory") ?? d.DataDirectory,
-            InitialMembers = MasterEndpoint.ParseList(Get("InitialMembers")),
-            Join = Bool(Get("Join"), "Join") ?? d.Join,
-            TickInterval = Int(Get("TickIntervalMs"), "TickIntervalMs") is { } tick ? TimeSpan.FromMilliseconds(tick) : d.TickInterval,
-            ElectionTicks = Int(Get("ElectionTicks"), "ElectionTicks") ?? d.ElectionTicks,
-            HeartbeatTicks = Int(Get("HeartbeatTicks"), "HeartbeatTicks") ?? d.HeartbeatTicks,
-            SnapshotEveryEntries = Long(Get("SnapshotEveryEntries"), "SnapshotEveryEntries") ?? d.SnapshotEveryEntries,
-            LogEntriesKeptBehindSnapshot = Long(Get("LogEntriesKeptBehindSnapshot"), "LogEntriesKeptBehindSnapshot") ?? d.LogEntriesKeptBehindSnapshot,
-            SnapshotsKept = Int(Get("SnapshotsKept"), "SnapshotsKept") ?? d.SnapshotsKept,
-            Fsync = Bool(Get("Fsync"), "Fsync") ?? d.Fsync,
-            Metastore = Get("Metastore") is { } m
-                ? !m.Any(char.IsDigit) && Enum.TryParse<MetastoreKind>(m, ignoreCase: true, out var kind) && Enum.IsDefined(kind) ? kind : throw new ArgumentException($"Metastore '{m}' must be Rocks or Heap")
-                : d.Metastore,
-            InodeCacheMaxEntries = Int(Get("InodeCacheMaxEntries"), "InodeCacheMaxEntries") ?? d.InodeCacheMaxEntries,
-            RocksBlockCacheBytes = Long(Get("RocksBlockCacheBytes"), "RocksBlockCacheBytes") ?? d.RocksBlockCacheBytes,
-            WorkerTimeout = Int(Get("WorkerTimeoutMs"), "WorkerTimeoutMs") is { } wt ? TimeSpan.FromMilliseconds(wt) : d.WorkerTimeout,
-            WorkerGracePeriod = Int(Get("WorkerGracePeriodMs"), "WorkerGracePeriodMs") is { } g ? TimeSpan.FromMilliseconds(g) : d.WorkerGracePeriod,
-            TtlCheckInterval = Int(Get("TtlCheckIntervalMs"), "TtlCheckIntervalMs") is { } ttlMs ? TimeSpan.FromMilliseconds(ttlMs) : d.TtlCheckInterval,
-            TtlMaxInodesPerRound = Int(Get("TtlMaxInodesPerRound"), "TtlMaxInodesPerRound") ?? d.TtlMaxInodesPerRound,
-            MaxMessageBytes = Int(Get("MaxMessageBytes"), "MaxMessageBytes") ?? d.MaxMessageBytes,
-            MaxListPageSize = Int(Get("MaxListPageSize"), "MaxListPageSize") ?? d.MaxListPageSize,
-            ClusterSecret = Secret(Get("ClusterSecret"), Get("ClusterSecretFile")),
-            ClusterSecretFile = Get("ClusterSecretFile") is { Length: > 0 } sf ? sf : null,
-            ClusterId = Get("ClusterId") is { Length: > 0 } cid ? cid.Trim() : null,
-            SuperUser = Get("SuperUser") ?? d.SuperUser,
-            SuperGroup = Get("SuperGroup") ?? d.SuperGroup,
-            EnforcePermissions = Bool(Get("EnforcePermissions"), "EnforcePermissions") ?? d.EnforcePermissions,
-            OpenStatusApi = Bool(Get("OpenStatusApi"), "OpenStatusApi") ?? d.OpenStatusApi,
-            RateLimitPerClient = Get("RateLimitPerClient") is { } rl
-                ? double.TryParse(rl, NumberStyles.Float, CultureInfo.InvariantCulture, out var rate) ? rate : throw new ArgumentException($"RateLimitPerClient '{rl}' is not a number")
-                : d.RateLimitPerClient,
-            TlsCertificatePath = Get("TlsCertificatePath") is { Length: > 0 } tc ? tc : null,
-            TlsCertificatePassword = Get("TlsCertificatePassword"),
-            TlsTrustedCertificatePath = Get("TlsTrustedCertificatePath") is { Length: > 0 } tt ? tt : null,
-            RestoreFrom = Get("RestoreFrom") is { Length: > 0 } r ? r : null,
-            ClientAuth = Get("ClientAuth") is { Length: > 0 } auth ? ClientAuthModesText.Parse(auth) : d.ClientAuth,
-            ClientCaPath = Get("ClientCaPath") is { Length: > 0 } ca ? ca : null,
-            GroupMappingPath = Get("GroupMappingPath") is { Length: > 0 } gm ? gm : null,
-            JwtKeyFile = Get("JwtKeyFile") is { Length: > 0 } jk ? jk : null,
-            JwtJwksFile = Get("JwtJwksFile") is { Length: > 0 } jj ? jj : null,
-            JwtIssuer = Get("JwtIssuer") is { Length: > 0 } ji ? ji : null,
-            JwtAudience = Get("JwtAudience") is { Length: > 0 } ja ? ja : null,
-            JwtUserClaim = Get("JwtUserClaim") ?? d.JwtUserClaim,
-            JwtGroupsClaim = Get("JwtGroupsClaim") ?? d.JwtGroupsClaim,
-            ConnectionLimits = d.ConnectionLimits with
+            if (!IsToolVariable(key))
             {
-                MaxCallsInProgress = Int(Get("MaxCallsInProgress"), "MaxCallsInProgress") ?? d.ConnectionLimits.MaxCallsInProgress,
-                MaxBufferedRequestBytes = Long(Get("MaxBufferedRequestBytes"), "MaxBufferedRequestBytes") ?? d.ConnectionLimits.MaxBufferedRequestBytes,
-                MaxBufferedRequestBytesPerConnection = Long(Get("MaxBufferedRequestBytesPerConnection"), "MaxBufferedRequestBytesPerConnection") ?? d.ConnectionLimits.MaxBufferedRequestBytesPerConnection,
-                MaxStreamsPerClientConnection = Int(Get("MaxStreamsPerClientConnection"), "MaxStreamsPerClientConnection") ?? d.ConnectionLimits.MaxStreamsPerClientConnection,
-                MaxStreamResetsPerSecond = Int(Get("MaxStreamResetsPerSecond"), "MaxStreamResetsPerSecond") ?? d.ConnectionLimits.MaxStreamResetsPerSecond,
-                RequestBodyTimeout = Int(Get("RequestBodyTimeoutMs"), "RequestBodyTimeoutMs") is { } bt ? TimeSpan.FromMilliseconds(bt) : d.ConnectionLimits.RequestBodyTimeout,
-            },
-        };
+                found.Add($"ignored environment variable HAMASTER_{key}: no such setting (hamaster-server --help lists them)");
+            }
+        });
+        options = Apply(options, Pairs(commandLine, makePathsRelative: false), key => throw new ArgumentException($"unknown option --{key} (hamaster-server --help lists them)"));
+
+        if (options.ClusterSecretFile is { } file)
+        {
+            if (options.ClusterSecret is not null)
+            {
+                throw new ArgumentException("Set either ClusterSecret or ClusterSecretFile (--cluster-secret-file), not both.");
+            }
+
+            options = options with { ClusterSecret = MasterOptions.ReadClusterSecretFile(file) };
+        }
+
+        warnings = found;
+        return options;
     }
 
-    private static string? Secret(string? value, string? file)
+    /// <summary>The text of <c>hamaster-server --help</c>, generated from <see cref="MasterSettings"/>.</summary>
+    public static string Help()
     {
-        var given = value is { Length: > 0 } ? value : null;
-        if (file is not { Length: > 0 }) return given;
-        if (given is not null) throw new ArgumentException("Set either ClusterSecret or ClusterSecretFile (--cluster-secret-file), not both.");
-        return MasterOptions.ReadClusterSecretFile(file);
+        var text = new StringBuilder();
+        text.AppendLine("hamaster-server: one HaMaster master process.");
+        text.AppendLine("Every setting is a flag or --Key value, a HAMASTER_<Key> variable or a key of appsettings.json");
+        text.AppendLine("(section HaMaster); the command line wins over the environment, which wins over the file.");
+        foreach (var setting in MasterSettings.All)
+        {
+            var name = setting.Flag is { } flag ? $"{flag} ({setting.Key})" : $"--{setting.Key}";
+            text.Append("  ").Append(name.PadRight(52)).Append(' ').Append(setting.Help).Append(" [default: ").Append(setting.Default).AppendLine("]");
+        }
+
+        return text.ToString();
     }
 
-    private static int? Int(string? v, string key) => v is null ? null
-        : int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var x) ? x : throw new ArgumentException($"{key} '{v}' is not an integer");
+    private static MasterOptions Apply(MasterOptions options, IEnumerable<KeyValuePair<string, string>> pairs, Action<string> unknown)
+    {
+        foreach (var (key, value) in pairs)
+        {
+            if (ByKey.TryGetValue(key, out var setting))
+            {
+                options = setting.Apply(options, value);
+            }
+            else
+            {
+                unknown(key);
+            }
+        }
 
-    private static long? Long(string? v, string key) => v is null ? null
-        : long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var x) ? x : throw new ArgumentException($"{key} '{v}' is not an integer");
+        return options;
+    }
 
-    private static ulong? ULong(string? v, string key) => v is null ? null
-        : ulong.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var x) ? x : throw new ArgumentException($"{key} '{v}' is not a non-negative integer");
+    private static IEnumerable<KeyValuePair<string, string>> Pairs(IConfiguration configuration, bool makePathsRelative) =>
+        configuration.AsEnumerable(makePathsRelative)
+            .Where(kv => kv.Value is not null)
+            .Select(kv => new KeyValuePair<string, string>(kv.Key, kv.Value!))
+            .OrderBy(kv => kv.Key, StringComparer.Ordinal);
 
-    private static bool? Bool(string? v, string key) => v is null ? null
-        : bool.TryParse(v, out var x) ? x : throw new ArgumentException($"{key} '{v}' must be true or false");
+    /// <summary>Upper-case names with underscores (HAMASTER_LOG_LEVEL, HAMASTER_TOKEN) are variables of tools, not settings.</summary>
+    private static bool IsToolVariable(string key) => key.Contains('_', StringComparison.Ordinal) || key.All(c => !char.IsLower(c));
+
+    /// <summary>Gives a stand-alone switch (<c>--join</c>) the value true, so the command-line provider accepts it.</summary>
+    private static string[] WithSwitchValues(string[] args)
+    {
+        var switches = MasterSettings.All.Where(s => s.IsSwitch).SelectMany(s => new[] { s.Flag, "--" + s.Key }).OfType<string>().ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var normalized = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            normalized.Add(args[i]);
+            if (switches.Contains(args[i]) && (i + 1 == args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal)))
+            {
+                normalized.Add("true");
+            }
+        }
+
+        return normalized.ToArray();
+    }
 }

@@ -33,6 +33,7 @@ internal sealed partial class FileSystemService : FileSystemMaster.FileSystemMas
         _stores = stores ?? new MountedStores(Hosting.StoreConnectors.Create());
         (_mount, _unmount, _updateMount, _loadMetadata) = RegisterMountCalls(leaderCalls);
         _persistFile = RegisterPersistFile(leaderCalls);
+        _syncMetadata = RegisterSyncCall(leaderCalls);
 
         _createDirectory = leaderCalls.Register(ServiceName, "CreateDirectory", CreateDirectoryRequest.Parser, CreateDirectoryResponse.Parser, async (r, caller, ct) =>
         {
@@ -104,18 +105,19 @@ internal sealed partial class FileSystemService : FileSystemMaster.FileSystemMas
 
     public override Task<GetStatusResponse> GetStatus(GetStatusRequest request, ServerCallContext context) =>
         ReadAsync(request.Path, request.Consistency, context, ReadPermissions.Target.None, () => new GetStatusResponse { Info = JournalProposer.Unwrap(_machine.GetStatus(request.Path)) },
-            new MountedRead(request.LoadMetadata, Listing: false, ""));
+            new MountedRead(request.LoadMetadata, Listing: false, ""), request.HasSyncIntervalMs ? request.SyncIntervalMs : -1);
 
     public override Task<ListStatusResponse> ListStatus(ListStatusRequest request, ServerCallContext context) =>
         ReadAsync(request.Path, request.Consistency, context, ReadPermissions.Target.Read, () => JournalProposer.Unwrap(_machine.ListStatus(request.Path, request.Limit, request.PageToken)),
-            new MountedRead(request.LoadMetadata, Listing: true, request.PageToken));
+            new MountedRead(request.LoadMetadata, Listing: true, request.PageToken), request.HasSyncIntervalMs ? request.SyncIntervalMs : -1);
 
     public override Task<GetFileBlockInfoResponse> GetFileBlockInfo(GetFileBlockInfoRequest request, ServerCallContext context) =>
         ReadAsync(request.Path, request.Consistency, context, ReadPermissions.Target.Read, () => JournalProposer.Unwrap(_machine.GetFileBlockInfo(request.Path)));
 
-    private async Task<T> ReadAsync<T>(string path, Consistency consistency, ServerCallContext context, ReadPermissions.Target target, Func<T> read, MountedRead? mounted = null)
+    private async Task<T> ReadAsync<T>(string path, Consistency consistency, ServerCallContext context, ReadPermissions.Target target, Func<T> read, MountedRead? mounted = null, long syncIntervalMs = -1)
     {
         JournalProposer.CheckPath(path);
+        if (syncIntervalMs < -1) throw ServerErrors.Status(StatusCode.InvalidArgument, $"sync_interval_ms {syncIntervalMs} is not -1 (never), 0 (always) or a positive number of milliseconds");
         if (mounted is { Load: not (LoadMetadataType.Once or LoadMetadataType.Never or LoadMetadataType.Always) } bad)
         {
             throw ServerErrors.Status(StatusCode.InvalidArgument, $"load_metadata {(int)bad.Load} is not a known value (0 once, 1 never, 2 always)");
@@ -126,6 +128,11 @@ internal sealed partial class FileSystemService : FileSystemMaster.FileSystemMas
         _readPermissions?.Check(CallerIdentity.From(context), path, target);
 
         // Outside every mount this is one scan of the (usually empty) in-memory mount table.
+        if (syncIntervalMs >= 0 && mounted is { } s && !_machine.Mounts.IsEmpty && await SyncBeforeReadAsync(path, s.Listing, s.PageToken, syncIntervalMs, context, timeout.Token).ConfigureAwait(false))
+        {
+            await _proposer.ReadBarrierAsync(consistency, timeout.Token).ConfigureAwait(false);
+        }
+
         if (mounted is { } m && !_machine.Mounts.IsEmpty && await LoadMetadataAsync(path, m, context, timeout.Token).ConfigureAwait(false))
         {
             // What was loaded was applied on the leader; a follower waits until it has applied it too.

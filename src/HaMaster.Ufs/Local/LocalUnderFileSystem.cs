@@ -10,6 +10,7 @@ namespace HaMaster.Ufs.Local;
 internal sealed class LocalUnderFileSystem : IUnderFileSystem
 {
     private readonly string _root;
+    private readonly ListingCursors _cursors = new();
 
     public LocalUnderFileSystem(Uri uri, string root)
     {
@@ -44,27 +45,34 @@ internal sealed class LocalUnderFileSystem : IUnderFileSystem
                     File.Exists(full) ? $"{Describe(path)} is a file, not a directory" : $"{Describe(path)} does not exist");
             }
 
-            // Names only (cheap), then the page's entries are stat'ed: a directory of N entries
-            // costs one enumeration and sort of N names per page.
-            var names = new List<string>();
-            foreach (var entry in Directory.EnumerateFileSystemEntries(full))
+            // Names only (cheap), then the page's entries are stat'ed. The sorted names are kept
+            // between the pages of one listing (ListingCursors): one enumeration and sort per listing.
+            if (continuationToken is null || !_cursors.TryTake(full, continuationToken, out var names, out var start))
             {
-                var name = Path.GetFileName(entry);
-                if (after is null || UfsNameOrder.Instance.Compare(name, after) > 0) names.Add(name);
+                var collected = new List<string>();
+                foreach (var entry in Directory.EnumerateFileSystemEntries(full))
+                {
+                    var name = Path.GetFileName(entry);
+                    if (after is null || UfsNameOrder.Instance.Compare(name, after) > 0) collected.Add(name);
+                }
+
+                collected.Sort(UfsNameOrder.Instance);
+                names = [.. collected];
+                start = 0;
             }
 
-            names.Sort(UfsNameOrder.Instance);
-            var page = new List<UfsStatus>(Math.Min(maxEntries, names.Count));
-            var i = 0;
-            for (; i < names.Count && page.Count < maxEntries; i++)
+            var page = new List<UfsStatus>(Math.Min(maxEntries, names.Length - start));
+            var i = start;
+            for (; i < names.Length && page.Count < maxEntries; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var child = Path.Join(full, names[i]);
                 if (!WithinRoot(child)) continue; // a link out of the root is not part of the store
-                if (StatusOf(child, names[i]) is { } status) page.Add(status);
+                if (StatusOf(child, names[i]) is { } status) page.Add(status); // removed since the enumeration: skipped
             }
 
-            var token = i < names.Count ? TokenPrefix + names[i - 1] : null;
+            var token = i < names.Length ? TokenPrefix + names[i - 1] : null;
+            if (token is not null) _cursors.Put(full, token, names, i);
             return ValueTask.FromResult(new UfsListing(page, token));
         });
     }

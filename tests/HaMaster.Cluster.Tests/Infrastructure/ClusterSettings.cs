@@ -24,8 +24,8 @@ public sealed record ClusterSettings
     /// <summary>Log entries kept behind a snapshot; null = the server's default.</summary>
     public long? LogKeep { get; init; }
 
-    /// <summary>Bound of every wait for a process to print READY or for a leader (default 30 s).</summary>
-    public TimeSpan WaitTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Bound of every wait for a process to print READY or for a leader (default 60 s: a restart on a loaded 2-core machine took over 30 s).</summary>
+    public TimeSpan WaitTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     public ClusterSettings Validate()
     {

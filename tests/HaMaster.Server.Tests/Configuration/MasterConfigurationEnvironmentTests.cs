@@ -34,6 +34,19 @@ public sealed class MasterConfigurationEnvironmentTests
     }
 
     [Fact]
+    public void An_unknown_variable_is_a_warning_and_tool_variables_are_not()
+    {
+        using var env = new EnvironmentScope()
+            .Set("HAMASTER_NodeIdd", "3")
+            .Set("HAMASTER_LOG_LEVEL", "Debug")
+            .Set("HAMASTER_TOKEN", "t");
+        var o = MasterConfiguration.Load([], out var warnings);
+        Assert.Equal(0UL, o.NodeId);
+        var warning = Assert.Single(warnings);
+        Assert.Contains("HAMASTER_NodeIdd", warning, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Flags_take_precedence_over_environment_variables()
     {
         using var env = new EnvironmentScope()
