@@ -47,16 +47,18 @@ public static class ChaosRun
         var progress = options.Progress;
         var paths = new PathSpace(options.TopDirectories);
         var clients = new List<HaMasterClient>();
-        HaMasterClient NewClient(TimeSpan call, TimeSpan budget)
+        HaMasterClient NewClient(TimeSpan call, TimeSpan budget, int maxAttempts = 40)
         {
-            var client = cluster.CreateClient(call, budget);
+            var client = cluster.CreateClient(call, budget, maxAttempts);
             clients.Add(client);
             return client;
         }
 
         try
         {
-            var setup = NewClient(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(60));
+            // Before the nemesis starts, a freshly started cluster may still be electing (repeatedly, on a
+            // loaded machine): the setup waits for it within its 60 s budget, not within 40 attempts.
+            var setup = NewClient(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(60), maxAttempts: 1000);
             foreach (var dir in paths.TopLevel.Append(UniqueLedger.Directory).Append("/probe"))
             {
                 await setup.CreateDirectoryAsync(dir, recursive: true, cancellationToken: cancellationToken);

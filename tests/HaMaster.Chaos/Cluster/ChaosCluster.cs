@@ -57,6 +57,10 @@ public sealed class ChaosCluster : IAsyncDisposable
         var cluster = new ChaosCluster(options, directory, network, ingress, masters);
         try
         {
+            // Each master has its own --members string (peer addresses are per-link proxies), so an
+            // id derived from it would differ per master and the masters would refuse each other:
+            // the cluster id is given explicitly, the same to all.
+            var clusterId = $"chaos-{options.Seed}";
             foreach (var master in masters)
             {
                 var members = string.Join(",", masters.Select(other =>
@@ -64,7 +68,7 @@ public sealed class ChaosCluster : IAsyncDisposable
                     var peer = other == master ? other.PeerEndPoint : network.Address(master.Index, other.Index);
                     return $"{other.Id}={other.ClientAddress}/127.0.0.1:{peer.Port}/{other.WebAddress}";
                 }));
-                master.Arguments = [.. options.CommonServerArguments(), "--members", members];
+                master.Arguments = [.. options.CommonServerArguments(), "--members", members, "--cluster-id", clusterId];
             }
 
             await Task.WhenAll(masters.Select(m => m.StartAsync(options.ServerDll, TimeSpan.FromSeconds(60))));
@@ -82,14 +86,15 @@ public sealed class ChaosCluster : IAsyncDisposable
     public Task StartAsync(ChaosMaster master) => master.StartAsync(_options.ServerDll, TimeSpan.FromSeconds(60));
 
     /// <summary>A client-library instance seeded with every master.</summary>
-    public HaMasterClient CreateClient(TimeSpan callTimeout, TimeSpan retryBudget) => new(new HaMasterClientOptions
+    /// <param name="maxAttempts">Attempts per call (default 40); the budget bounds them as well.</param>
+    public HaMasterClient CreateClient(TimeSpan callTimeout, TimeSpan retryBudget, int maxAttempts = 40) => new(new HaMasterClientOptions
     {
         Seeds = _masters.Select(m => m.ClientAddress).ToArray(),
         CallTimeout = callTimeout,
         TotalRetryBudget = retryBudget,
         DiscoveryTimeout = TimeSpan.FromSeconds(1),
         MaxBackoff = TimeSpan.FromMilliseconds(500),
-        MaxAttempts = 40,
+        MaxAttempts = maxAttempts,
     });
 
     /// <summary>The shared raw gRPC channel to a master's client port (no retries, no redirects).</summary>
