@@ -393,7 +393,7 @@ EOF
   jq -nc --argjson n "$listed" --argjson ms "$((t1 - t0))" '{kind:"first-listing", entries:$n, ms:$ms, entriesPerSecond:(if $ms > 0 then ($n * 1000 / $ms | floor) else null end), goalMs:10000}' >>"$results/ufs.jsonl"
   echo "  first listing of $listed entries: $((t1 - t0)) ms"
   # The first recursive sync loads the tree; the next compares it unchanged, then with 1% rewritten.
-  hm --json fs sync -R --concurrency 4 /ufs/tree >"$work/ufs-load.json" 2>"$work/ufs-load.err" || echo "  loading sync failed: $(head -c 300 "$work/ufs-load.err")"
+  hm --timeout 30m --json fs sync -R --concurrency 4 /ufs/tree >"$work/ufs-load.json" 2>"$work/ufs-load.err" || echo "  loading sync failed: $(head -c 300 "$work/ufs-load.err")"
   jq -c '{kind:"sync-load"} + .' "$work/ufs-load.json" >>"$results/ufs.jsonl" 2>/dev/null || true
   for round in unchanged changed; do
     if [ "$round" = changed ]; then
@@ -406,7 +406,7 @@ for n in range(0, tree, 100):  # 1%: every 100th file gets new content (its leng
 EOF
     fi
     a0=$(applied_sum); t0=$(now_ms)
-    hm --json fs sync -R --concurrency 4 /ufs/tree >"$work/ufs-sync.json" 2>"$work/ufs-sync.err" || echo "  sync $round failed: $(head -c 300 "$work/ufs-sync.err")"
+    hm --timeout 30m --json fs sync -R --concurrency 4 /ufs/tree >"$work/ufs-sync.json" 2>"$work/ufs-sync.err" || echo "  sync $round failed: $(head -c 300 "$work/ufs-sync.err")"
     t1=$(now_ms); sleep 1; a1=$(applied_sum)
     jq -c --arg round "$round" --argjson ms "$((t1 - t0))" --argjson tree "$ufs_tree" --argjson applied "$(( (a1 - a0) / 3 ))" \
       '{kind:"sync", round:$round, treeEntries:$tree, callMs:$ms, appliedEntriesPerMaster:$applied, goalMs:60000} + .' "$work/ufs-sync.json" >>"$results/ufs.jsonl" 2>/dev/null || true
