@@ -193,7 +193,6 @@ public sealed partial class MetadataStateMachine
         }
 
         ulong loaded = 0;
-        InodeRecord? parent = null;
         foreach (var found in command.Entries)
         {
             if (found.Kind is not (InodeKind.File or InodeKind.Directory)
@@ -227,40 +226,13 @@ public sealed partial class MetadataStateMachine
                 continue;
             }
 
-            parent ??= tx.GetInodeForUpdate(directory.Id);
-            parent.ChildCount++;
-            var time = found.ModificationTimeMs > 0 ? found.ModificationTimeMs : entry.TimeMs;
-            var inode = new InodeRecord
-            {
-                Id = tx.State.NextInodeId++,
-                ParentId = directory.Id,
-                Name = found.Name,
-                Kind = found.Kind,
-                // Loaded inodes belong to the directory's owner: the store's own owners mean nothing here.
-                Owner = directory.Owner,
-                Group = directory.Group,
-                Mode = found.Kind == InodeKind.Directory ? Metastore.DefaultDirectoryMode : Metastore.DefaultFileMode,
-                CreationTimeMs = time,
-                ModificationTimeMs = time,
-                Persisted = true,
-                UfsFingerprint = found.Fingerprint,
-            };
-            if (found.Kind == InodeKind.File)
-            {
-                inode.Length = found.Length;
-                inode.Completed = true;
-                inode.BlockSizeBytes = entry.DefaultBlockSizeBytes != 0 ? entry.DefaultBlockSizeBytes : FallbackBlockSizeBytes;
-            }
-
-            tx.PutInode(inode);
-            tx.PutEdge(directory.Id, found.Name, inode.Id);
-            tx.State.InodeCount++;
+            AddLoaded(tx, entry, directory.Id, found); // the same inode a sync adds (MetadataStateMachine.Sync.cs)
             loaded++;
         }
 
         if (command.ChildrenComplete && !directory.ChildrenLoaded)
         {
-            (parent ?? tx.GetInodeForUpdate(directory.Id)).ChildrenLoaded = true;
+            tx.GetInodeForUpdate(directory.Id).ChildrenLoaded = true;
         }
 
         return new CommandResult { Status = MetadataStatus.Ok, LoadedCount = loaded };
