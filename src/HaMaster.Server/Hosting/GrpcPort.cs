@@ -86,6 +86,9 @@ internal sealed class GrpcPort : IAsyncDisposable
     /// <summary>The bound port (the real one when 0 was asked).</summary>
     public int Port { get; }
 
+    /// <summary>The Kestrel options the port runs with (for tests).</summary>
+    internal KestrelServerOptions ServerOptions => _app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<KestrelServerOptions>>().Value;
+
     public static async Task<GrpcPort> StartAsync(GrpcPortOptions options, CancellationToken cancellationToken)
     {
         var limits = options.Limits.Validate();
@@ -94,7 +97,7 @@ internal sealed class GrpcPort : IAsyncDisposable
         if (options.LoggerFactory is { } loggers)
         {
             // Floods of resets or malformed streams make Kestrel and grpc-dotnet log one line each.
-            builder.Services.AddSingleton<ILoggerFactory>(new Observability.ThrottledLoggerFactory(loggers));
+            builder.Services.AddSingleton<ILoggerFactory>(new PortLoggerFactory(new Observability.ThrottledLoggerFactory(loggers)));
         }
 
         if (options.CertificatePath is not null)
@@ -107,6 +110,9 @@ internal sealed class GrpcPort : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            // HPACK-indexing response headers keeps a dynamic table per connection for as long as
+            // it lives; see GrpcPortLimits.CompressClientResponseHeaders.
+            kestrel.AllowResponseHeaderCompression = options.Admission is null || limits.CompressClientResponseHeaders;
             kestrel.Limits.KeepAliveTimeout = limits.IdleConnectionTimeout;
             kestrel.Limits.RequestHeadersTimeout = limits.HandshakeTimeout;
             // gRPC limits messages, not bodies: a DeliverStream or snapshot stream is one long body,

@@ -47,6 +47,15 @@ public sealed record GrpcPortLimits
     public int HeaderTableBytes { get; init; } = 4096;
 
     /// <summary>
+    /// Whether the client port HPACK-indexes its response headers (default false; the peer port
+    /// always does). Indexing saves about 30 bytes per response but keeps an encoder table of
+    /// about 0.7 KiB (8 entries) per connection for as long as it is open, which with tens of
+    /// thousands of mostly idle client connections costs more than it saves; each response then
+    /// carries its few headers (content-type, grpc-status) as literals.
+    /// </summary>
+    public bool CompressClientResponseHeaders { get; init; }
+
+    /// <summary>
     /// On shutdown, how long calls in flight may still finish before their connections are
     /// aborted (default 5 s; ASP.NET Core's host would wait 30 s). Long-lived peer streams are
     /// ended by the master before its ports stop, so this bounds only stragglers.

@@ -8,6 +8,7 @@ using HaMaster.Server.Raft;
 using HaMaster.Server.Services;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace HaMaster.Server.Tests.Hosting;
 
@@ -130,13 +131,56 @@ public sealed class GrpcPortTests
         service.ReleaseStubborn();
     }
 
-    private static Task<GrpcPort> StartAsync(ScriptedFileSystem service, int maxMessageBytes = 1 << 20, GrpcPortLimits? limits = null) =>
+    [Fact]
+    public async Task Calls_start_no_activity_and_write_no_request_lines_while_the_ports_loggers_are_enabled()
+    {
+        // An enabled hosting logger makes ASP.NET Core start an Activity and a log scope for every
+        // call, which a pooled HTTP/2 stream keeps until its connection's next call.
+        var lines = new CategoryCollector();
+        using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(lines));
+        await using var port = await StartAsync(new ScriptedFileSystem(), loggerFactory: loggers);
+        var client = Client(port, out var channel);
+        using (channel)
+        {
+            var answer = await client.GetStatusAsync(new GetStatusRequest { Path = "/activity" }, deadline: DateTime.UtcNow + Bound);
+            Assert.Equal("none", answer.Info.Name);
+        }
+
+        Assert.DoesNotContain(PortLoggerFactory.RequestCategory, lines.Categories);
+        // The port's other loggers still reach the factory (Kestrel's, grpc-dotnet's).
+        Assert.Contains(lines.Categories, c => c.StartsWith("Microsoft.AspNetCore.Server.Kestrel", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_client_port_does_not_index_response_headers_and_the_peer_port_does()
+    {
+        var admission = new ClientAdmission(new GrpcPortLimits(), new HaMaster.Server.Observability.RejectionLog(new System.Diagnostics.Metrics.Meter("grpc-port-tests"), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance));
+        await using (var clientPort = await StartAsync(new ScriptedFileSystem(), admission: admission))
+        {
+            Assert.False(clientPort.ServerOptions.AllowResponseHeaderCompression);
+            var client = Client(clientPort, out var channel);
+            using (channel)
+            {
+                // Two calls on one connection: the second's response headers are literals again.
+                for (var i = 0; i < 2; i++) Assert.Equal("/", (await client.GetStatusAsync(new GetStatusRequest { Path = "/" }, deadline: DateTime.UtcNow + Bound)).Info.Path);
+            }
+        }
+
+        await using var peerPort = await StartAsync(new ScriptedFileSystem());
+        Assert.True(peerPort.ServerOptions.AllowResponseHeaderCompression);
+        await using var compressing = await StartAsync(new ScriptedFileSystem(), limits: new GrpcPortLimits { CompressClientResponseHeaders = true }, admission: admission);
+        Assert.True(compressing.ServerOptions.AllowResponseHeaderCompression);
+    }
+
+    private static Task<GrpcPort> StartAsync(ScriptedFileSystem service, int maxMessageBytes = 1 << 20, GrpcPortLimits? limits = null, ILoggerFactory? loggerFactory = null, ClientAdmission? admission = null) =>
         GrpcPort.StartAsync(new GrpcPortOptions
         {
             Address = IPAddress.Loopback,
             Port = 0,
             MaxMessageBytes = maxMessageBytes,
             Limits = limits ?? new GrpcPortLimits(),
+            LoggerFactory = loggerFactory,
+            Admission = admission,
             ConfigureServices = services => services.AddSingleton(service),
             ConfigureGrpc = grpc =>
             {
@@ -197,12 +241,50 @@ public sealed class GrpcPortTests
                     throw ServerErrors.Status(StatusCode.NotFound, "/refused does not exist");
                 case "/big-answer":
                     return new GetStatusResponse { Info = new HaMaster.Protos.V1.FileInfo { Path = request.Path, Name = new string('n', 10_000) } };
+                case "/activity":
+                    return new GetStatusResponse { Info = new HaMaster.Protos.V1.FileInfo { Path = request.Path, Name = Activity.Current is null ? "none" : "activity " + Activity.Current.OperationName } };
                 case "/whoami":
                     var caller = CallerIdentity.From(context);
                     return new GetStatusResponse { Info = new HaMaster.Protos.V1.FileInfo { Path = request.Path, Owner = caller.User, Group = caller.Groups[0] } };
             }
 
             return new GetStatusResponse { Info = new HaMaster.Protos.V1.FileInfo { Path = request.Path } };
+        }
+    }
+
+    /// <summary>Remembers which categories the port's hosts created loggers for and wrote to.</summary>
+    private sealed class CategoryCollector : ILoggerProvider
+    {
+        private readonly HashSet<string> _categories = [];
+
+        public IReadOnlyCollection<string> Categories
+        {
+            get
+            {
+                lock (_categories) return [.. _categories];
+            }
+        }
+
+        public ILogger CreateLogger(string categoryName)
+        {
+            lock (_categories) _categories.Add(categoryName);
+            return new Collector();
+        }
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Collector : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+            }
         }
     }
 }
