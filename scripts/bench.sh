@@ -139,7 +139,7 @@ start_master() { # start_master I [extra args...]
   local i=$1; shift
   local log="$work/$hm_tag-master-$i.log"
   : >"$log"
-  DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x4000000} dotnet "$server" --id "$i" --data-dir "$work/$hm_tag-master-$i" \
+  DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x10000000} dotnet "$server" --id "$i" --data-dir "$work/$hm_tag-master-$i" \
     --client-port "${HP["$i client"]}" --peer-port "${HP["$i peer"]}" --web-port "${HP["$i web"]}" "$@" >>"$log" 2>&1 &
   PID[hm$i]=$!
 }
@@ -268,7 +268,9 @@ if has workers; then
     # Idle thread-pool workers of a load process block instead of spinning for work: with 10,000
     # connections per process the spinning took ~19% of its CPU, from the cores the masters need
     # (the masters keep the runtime's default, as everywhere else).
-    DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 dotnet "$cli" --masters "$hm_endpoints" --timeout 10s bench fleet --workers "$w" --worker-base "$wbase" --clients "$fleet_clients" --duration "${fleet_secs}s" \
+    # A 256 MiB gen0 budget: with the default a load process with 6,000 connections spent 5-29 s of
+    # a 60 s section in its own GC pauses (1-9 s with it; docs/fleet.md), counted as latency.
+    DOTNET_GCgen0size=0x10000000 DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 dotnet "$cli" --masters "$hm_endpoints" --timeout 10s bench fleet --workers "$w" --worker-base "$wbase" --clients "$fleet_clients" --duration "${fleet_secs}s" \
       >"$results/workers-process-$p.json" 2>"$work/fleet-$p.err" &
     PID[fleet$p]=$!
   done

@@ -58,9 +58,10 @@ members=""
 for i in 1 2 3; do
   members+="${members:+,}$i=127.0.0.1:$((base + i - 1))/127.0.0.1:$((base + 100 + i - 1))/127.0.0.1:$((base + 200 + i - 1))"
 done
-# A 64 MiB gen0 budget instead of workstation GC's ~6 MiB (README "Memory and GC"); only the
-# environment can set it.
-export DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x4000000}
+# A 256 MiB gen0 budget instead of workstation GC's ~6 MiB (docs/fleet.md); only the environment
+# can set it. Kestrel keeps a finished call's HTTP/2 stream pooled on its connection for ~5 s: with a
+# gen0 collection every few seconds those streams outlived it and piled up in gen2.
+export DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x10000000}
 for i in 1 2 3; do
   nohup dotnet "$server" --id "$i" --members "$members" --data-dir "$data/master-$i" \
     --client-port $((base + i - 1)) --peer-port $((base + 100 + i - 1)) --web-port $((base + 200 + i - 1)) \
