@@ -199,10 +199,12 @@ def issue19_verdicts(rows, idle_rows):
             return
         text = ", ".join(f"{v:.2f}x at {c}" for c, v in got.items())
         by_ratio = "MET" if all(v >= need for v in got.values()) else "MISSED"
-        sat = [f"{r['target']} at {c} ({r.get('saturation') or 'saturated'})" for c in levels for r in pair(w, c) if r and r.get("generatorSaturated")]
+        sat = [(c, r.get("saturation") or "saturated") for c in levels for r in pair(w, c) if r and r.get("generatorSaturated")]
         if sat:
             # The goal holds for an unsaturated generator only: a saturated case does not decide it.
-            out.append((label, "NOT MEASURED", f"{text}; by the ratios alone {by_ratio}, but generator saturated: " + "; ".join(sat)))
+            at = ", ".join(str(c) for c in sorted({c for c, _ in sat}))
+            why = "; ".join(sorted({reason for _, reason in sat}))
+            out.append((label, "NOT MEASURED", f"{text}; by the ratios alone {by_ratio}, but the generator was saturated at {at} in flight ({why})"))
         else:
             out.append((label, by_ratio, text))
 
@@ -248,7 +250,11 @@ def shape_table(rows, shape):
                 v = (r or {}).get("machineBusyFraction")
                 return "n/a" if v is None else f"{v * 100:.0f}%"
 
-            notes = [f"{r['target']}: generator saturated ({r.get('saturation')})" for r in (e, h) if r and r.get("generatorSaturated")]
+            sat = {r["target"]: r.get("saturation") or "saturated" for r in (e, h) if r and r.get("generatorSaturated")}
+            if len(sat) == 2 and len(set(sat.values())) == 1:
+                notes = [f"generator saturated (both: {next(iter(sat.values()))})"]
+            else:
+                notes = [f"{t}: generator saturated ({why})" for t, why in sat.items()]
             notes += [f"{r['target']}: {r['errors']:,} errors" for r in (e, h) if r and r.get("errors")]
             lines.append(f"| {WORKLOAD_LABEL.get(w, w)}, {c} | {g(e, 'opsPerSecond', 1)} | {g(h, 'opsPerSecond', 1)} | {f(ratio, 2) + 'x' if ratio else 'n/a'} | "
                          f"{g(e, 'serverCpuMsPerOp', 3)} / {g(h, 'serverCpuMsPerOp', 3)} | {f(cr, 2) + 'x' if cr else 'n/a'} | "

@@ -189,8 +189,9 @@ if has compare || has failover; then
 fi
 
 if has compare; then
-  # Idle: both clusters up, no load; each member's CPU over 10 s (after a short settle).
-  sleep 3
+  # Idle: both clusters up, no load; each member's CPU over 10 s, after a settle so that start-up
+  # work (elections, the first background JIT tiering) is not counted as idle.
+  sleep 5
   idle_secs=10
   declare -A i0=()
   for i in 1 2 3; do i0[etcd$i]=$(cpu_ticks "${PID[etcd$i]}"); i0[hm$i]=$(cpu_ticks "${PID[hm$i]}"); done
