@@ -97,7 +97,7 @@ if [ "$target" = hamaster ]; then
   # double-mapped (W^X), so tracing turns W^X off too.
   perfmap=0; wx=1; [ -n "$trace" ] && { perfmap=1; wx=0; }
   for i in 1 2 3; do
-    env DOTNET_PerfMapEnabled=$perfmap DOTNET_EnableWriteXorExecute=$wx DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x4000000} "${server_env[@]}" nohup dotnet "$server" --id "$i" --members "$members" --data-dir "$data/master-$i" \
+    env DOTNET_PerfMapEnabled=$perfmap DOTNET_EnableWriteXorExecute=$wx DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x10000000} "${server_env[@]}" nohup dotnet "$server" --id "$i" --members "$members" --data-dir "$data/master-$i" \
       --client-port "${ports[$((i - 1))]}" --peer-port "${ports[$((i + 2))]}" --web-port "${ports[$((i + 5))]}" >"$work/master-$i.log" 2>&1 &
     PID[$i]=$!
   done
