@@ -200,6 +200,27 @@ public sealed class BenchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Bulk_load_creates_the_files_in_calls_of_per_call_and_bad_options_are_usage_errors()
+    {
+        var before = _cluster.Namespace.Count;
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await HamasterCommandLine.RunAsync(
+            ["bench", "bulk-load", "--masters", _cluster.Leader.Address, "--files", "2500", "--per-call", "1000", "-c", "2", "--run-id", "0000b01c", "--json"], output, error);
+
+        Assert.True(code == ExitCodes.Ok, error.ToString());
+        using var doc = JsonDocument.Parse(output.ToString());
+        Assert.Equal((2500L, 3L, 0L), (doc.RootElement.GetProperty("operations").GetInt64(), doc.RootElement.GetProperty("calls").GetInt64(), doc.RootElement.GetProperty("errors").GetInt64()));
+        // 2,500 files, three directories and the run's root.
+        Assert.Equal(before + 2500 + 3 + 1, _cluster.Namespace.Count);
+
+        using var badOutput = new StringWriter();
+        using var badError = new StringWriter();
+        Assert.Equal(ExitCodes.Usage, await HamasterCommandLine.RunAsync(["bench", "bulk-load", "--masters", _cluster.Leader.Address, "--per-call", "1001"], badOutput, badError));
+        Assert.Contains("--per-call must be 1..1000", badError.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Spread_is_the_command_line_default_shape()
     {
         using var output = new StringWriter();

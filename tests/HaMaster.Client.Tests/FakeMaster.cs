@@ -109,6 +109,26 @@ internal sealed class FakeMaster : IAsyncDisposable
         public override Task<CreateFileResponse> CreateFile(CreateFileRequest r, ServerCallContext ctx) =>
             m.Write("CreateFile", r, r.Session, ctx, () => new CreateFileResponse { Info = m.Ns.Create(r.Path, InodeKind.File, r.Recursive, r.Mode, User(ctx)) });
 
+        public override Task<CreateFilesResponse> CreateFiles(CreateFilesRequest r, ServerCallContext ctx) =>
+            m.Write("CreateFiles", r, r.Session, ctx, () =>
+            {
+                var response = new CreateFilesResponse();
+                for (var i = 0; i < r.Names.Count; i++)
+                {
+                    try
+                    {
+                        m.Ns.Create(r.Directory.TrimEnd('/') + "/" + r.Names[i], InodeKind.File, r.Recursive, r.Mode, User(ctx));
+                        response.Created++;
+                    }
+                    catch (RpcException e)
+                    {
+                        response.Failures.Add(new CreateFilesFailure { Index = (uint)i, Code = (int)e.StatusCode, Message = e.Status.Detail });
+                    }
+                }
+
+                return response;
+            });
+
         public override Task<CompleteFileResponse> CompleteFile(CompleteFileRequest r, ServerCallContext ctx) =>
             m.Write("CompleteFile", r, r.Session, ctx, () => new CompleteFileResponse { Info = m.Ns.Update(r.Path, i => { i.Completed = true; i.Length = r.Length; }) });
 
