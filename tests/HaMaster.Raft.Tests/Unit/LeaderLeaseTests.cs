@@ -120,6 +120,64 @@ public sealed class LeaderLeaseTests
         Assert.DoesNotContain(c.Sent, m => m.Type is MessageType.PreVote or MessageType.Vote);
     }
 
+    /// <summary>
+    /// Followers 2 and 3 reach the end of their leases in the same instant (a stall they shared ends) and both campaign
+    /// before either hears from the other: their pre-votes cross.
+    /// </summary>
+    private static void RunOutBothLeasesTogether(TestCluster c)
+    {
+        for (var t = 1; t < ElectionTicks; t++)
+        {
+            c[2].Tick();
+            c[3].Tick();
+            c.Stabilize();
+        }
+
+        c[2].Tick(); // either may campaign by itself here (a randomized timeout of exactly ElectionTicks)...
+        c[3].Tick();
+        c[2].Campaign(); // ...and both do now, before any message is delivered
+        c[3].Campaign();
+    }
+
+    [Fact]
+    public void Two_followers_that_time_out_together_do_not_split_the_vote()
+    {
+        var c = NewCluster();
+        c.Elect(1);
+        c[1].Propose(TestCluster.Data("x"));
+        c.Stabilize();
+        var term = c[1].Term;
+        c.Isolated.Add(1); // the leader stops
+        RunOutBothLeasesTogether(c);
+        c.Stabilize();
+
+        // Equal logs: the lower id proceeds, the other yields its pre-vote and then votes for it. One term, no split.
+        Assert.Equal(RaftRole.Leader, c[2].Role);
+        Assert.Equal(term + 1, c[2].Term);
+        Assert.Equal(2UL, c[3].LeaderId);
+        Assert.Equal(term + 1, c[3].Term);
+    }
+
+    [Fact]
+    public void Of_two_competing_pre_candidates_the_one_with_the_longer_log_proceeds()
+    {
+        var c = NewCluster();
+        c.Elect(1);
+        c.Drop = m => m.To == 2 && m.Type == MessageType.Append; // node 2 misses the last entry
+        c[1].Propose(TestCluster.Data("x"));
+        c.Stabilize();
+        c.Drop = null;
+        var term = c[1].Term;
+        c.Isolated.Add(1);
+        RunOutBothLeasesTogether(c);
+        c.Stabilize();
+
+        // Node 3 holds the entry node 2 lacks: though its id is higher, it leads; node 2 never could.
+        Assert.Equal(RaftRole.Leader, c[3].Role);
+        Assert.Equal(term + 1, c[3].Term);
+        Assert.Equal(3UL, c[2].LeaderId);
+    }
+
     [Fact]
     public void A_stopped_leader_is_replaced_within_about_two_election_timeouts()
     {
