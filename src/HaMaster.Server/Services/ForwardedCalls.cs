@@ -20,11 +20,46 @@ internal sealed class ForwardedCalls
     private readonly PeerChannels _channels;
     private readonly TimeSpan _defaultTimeout;
 
+    // Ended when this master learns of a leader other than Leader: forwards still waiting on the old one are cut short.
+    private (ulong Leader, CancellationTokenSource Superseded) _leaderEpoch = (0, new CancellationTokenSource());
+    private readonly Lock _epochGate = new();
+
     public ForwardedCalls(RaftHost host, PeerChannels channels, TimeSpan defaultTimeout)
     {
         _host = host;
         _channels = channels;
         _defaultTimeout = defaultTimeout;
+        _host.LeadershipChanged += OnLeadershipChanged;
+    }
+
+    /// <summary>
+    /// A paused or cut-off leader never answers the calls forwarded to it; without this they would hold the client
+    /// until its deadline, long after a successor was elected (issue 19). Once another leader is known, they end at
+    /// once with UNAVAILABLE, so the client retries on the new leader. An election under way (leader 0) ends
+    /// nothing: the old leader may still be alive and answer. Raised on a thread-pool thread.
+    /// </summary>
+    private void OnLeadershipChanged(RaftObservedState state)
+    {
+        if (state.LeaderId == 0) return;
+        CancellationTokenSource old;
+        lock (_epochGate)
+        {
+            if (_leaderEpoch.Leader == state.LeaderId) return;
+            old = _leaderEpoch.Superseded;
+            _leaderEpoch = (state.LeaderId, new CancellationTokenSource());
+        }
+
+        // Not disposed: forwards may still be linking to its token (it holds no timer or wait handle).
+        old.Cancel();
+    }
+
+    /// <summary>Cancelled once a leader other than <paramref name="leader"/> is known; none if this view of the leader is not current yet.</summary>
+    private CancellationToken SupersededToken(ulong leader)
+    {
+        lock (_epochGate)
+        {
+            return _leaderEpoch.Leader == leader ? _leaderEpoch.Superseded.Token : CancellationToken.None;
+        }
     }
 
     /// <summary>
@@ -101,10 +136,19 @@ internal sealed class ForwardedCalls
             TimeoutMs = (long)remaining.TotalMilliseconds,
         };
         forward.Groups.AddRange(caller.Groups);
+        var superseded = SupersededToken(leader);
+        using var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, superseded);
         try
         {
-            var response = await _channels.Get(address).ForwardAsync(forward, _channels.Options(remaining, cancellationToken)).ConfigureAwait(false);
+            var response = await _channels.Get(address).ForwardAsync(forward, _channels.Options(remaining, call.Token)).ConfigureAwait(false);
             return responseParser.ParseFrom(response.Response);
+        }
+        catch (Exception e) when (superseded.IsCancellationRequested && !cancellationToken.IsCancellationRequested && e is RpcException or OperationCanceledException)
+        {
+            // The old leader may still apply the call when it resumes (or may have already): the outcome is unknown,
+            // which UNAVAILABLE tells the client (its session makes the retry exactly-once).
+            throw ServerErrors.Status(StatusCode.Unavailable,
+                $"master {leader} stopped leading while the call was forwarded to it (its outcome is unknown); retry on the new leader, master {_host.Observed.LeaderId}");
         }
         catch (RpcException e)
         {
