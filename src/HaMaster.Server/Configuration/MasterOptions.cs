@@ -96,8 +96,13 @@ public sealed record MasterOptions
     /// <summary>Interval of the Raft clock (default 100 ms, as etcd). Election and heartbeat timeouts are multiples of it.</summary>
     public TimeSpan TickInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>Election timeout in ticks (default 10 = 1 s; randomized in [1x, 2x)).</summary>
-    public int ElectionTicks { get; init; } = 10;
+    /// <summary>
+    /// Election timeout in ticks (default 5 = 0.5 s; randomized in [1x, 2x)): a paused or cut-off leader is replaced
+    /// within about 0.5-1 s. Short is safe because of pre-vote and check-quorum leases: a follower that heard from its
+    /// leader within one election timeout ignores (pre-)votes, so a starved follower cannot depose a healthy leader;
+    /// only a leader silent to a majority for this long is replaced (issue 19, docs/failover.md).
+    /// </summary>
+    public int ElectionTicks { get; init; } = 5;
 
     /// <summary>Leader heartbeat interval in ticks (default 1 = 100 ms).</summary>
     public int HeartbeatTicks { get; init; } = 1;
