@@ -217,7 +217,13 @@ public sealed partial class RawNode
         // proposed term is higher) and the candidate's log is at least as up-to-date as ours (§5.4.1).
         var isPre = m.Type == MessageType.PreVote;
         var canVote = _vote == m.From || (_vote == 0 && _lead == 0) || (isPre && m.Term > _term);
-        if (canVote && isPre && _role == RaftRole.PreCandidate && !PreferredCandidate(m)) canVote = false;
+        if (canVote && isPre && _role == RaftRole.PreCandidate && !PreferredCandidate(m))
+        {
+            // We yield to nobody here, but the sender now campaigns, so it is out of its lease and grants us what it
+            // may have ignored before (our pre-vote reached it while it still heard the leader): ask it again.
+            canVote = false;
+            Send(new Message { Type = MessageType.PreVote, From = _id, To = m.From, Term = _term + 1, Index = _log.LastIndex, LogTerm = _log.LastTerm });
+        }
         var responseType = isPre ? MessageType.PreVoteResponse : MessageType.VoteResponse;
         if (canVote && (_log.IsUpToDate(m.Index, m.LogTerm) || _options.UnsafeSkipVoteLogCheck))
         {
