@@ -24,12 +24,46 @@ internal sealed class ForwardedCalls
     private (ulong Leader, CancellationTokenSource Superseded) _leaderEpoch = (0, new CancellationTokenSource());
     private readonly Lock _epochGate = new();
 
-    public ForwardedCalls(RaftHost host, PeerChannels channels, TimeSpan defaultTimeout)
+    // Completed (and replaced) whenever a leader becomes known; calls that arrive during an election wait on it.
+    private TaskCompletionSource _leaderKnown = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TimeSpan _waitForLeader;
+
+    // waitForLeader: how long a call that reaches this master during an election waits for a leader before it fails
+    // with UNAVAILABLE (default zero: at once). The server passes two election timeouts.
+    public ForwardedCalls(RaftHost host, PeerChannels channels, TimeSpan defaultTimeout, TimeSpan waitForLeader = default)
     {
         _host = host;
         _channels = channels;
         _defaultTimeout = defaultTimeout;
+        _waitForLeader = waitForLeader;
         _host.LeadershipChanged += OnLeadershipChanged;
+    }
+
+    /// <summary>
+    /// During an election (no leader known) a leader-only call waits, bounded, for the outcome instead of failing at
+    /// once: a client told "no leader" moves on to another master, and soon sits on the paused or cut-off old leader
+    /// until its deadline, so writes would resume that much after the election (issue 19). Held here, the call goes to
+    /// the new leader the moment one is known. Returns when a leader is known, the bound passed, or the call ended.
+    /// </summary>
+    private async ValueTask WaitForLeaderAsync(CancellationToken cancellationToken)
+    {
+        if (_waitForLeader <= TimeSpan.Zero) return;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (var round = 0; round < 64; round++)
+        {
+            var signal = Volatile.Read(ref _leaderKnown); // before reading the state: a change in between completes it
+            if (_host.Observed.LeaderId != 0) return;
+            var left = _waitForLeader - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero) return;
+            try
+            {
+                await signal.Task.WaitAsync(left, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                return;
+            }
+        }
     }
 
     /// <summary>
@@ -41,6 +75,7 @@ internal sealed class ForwardedCalls
     private void OnLeadershipChanged(RaftObservedState state)
     {
         if (state.LeaderId == 0) return;
+        Interlocked.Exchange(ref _leaderKnown, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         CancellationTokenSource old;
         lock (_epochGate)
         {
@@ -112,6 +147,7 @@ internal sealed class ForwardedCalls
         {
             var caller = CallerIdentity.From(context);
             using var timeout = CallDeadline.Link(context, owner._defaultTimeout);
+            if (owner._host.Observed.LeaderId == 0) await owner.WaitForLeaderAsync(timeout.Token).ConfigureAwait(false);
             if (owner._host.Observed.IsLeader) return await onLeader(request, caller, timeout.Token).ConfigureAwait(false);
             return await owner.ForwardAsync(fullMethod, request, responseParser, caller, context, timeout.Token).ConfigureAwait(false);
         }
