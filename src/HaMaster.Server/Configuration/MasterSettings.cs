@@ -34,7 +34,7 @@ internal static class MasterSettings
         new("AdvertisedClientAddress", null, "bind:port", "client address others use (containers, NAT)", (o, v) => o with { AdvertisedClientAddress = NonEmpty(v) }),
         new("AdvertisedPeerAddress", null, "bind:port", "peer address others use (containers, NAT)", (o, v) => o with { AdvertisedPeerAddress = NonEmpty(v) }),
         new("TickIntervalMs", "--tick-ms", "100", "Raft clock tick in ms", (o, v) => o with { TickInterval = Millis(v, "TickIntervalMs") }),
-        new("ElectionTicks", "--election-ticks", "5", "ticks before a follower campaigns (randomized up to twice that)", (o, v) => o with { ElectionTicks = Int(v, "ElectionTicks") }),
+        new("ElectionTicks", "--election-ticks", "10", "ticks before a follower campaigns (randomized up to twice that)", (o, v) => o with { ElectionTicks = Int(v, "ElectionTicks") }),
         new("HeartbeatTicks", null, "1", "ticks between leader heartbeats", (o, v) => o with { HeartbeatTicks = Int(v, "HeartbeatTicks") }),
         new("SnapshotEveryEntries", "--snapshot-every", "100000", "entries between automatic snapshots", (o, v) => o with { SnapshotEveryEntries = Long(v, "SnapshotEveryEntries") }),
         new("LogEntriesKeptBehindSnapshot", "--log-keep", "5000", "log entries kept behind a snapshot for slightly lagging followers", (o, v) => o with { LogEntriesKeptBehindSnapshot = Long(v, "LogEntriesKeptBehindSnapshot") }),
