@@ -2,6 +2,7 @@
 # Issue 8 benchmark: HaMaster vs etcd on the same machine, failover, scale, workers + clients.
 #   scripts/bench.sh [--quick] [--inodes 1m|10m|100m] [--sections compare,failover,scale,workers,ufs]
 #                    [--duration SECONDS] [--out DIR] [--results DIR] [--ufs-tree N] [--ufs-dir N]
+#                    [--scale-load create|bulk]   (default: create up to 1M inodes, bulk above)
 # ufs (issue 18): a local store under a mount: first listing of a --ufs-dir-entry directory
 # (default 100,000), sync of an unchanged --ufs-tree-entry tree (default 1,000,000; --quick
 # 20,000) and of one with 1% changed, GetStatus/ListStatus latency before and after loading.
@@ -20,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-quick=0; inodes=1m; sections=compare,failover,scale,workers,ufs; duration=""; out="$root/docs/benchmarks"; results=""; ufs_tree=""; ufs_dir=""
+quick=0; inodes=1m; sections=compare,failover,scale,workers,ufs; duration=""; out="$root/docs/benchmarks"; results=""; ufs_tree=""; ufs_dir=""; scale_load=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
@@ -31,6 +32,7 @@ while [ $# -gt 0 ]; do
     --results) results=$2; shift ;;
     --ufs-tree) ufs_tree=$2; shift ;;
     --ufs-dir) ufs_dir=$2; shift ;;
+    --scale-load) scale_load=$2; shift ;;
     -h|--help) sed -n 2,18p "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -38,6 +40,13 @@ while [ $# -gt 0 ]; do
 done
 case "$inodes" in 1m) n_inodes=1000000 ;; 10m) n_inodes=10000000 ;; 100m) n_inodes=100000000 ;; *[0-9]) n_inodes=$inodes ;; *) echo "--inodes 1m|10m|100m" >&2; exit 2 ;; esac
 has() { [[ ",$sections," == *",$1,"* ]]; }
+# How the scale section loads: one CreateFile per file (comparable with earlier reports), or
+# CreateFiles of 1,000 (the bulk API; the default above 1M inodes, where one at a time would take hours).
+case "${scale_load:-auto}" in
+  auto) [ "$n_inodes" -gt 1000000 ] && scale_load=bulk || scale_load=create ;;
+  create|bulk) ;;
+  *) echo "--scale-load create|bulk" >&2; exit 2 ;;
+esac
 
 if [ "$quick" = 1 ]; then
   dur=${duration:-2}; kills=2; kill_spacing=3; [ "$inodes" = 1m ] && n_inodes=20000
@@ -342,11 +351,16 @@ sample_masters() { # sample_masters LABEL -> one JSON line per master into scale
 if has scale; then
   setup_hamaster scale
   start_hamaster_cluster
-  echo "[bench] scale: loading $n_inodes files (CreateFile, 256 in flight, 1000 files per directory) at $(load_note)"
   : >"$results/scale-samples.jsonl"
   sample_masters start
   dirs=$(( n_inodes / 1000 )); [ "$dirs" -lt 1 ] && dirs=1
-  dotnet "$cli" --masters "$hm_endpoints" --json bench --workload write --shape leader -c 256 --ops "$n_inodes" --dirs "$dirs" --run-id 5ca1e000 >"$results/scale-load.json" 2>"$work/scale-load.err" &
+  if [ "$scale_load" = bulk ]; then
+    echo "[bench] scale: loading $n_inodes files (CreateFiles, 1000 files per call and directory, 8 calls in flight) at $(load_note)"
+    dotnet "$cli" --masters "$hm_endpoints" --timeout 120s --json bench bulk-load --files "$n_inodes" --per-call 1000 -c 8 --run-id 5ca1e000 >"$results/scale-load.json" 2>"$work/scale-load.err" &
+  else
+    echo "[bench] scale: loading $n_inodes files (CreateFile, 256 in flight, 1000 files per directory) at $(load_note)"
+    dotnet "$cli" --masters "$hm_endpoints" --json bench --workload write --shape leader -c 256 --ops "$n_inodes" --dirs "$dirs" --run-id 5ca1e000 >"$results/scale-load.json" 2>"$work/scale-load.err" &
+  fi
   PID[load]=$!
   while kill -0 "${PID[load]}" 2>/dev/null; do
     for _ in $(seq 1 100); do kill -0 "${PID[load]}" 2>/dev/null || break; sleep 0.1; done

@@ -30,6 +30,7 @@ public sealed partial class HamasterCommandLine
         };
         bench.Add(BuildAvailabilityCommand());
         bench.Add(BuildFleetCommand());
+        bench.Add(BuildBulkLoadCommand());
         bench.Add(BuildPathsBenchCommand());
         bench.SetAction(async (r, cancellationToken) =>
         {
@@ -143,6 +144,53 @@ public sealed partial class HamasterCommandLine
                 }
 
                 return report.Operations == 0 ? ExitCodes.Unavailable : ExitCodes.Ok;
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                return await ReportFailureAsync(r, ex).ConfigureAwait(false);
+            }
+        });
+        return command;
+    }
+
+    /// <summary><c>bench bulk-load</c>: loads a namespace through CreateFiles (issue 19's scale run).</summary>
+    private Command BuildBulkLoadCommand()
+    {
+        var files = new Option<long>("--files", "-n") { Description = "Files to create", DefaultValueFactory = _ => 1_000_000 };
+        var perCall = new Option<int>("--per-call") { Description = "Files per CreateFiles call and per directory (1..1000)", DefaultValueFactory = _ => 1000 };
+        var concurrency = new Option<int>("--concurrency", "-c") { Description = "Calls in flight", DefaultValueFactory = _ => 4 };
+        var runId = new Option<string?>("--run-id") { Description = "Names the root directory /bulk-RUNID (default random)" };
+        var command = new Command("bulk-load", "Create many files through CreateFiles (one log entry per call); prints files/s and per-call latency")
+        {
+            files, perCall, concurrency, runId,
+        };
+        command.SetAction(async (r, cancellationToken) =>
+        {
+            BulkLoadOptions options;
+            HaMasterClientOptions clientOptions;
+            try
+            {
+                clientOptions = ClientOptions(r);
+                options = new BulkLoadOptions
+                {
+                    Files = r.GetValue(files),
+                    PerCall = r.GetValue(perCall),
+                    Concurrency = r.GetValue(concurrency),
+                    RunId = r.GetValue(runId) ?? new BulkLoadOptions().RunId,
+                }.Validate();
+            }
+            catch (Exception ex) when (ex is ArgumentException or FormatException)
+            {
+                await _err.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+                return ExitCodes.Usage;
+            }
+
+            try
+            {
+                using var client = new HaMasterClient(clientOptions);
+                var report = await BulkLoad.RunAsync(options, client, cancellationToken).ConfigureAwait(false);
+                _out.WriteLine(System.Text.Json.JsonSerializer.Serialize(report, BenchJsonContext.Default.BulkLoadReport));
+                return report.Errors == 0 ? ExitCodes.Ok : ExitCodes.Other;
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {

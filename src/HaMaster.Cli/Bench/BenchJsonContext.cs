@@ -6,4 +6,5 @@ namespace HaMaster.Cli.Bench;
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
 [JsonSerializable(typeof(AvailabilityReport))]
 [JsonSerializable(typeof(FleetReport))]
+[JsonSerializable(typeof(BulkLoadReport))]
 internal sealed partial class BenchJsonContext : JsonSerializerContext;

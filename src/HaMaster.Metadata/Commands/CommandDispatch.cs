@@ -32,6 +32,7 @@ internal static class CommandDispatch
         JournalEntry.CommandOneofCase.PersistFile => PersistFile(tx, entry, entry.PersistFile),
         JournalEntry.CommandOneofCase.SyncMetadata => SyncMetadata(tx, entry, entry.SyncMetadata),
         JournalEntry.CommandOneofCase.ExpireTtl => ExpireTtl(tx, entry, entry.ExpireTtl),
+        JournalEntry.CommandOneofCase.CreateFiles => BulkCommands.CreateFiles(tx, entry, entry.CreateFiles),
         _ => Fail(MetadataStatus.InvalidArgument, "journal entry carries no known command"),
     };
 

@@ -35,7 +35,7 @@ internal sealed partial class RaftHost : IDisposable
     private readonly ClusterStateFile _clusterStateFile;
     private readonly RaftHostHooks _hooks;
     private readonly ConcurrentQueue<Action> _inbox = new();
-    private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
+    private readonly LoopWakeup _wake = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<AppliedResult> _appliedResults = [];
     private readonly Dictionary<ulong, PendingProposal> _pending = [];
