@@ -11,6 +11,12 @@
 # the leader's RSS stays within its bound, served calls within capacity keep p99 < 200 ms and at most
 # 2% of them are refused (fair admission), and every refusal comes at once (README, Overload and limits).
 #   scripts/chaos.sh --overload [--duration 30s] [--callers N] [--max-calls N] [--dir D]
+# Issue 19's failover measurement instead: 3 masters with the server's default timing, 64 closed-loop
+# writers spread over them (1 s deadline, a failed writer moves to the next master); a quiet stretch at
+# that load counts leader changes (should be 0), then each SIGSTOP of the leader records the longest
+# write gap; prints every gap and their median and max (docs/failover.md). The soak above also prints
+# the longest write gap of each pause and partition fault, with median and max per kind.
+#   scripts/chaos.sh --failover [--quiet 60s] [--pauses 6] [--hold 4s] [--settle 4s] [--writers 64] [--tick-ms N] [--election-ticks N] [--dir D]
 # The binaries run from a private copy, so builds started meanwhile cannot replace them under a long soak.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -217,6 +217,13 @@ public sealed partial class RawNode
         // proposed term is higher) and the candidate's log is at least as up-to-date as ours (§5.4.1).
         var isPre = m.Type == MessageType.PreVote;
         var canVote = _vote == m.From || (_vote == 0 && _lead == 0) || (isPre && m.Term > _term);
+        if (canVote && isPre && _role == RaftRole.PreCandidate && !PreferredCandidate(m))
+        {
+            // We yield to nobody here, but the sender now campaigns, so it is out of its lease and grants us what it
+            // may have ignored before (our pre-vote reached it while it still heard the leader): ask it again.
+            canVote = false;
+            Send(new Message { Type = MessageType.PreVote, From = _id, To = m.From, Term = _term + 1, Index = _log.LastIndex, LogTerm = _log.LastTerm });
+        }
         var responseType = isPre ? MessageType.PreVoteResponse : MessageType.VoteResponse;
         if (canVote && (_log.IsUpToDate(m.Index, m.LogTerm) || _options.UnsafeSkipVoteLogCheck))
         {
@@ -232,6 +239,22 @@ public sealed partial class RawNode
         {
             Send(new Message { Type = responseType, From = _id, To = m.From, Term = _term, Reject = true });
         }
+    }
+
+    /// <summary>
+    /// Whether this pre-candidate yields to another pre-candidate: its log is more up to date, or as up to date and its
+    /// id lower. Two followers that time out together (a stall they shared, then the ticks they missed) would otherwise
+    /// grant each other's pre-votes, both become candidates, split the vote and cost another randomized timeout (issue
+    /// 19: seen on a loaded machine). With this exactly one of them proceeds; the other grants its real vote. Refusing
+    /// a pre-vote never affects safety, and the order is total, so one of any two always yields.
+    /// </summary>
+    private bool PreferredCandidate(Message m)
+    {
+        var lastTerm = _log.LastTerm;
+        var lastIndex = _log.LastIndex;
+        if (m.LogTerm != lastTerm) return m.LogTerm > lastTerm;
+        if (m.Index != lastIndex) return m.Index > lastIndex;
+        return m.From < _id;
     }
 
     private void HandleVoteResponse(Message m)

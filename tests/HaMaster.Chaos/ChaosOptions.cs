@@ -48,11 +48,11 @@ public sealed record ChaosOptions
     /// <summary>Budget of the linearizability search (default 300 s).</summary>
     public TimeSpan CheckTimeout { get; init; } = TimeSpan.FromSeconds(300);
 
-    /// <summary>Raft tick of the masters in ms (default 50).</summary>
-    public int TickMs { get; init; } = 50;
+    /// <summary>Raft tick of the masters in ms (default 50); null runs the server's own default.</summary>
+    public int? TickMs { get; init; } = 50;
 
-    /// <summary>Election timeout in ticks (default 16: 0.8-1.6 s).</summary>
-    public int ElectionTicks { get; init; } = 16;
+    /// <summary>Election timeout in ticks (default 16: 0.8-1.6 s); null runs the server's own default.</summary>
+    public int? ElectionTicks { get; init; } = 16;
 
     /// <summary>Entries between automatic snapshots (default 200: the log is compacted often).</summary>
     public long SnapshotEvery { get; init; } = 200;
@@ -89,7 +89,7 @@ public sealed record ChaosOptions
         if (MinHold <= TimeSpan.Zero || MaxHold < MinHold) throw new ArgumentOutOfRangeException(nameof(MaxHold), "0 < MinHold <= MaxHold");
         if (RecoveryBound <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(RecoveryBound), "must be positive");
         if (TickMs < 1 || ElectionTicks < 2) throw new ArgumentOutOfRangeException(nameof(TickMs), "tick >= 1 ms, election >= 2 ticks");
-        if (MinPause <= TimeSpan.FromMilliseconds(2.0 * TickMs * ElectionTicks))
+        if (TickMs is { } tick && ElectionTicks is { } election && MinPause <= TimeSpan.FromMilliseconds(2.0 * tick * election))
         {
             throw new ArgumentOutOfRangeException(nameof(MinPause), MinPause, "a pause must outlast the largest election timeout (2 x tick x election ticks)");
         }
@@ -103,13 +103,14 @@ public sealed record ChaosOptions
     }
 
     /// <summary>Server flags shared by every master (timing and snapshots).</summary>
-    internal IReadOnlyList<string> CommonServerArguments() =>
-    [
-        "--tick-ms", TickMs.ToString(CultureInfo.InvariantCulture),
-        "--election-ticks", ElectionTicks.ToString(CultureInfo.InvariantCulture),
-        "--snapshot-every", SnapshotEvery.ToString(CultureInfo.InvariantCulture),
-        "--log-keep", LogKeep.ToString(CultureInfo.InvariantCulture),
-    ];
+    internal IReadOnlyList<string> CommonServerArguments()
+    {
+        List<string> arguments = [];
+        if (TickMs is { } tick) arguments.AddRange(["--tick-ms", tick.ToString(CultureInfo.InvariantCulture)]);
+        if (ElectionTicks is { } election) arguments.AddRange(["--election-ticks", election.ToString(CultureInfo.InvariantCulture)]);
+        arguments.AddRange(["--snapshot-every", SnapshotEvery.ToString(CultureInfo.InvariantCulture), "--log-keep", LogKeep.ToString(CultureInfo.InvariantCulture)]);
+        return arguments;
+    }
 
     /// <summary>Parses "90s", "30m", "2h", "1500ms" or plain seconds.</summary>
     public static TimeSpan ParseDuration(string text)

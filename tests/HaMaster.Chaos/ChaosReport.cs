@@ -21,7 +21,8 @@ public sealed record ChaosReport(
     int Masters,
     int LedgerFiles,
     ulong FinalAppliedIndex,
-    string ReplayCommand)
+    string ReplayCommand,
+    IReadOnlyList<Failover.FaultWriteGap>? FaultGaps = null)
 {
     public bool Passed => Summary.Verdict == LinearizabilityVerdict.Linearizable && Violations.Count == 0;
 
@@ -32,6 +33,12 @@ public sealed record ChaosReport(
         var text = new StringBuilder(Summary.Format());
         text.AppendLine($"masters: {Masters}   final applied index: {FinalAppliedIndex}   ledger files: {LedgerFiles}");
         text.AppendLine($"recovery after heal: max {MaxRecovery.TotalSeconds:0.00} s, after the final heal {FinalRecovery.TotalSeconds:0.00} s");
+        if (FaultGaps is { Count: > 0 })
+        {
+            text.AppendLine("write gaps per fault (injection to the next fault):");
+            text.Append(Failover.FaultWriteGaps.Format(FaultGaps));
+        }
+
         text.AppendLine($"snapshot catch-ups seen: {SnapshotInstallsSeen}   faults the cluster refused (still counted): {RefusedFaults}");
         text.AppendLine($"invariants: {(Violations.Count == 0 ? "all held" : $"{Violations.Count} VIOLATED")}");
         foreach (var violation in Violations.Take(50))

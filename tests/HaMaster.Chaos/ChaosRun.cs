@@ -131,7 +131,8 @@ public static class ChaosRun
             var summary = ChaosSummary.From(history, static (input, output) => input.IsMutation && output.Status == FsStatus.Ok, options.Seed, result, historyPath, clientsStopped);
             return new ChaosReport(summary, violations, directory, historyPath,
                 nemesis.Recoveries.DefaultIfEmpty(TimeSpan.Zero).Max(), final ?? options.RecoveryBound,
-                nemesis.SnapshotInstallsSeen, nemesis.Refused, options.Masters, ledger.Count, appliedIndex, ReplayCommand(options));
+                nemesis.SnapshotInstallsSeen, nemesis.Refused, options.Masters, ledger.Count, appliedIndex, ReplayCommand(options),
+                Failover.FaultWriteGaps.From(history, clientsStopped));
         }
         finally
         {

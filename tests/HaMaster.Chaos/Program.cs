@@ -12,6 +12,7 @@ public static class Program
     public static async Task<int> Main(string[] args)
     {
         if (args.Contains("--overload")) return await OverloadMainAsync(args);
+        if (args.Contains("--failover")) return await FailoverMainAsync(args);
         ChaosOptions options;
         try
         {
@@ -77,6 +78,55 @@ public static class Program
         var report = await Overload.OverloadRun.RunAsync(options, stop.Token);
         Console.WriteLine(report.Format());
         return report.Passed ? 0 : 1;
+    }
+
+    /// <summary>
+    /// <c>hamaster-chaos --failover [--quiet 60s] [--pauses N] [--hold 4s] [--settle 4s] [--writers N] [--tick-ms N] [--election-ticks N] [--dir D]</c>:
+    /// issue 19's failover measurement (see <see cref="Failover.FailoverRun"/>); prints figures, exit code 0, or 2 on bad arguments.
+    /// </summary>
+    private static async Task<int> FailoverMainAsync(string[] args)
+    {
+        var options = new Failover.FailoverOptions();
+        try
+        {
+            for (var i = 0; i < args.Length; i++)
+            {
+                string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+                int Int() => int.Parse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture);
+                options = args[i] switch
+                {
+                    "--failover" => options,
+                    "--quiet" => options with { QuietDuration = ChaosOptions.ParseDuration(Value()) },
+                    "--pauses" => options with { Pauses = Int() },
+                    "--hold" => options with { PauseHold = ChaosOptions.ParseDuration(Value()) },
+                    "--settle" => options with { Settle = ChaosOptions.ParseDuration(Value()) },
+                    "--writers" => options with { Writers = Int() },
+                    "--tick-ms" => options with { TickMs = Int() },
+                    "--election-ticks" => options with { ElectionTicks = Int() },
+                    "--dir" => options with { WorkDirectory = Value() },
+                    "--server-dll" => options with { ServerDll = Value() },
+                    _ => throw new ArgumentException($"unknown argument {args[i]}"),
+                };
+            }
+
+            options.Validate();
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException)
+        {
+            await Console.Error.WriteLineAsync($"hamaster-chaos: {e.Message}");
+            await Console.Error.WriteLineAsync("usage: hamaster-chaos --failover [--quiet 60s] [--pauses N] [--hold 4s] [--settle 4s] [--writers N] [--tick-ms N] [--election-ticks N] [--dir D]");
+            return 2;
+        }
+
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        var report = await Failover.FailoverRun.RunAsync(options, stop.Token);
+        Console.WriteLine(report.Format());
+        return 0;
     }
 
     internal static ChaosOptions Parse(string[] args)

@@ -155,7 +155,8 @@ internal sealed class MasterNode : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var options = Options;
-        var forwarded = new ForwardedCalls(Host, Channels, options.DefaultCallTimeout);
+        // A call that arrives during an election waits for its outcome up to two election timeouts (issue 19).
+        var forwarded = new ForwardedCalls(Host, Channels, options.DefaultCallTimeout, options.TickInterval * (2 * options.ElectionTicks));
         var bind = IPAddress.Parse(options.BindAddress);
         var authLogger = _loggerFactory.CreateLogger("HaMaster.Auth");
 

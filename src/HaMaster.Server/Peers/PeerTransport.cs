@@ -37,7 +37,7 @@ internal sealed class PeerTransport : IRaftTransport, IDisposable
         _logger = logger;
     }
 
-    /// <summary>Called from the Raft loop thread; never blocks.</summary>
+    /// <summary>Called from the Raft loop thread and its heartbeat pump; never blocks.</summary>
     public void Send(IReadOnlyList<Message> messages)
     {
         foreach (var m in messages)
@@ -57,7 +57,8 @@ internal sealed class PeerTransport : IRaftTransport, IDisposable
         lock (_gate)
         {
             if (_queues.TryGetValue(peer, out var q)) return q;
-            q = Channel.CreateUnbounded<Message>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+            // Two writers: the Raft loop, and its heartbeat pump during long iterations (RaftHost.HeartbeatPump.cs).
+            q = Channel.CreateUnbounded<Message>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
             _queues[peer] = q;
             _ = Task.Run(() => SendLoopAsync(peer, q.Reader));
             return q;

@@ -195,6 +195,7 @@ internal sealed partial class RaftHost : IDisposable
         if (_hooks.Manual) throw new InvalidOperationException("a manually driven host has no loop thread: call RunIteration");
         _thread = new Thread(RunLoop) { IsBackground = true, Name = $"raft-loop-{_options.NodeId}" };
         _thread.Start();
+        StartHeartbeatPump();
     }
 
     /// <summary>Runs <paramref name="work"/> on the Raft loop thread, soon. Thread-safe.</summary>
@@ -241,6 +242,8 @@ internal sealed partial class RaftHost : IDisposable
 
                 _node.Step(m);
             }
+
+            StopPumpIfNotLeader();
         });
     }
 
@@ -272,11 +275,22 @@ internal sealed partial class RaftHost : IDisposable
                 var tick = now >= nextTick;
                 if (tick)
                 {
+                    // A late loop (a long iteration, a GC pause, CPU starvation, SIGSTOP) normally replays the ticks it
+                    // missed, one per iteration after the posted work, so a follower's clock keeps real time and a
+                    // silent leader is replaced on time even on a starved machine (a follower that campaigns over its
+                    // own stall is harmless: the others' leases refuse it). A leader does not replay: its burst would
+                    // count silence it did not observe (answers that arrived meanwhile may still sit in the receive
+                    // path) and fail check-quorum over its own stall; a new leader would even step down at once (issue
+                    // 19: seen with short election timeouts under load). Its clock then runs slow during stalls, which
+                    // only delays its stepping down; nothing needs it to keep real time (RaftOptions.LeaseReads is off).
                     nextTick += tickTicks;
-                    if (now - nextTick > 10 * tickTicks) nextTick = now + tickTicks; // paused (SIGSTOP): don't replay a burst of ticks
+                    var behind = now - nextTick;
+                    if (behind > 10 * tickTicks || (behind >= 0 && _node.Role == RaftRole.Leader)) nextTick = now + tickTicks;
                 }
 
+                MarkIteration(running: true);
                 Iterate(tick);
+                MarkIteration(running: false);
                 _iteration.End(Metrics, _logger);
             }
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
@@ -326,6 +340,7 @@ internal sealed partial class RaftHost : IDisposable
         }
 
         PublishObserved();
+        RefreshHeartbeatPlan();
     }
 
     /// <summary>

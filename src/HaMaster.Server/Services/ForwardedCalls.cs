@@ -20,11 +20,81 @@ internal sealed class ForwardedCalls
     private readonly PeerChannels _channels;
     private readonly TimeSpan _defaultTimeout;
 
-    public ForwardedCalls(RaftHost host, PeerChannels channels, TimeSpan defaultTimeout)
+    // Ended when this master learns of a leader other than Leader: forwards still waiting on the old one are cut short.
+    private (ulong Leader, CancellationTokenSource Superseded) _leaderEpoch = (0, new CancellationTokenSource());
+    private readonly Lock _epochGate = new();
+
+    // Completed (and replaced) whenever a leader becomes known; calls that arrive during an election wait on it.
+    private TaskCompletionSource _leaderKnown = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TimeSpan _waitForLeader;
+
+    // waitForLeader: how long a call that reaches this master during an election waits for a leader before it fails
+    // with UNAVAILABLE (default zero: at once). The server passes two election timeouts.
+    public ForwardedCalls(RaftHost host, PeerChannels channels, TimeSpan defaultTimeout, TimeSpan waitForLeader = default)
     {
         _host = host;
         _channels = channels;
         _defaultTimeout = defaultTimeout;
+        _waitForLeader = waitForLeader;
+        _host.LeadershipChanged += OnLeadershipChanged;
+    }
+
+    /// <summary>
+    /// During an election (no leader known) a leader-only call waits, bounded, for the outcome instead of failing at
+    /// once: a client told "no leader" moves on to another master, and soon sits on the paused or cut-off old leader
+    /// until its deadline, so writes would resume that much after the election (issue 19). Held here, the call goes to
+    /// the new leader the moment one is known. Returns when a leader is known, the bound passed, or the call ended.
+    /// </summary>
+    private async ValueTask WaitForLeaderAsync(CancellationToken cancellationToken)
+    {
+        if (_waitForLeader <= TimeSpan.Zero) return;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (var round = 0; round < 64; round++)
+        {
+            var signal = Volatile.Read(ref _leaderKnown); // before reading the state: a change in between completes it
+            if (_host.Observed.LeaderId != 0) return;
+            var left = _waitForLeader - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero) return;
+            try
+            {
+                await signal.Task.WaitAsync(left, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A paused or cut-off leader never answers the calls forwarded to it; without this they would hold the client
+    /// until its deadline, long after a successor was elected (issue 19). Once another leader is known, they end at
+    /// once with UNAVAILABLE, so the client retries on the new leader. An election under way (leader 0) ends
+    /// nothing: the old leader may still be alive and answer. Raised on a thread-pool thread.
+    /// </summary>
+    private void OnLeadershipChanged(RaftObservedState state)
+    {
+        if (state.LeaderId == 0) return;
+        Interlocked.Exchange(ref _leaderKnown, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        CancellationTokenSource old;
+        lock (_epochGate)
+        {
+            if (_leaderEpoch.Leader == state.LeaderId) return;
+            old = _leaderEpoch.Superseded;
+            _leaderEpoch = (state.LeaderId, new CancellationTokenSource());
+        }
+
+        // Not disposed: forwards may still be linking to its token (it holds no timer or wait handle).
+        old.Cancel();
+    }
+
+    /// <summary>Cancelled once a leader other than <paramref name="leader"/> is known; none if this view of the leader is not current yet.</summary>
+    private CancellationToken SupersededToken(ulong leader)
+    {
+        lock (_epochGate)
+        {
+            return _leaderEpoch.Leader == leader ? _leaderEpoch.Superseded.Token : CancellationToken.None;
+        }
     }
 
     /// <summary>
@@ -77,6 +147,7 @@ internal sealed class ForwardedCalls
         {
             var caller = CallerIdentity.From(context);
             using var timeout = CallDeadline.Link(context, owner._defaultTimeout);
+            if (owner._host.Observed.LeaderId == 0) await owner.WaitForLeaderAsync(timeout.Token).ConfigureAwait(false);
             if (owner._host.Observed.IsLeader) return await onLeader(request, caller, timeout.Token).ConfigureAwait(false);
             return await owner.ForwardAsync(fullMethod, request, responseParser, caller, context, timeout.Token).ConfigureAwait(false);
         }
@@ -101,10 +172,19 @@ internal sealed class ForwardedCalls
             TimeoutMs = (long)remaining.TotalMilliseconds,
         };
         forward.Groups.AddRange(caller.Groups);
+        var superseded = SupersededToken(leader);
+        using var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, superseded);
         try
         {
-            var response = await _channels.Get(address).ForwardAsync(forward, _channels.Options(remaining, cancellationToken)).ConfigureAwait(false);
+            var response = await _channels.Get(address).ForwardAsync(forward, _channels.Options(remaining, call.Token)).ConfigureAwait(false);
             return responseParser.ParseFrom(response.Response);
+        }
+        catch (Exception e) when (superseded.IsCancellationRequested && !cancellationToken.IsCancellationRequested && e is RpcException or OperationCanceledException)
+        {
+            // The old leader may still apply the call when it resumes (or may have already): the outcome is unknown,
+            // which UNAVAILABLE tells the client (its session makes the retry exactly-once).
+            throw ServerErrors.Status(StatusCode.Unavailable,
+                $"master {leader} stopped leading while the call was forwarded to it (its outcome is unknown); retry on the new leader, master {_host.Observed.LeaderId}");
         }
         catch (RpcException e)
         {
