@@ -16,7 +16,7 @@ public sealed class SecuredClusterFixture : IAsyncLifetime
 
     public TestCertificates Certificates { get; } = TestCertificates.Create();
 
-    public OpsCluster Cluster { get; private set; } = null!;
+    public TestCluster Cluster { get; private set; } = null!;
 
     public async Task InitializeAsync() =>
         Cluster = await OpsCluster.StartAsync(new OpsClusterOptions { Tls = Certificates, ExtraArguments = ["--cluster-secret", Secret] });
@@ -42,7 +42,7 @@ public sealed class SecuredClusterTests(SecuredClusterFixture fixture) : IClassF
     private const uint VoteMessageType = 2;
     private const uint TimeoutNowMessageType = 9;
 
-    private OpsCluster Cluster => fixture.Cluster;
+    private TestCluster Cluster => fixture.Cluster;
 
     [Fact]
     public async Task Tls_cluster_elects_a_leader_and_a_client_trusting_the_CA_writes_and_reads()
