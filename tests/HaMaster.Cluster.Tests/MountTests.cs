@@ -15,13 +15,11 @@ public sealed class MountTests(FailoverClusterFixture fixture) : IClassFixture<F
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
     private readonly string _store = Directory.CreateTempSubdirectory("hamaster-mount-").FullName;
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
     private TestCluster Cluster => fixture.Cluster;
 
     public void Dispose()
     {
-        _http.Dispose();
         Directory.Delete(_store, recursive: true);
     }
 
@@ -61,7 +59,7 @@ public sealed class MountTests(FailoverClusterFixture fixture) : IClassFixture<F
         Assert.Equal(StatusCode.NotFound, (await Expect.StatusAsync(StatusCode.NotFound, () => client.GetStatusAsync("/mnt/local/late.txt").AsTask())).Status);
         Assert.Contains("late.txt", await ListAsync(client, "/mnt/local", LoadMetadataType.Always, 0));
 
-        await AllDigestsEqualAsync();
+        await Cluster.AllDigestsEqualAsync(Wait);
 
         // The leader dies: the mount table and loaded metadata survive; the old leader restarts and converges.
         await Cluster.KillAsync(leader);
@@ -71,7 +69,7 @@ public sealed class MountTests(FailoverClusterFixture fixture) : IClassFixture<F
         Assert.Equal(bigCount, (await ListAsync(client, "/mnt/local/big", LoadMetadataType.Never, 0)).Count);
         await Cluster.StartMasterAsync(leader);
         await Cluster.RestartAsync(followers[1]);
-        await AllDigestsEqualAsync();
+        await Cluster.AllDigestsEqualAsync(Wait);
         var status = await Cluster.WebClusterAsync(leader);
         Assert.Equal("/mnt/local", status.GetProperty("mounts")[0].GetProperty("path").GetString());
 
@@ -79,7 +77,7 @@ public sealed class MountTests(FailoverClusterFixture fixture) : IClassFixture<F
         Assert.Equal((ulong)(7 + bigCount), await client.UnmountAsync("/mnt/local"));
         Assert.Empty(await client.GetMountTableAsync());
         Assert.True(File.Exists(Path.Join(_store, "big", "f00000")));
-        await AllDigestsEqualAsync();
+        await Cluster.AllDigestsEqualAsync(Wait);
     }
 
     [Fact]
@@ -97,8 +95,8 @@ public sealed class MountTests(FailoverClusterFixture fixture) : IClassFixture<F
         await client.UpdateMountAsync("/bad/m", new MountOptions { ReadOnly = true });
         await Expect.StatusAsync(StatusCode.FailedPrecondition, () => client.CreateDirectoryAsync("/bad/m/refused").AsTask());
         Assert.False(Directory.Exists(Path.Join(_store, "refused")));
-        await AllDigestsEqualAsync();
-        var before = (await DigestAsync(await Cluster.WaitForLeaderAsync())).Split(':')[1];
+        await Cluster.AllDigestsEqualAsync(Wait);
+        var before = (await Cluster.DigestAsync(await Cluster.WaitForLeaderAsync())).Split(':')[1];
 
         var unknown = await Expect.StatusAsync(StatusCode.InvalidArgument, () => client.MountAsync("/bad/x", "hdfs://nn/data").AsTask());
         Assert.Contains("hdfs", unknown.Message);
@@ -112,9 +110,9 @@ public sealed class MountTests(FailoverClusterFixture fixture) : IClassFixture<F
         await Expect.StatusAsync(StatusCode.FailedPrecondition, () => client.DeleteAsync("/bad", recursive: true).AsTask());
         await Expect.StatusAsync(StatusCode.InvalidArgument, () => client.GetStatusAsync(new GetStatusRequest { Path = "/bad/m", LoadMetadata = (LoadMetadataType)7 }).AsTask());
 
-        await AllDigestsEqualAsync();
+        await Cluster.AllDigestsEqualAsync(Wait);
         // Refused commands advance the applied index, never the state.
-        Assert.Equal(before, (await DigestAsync(await Cluster.WaitForLeaderAsync())).Split(':')[1]);
+        Assert.Equal(before, (await Cluster.DigestAsync(await Cluster.WaitForLeaderAsync())).Split(':')[1]);
         Assert.Contains(await client.GetMountTableAsync(), m => m.Path == "/bad/m");
         await client.UnmountAsync("/bad/m");
     }
@@ -126,18 +124,5 @@ public sealed class MountTests(FailoverClusterFixture fixture) : IClassFixture<F
         return names;
     }
 
-    private async Task<string> DigestAsync(ulong id)
-    {
-        var text = await _http.GetStringAsync(new Uri($"http://{Cluster.Master(id).WebAddress}/api/digest"));
-        using var document = JsonDocument.Parse(text);
-        return document.RootElement.GetProperty("appliedIndex").GetUInt64() + ":" + document.RootElement.GetProperty("digest").GetString();
-    }
 
-    /// <summary>Every running master reaches the same applied index with the same digest.</summary>
-    private Task AllDigestsEqualAsync() => Eventually.TrueAsync("every master to hold the same state digest", async () =>
-    {
-        var digests = new HashSet<string>();
-        foreach (var master in Cluster.Running) digests.Add(await DigestAsync(master.Id));
-        return digests.Count == 1;
-    }, Wait, Cluster.Diagnostics);
 }

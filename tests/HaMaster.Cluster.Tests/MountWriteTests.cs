@@ -20,13 +20,11 @@ public sealed class MountWriteTests(SharedClusterFixture fixture) : IDisposable
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
     private readonly string _store = Directory.CreateTempSubdirectory("hamaster-ufswrite-").FullName;
     private readonly string _mount = "/ufsw-" + Guid.NewGuid().ToString("N")[..8];
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
     private TestCluster Cluster => fixture.Cluster;
 
     public void Dispose()
     {
-        _http.Dispose();
         Directory.Delete(_store, recursive: true);
     }
 
@@ -101,7 +99,7 @@ public sealed class MountWriteTests(SharedClusterFixture fixture) : IDisposable
         await Expect.StatusAsync(StatusCode.NotFound, () => client.GetStatusAsync(new GetStatusRequest { Path = At("keep.txt"), LoadMetadata = LoadMetadataType.Never }).AsTask());
         Assert.Equal(4UL, (await client.GetStatusAsync(At("keep.txt"))).Length);
 
-        await AllDigestsEqualAsync();
+        await Cluster.AllDigestsEqualAsync(Wait);
         await client.UnmountAsync(_mount);
         await client.DeleteAsync(_mount + "-outside");
         Assert.True(File.Exists(Store("new/f2")));
@@ -163,7 +161,7 @@ public sealed class MountWriteTests(SharedClusterFixture fixture) : IDisposable
         Assert.True(Directory.Exists(Store("one")));
         Assert.True((await client.GetStatusAsync(At("one"))).Persisted);
 
-        await AllDigestsEqualAsync();
+        await Cluster.AllDigestsEqualAsync(Wait);
         await client.UnmountAsync(_mount);
     }
 
@@ -193,7 +191,7 @@ public sealed class MountWriteTests(SharedClusterFixture fixture) : IDisposable
         Assert.Equal(1UL, (await fs.DeleteAsync(delete)).DeletedCount);
         Assert.False(Directory.Exists(Store("twice")));
 
-        await AllDigestsEqualAsync();
+        await Cluster.AllDigestsEqualAsync(Wait);
         await client.UnmountAsync(_mount);
     }
 
@@ -222,7 +220,7 @@ public sealed class MountWriteTests(SharedClusterFixture fixture) : IDisposable
         Assert.Equal(["d2"], await NamesAsync(client, _mount + "-view/renamed"));
         Assert.Empty(await NamesAsync(client, _mount + "-view/new")); // the file's data is the workers' to write
 
-        await AllDigestsEqualAsync();
+        await Cluster.AllDigestsEqualAsync(Wait);
         await client.UnmountAsync(_mount + "-view");
         await client.UnmountAsync(_mount);
     }
@@ -234,18 +232,5 @@ public sealed class MountWriteTests(SharedClusterFixture fixture) : IDisposable
         return names;
     }
 
-    private async Task<string> DigestAsync(ulong id)
-    {
-        var text = await _http.GetStringAsync(new Uri($"http://{Cluster.Master(id).WebAddress}/api/digest"));
-        using var document = JsonDocument.Parse(text);
-        return document.RootElement.GetProperty("appliedIndex").GetUInt64() + ":" + document.RootElement.GetProperty("digest").GetString();
-    }
 
-    /// <summary>Every running master reaches the same applied index with the same digest.</summary>
-    private Task AllDigestsEqualAsync() => Eventually.TrueAsync("every master to hold the same state digest", async () =>
-    {
-        var digests = new HashSet<string>();
-        foreach (var master in Cluster.Running) digests.Add(await DigestAsync(master.Id));
-        return digests.Count == 1;
-    }, Wait, Cluster.Diagnostics);
 }

@@ -62,14 +62,14 @@ public sealed class SyncTests(FailoverClusterFixture fixture) : IClassFixture<Fa
         Assert.Equal(["inner.txt"], await ListAsync(client, "/sync/m/dir"));
         Assert.Equal(9UL, (await client.GetStatusAsync("/sync/m/change.txt")).Length);
         Assert.True((await client.GetStatusAsync("/sync/m")).LastSyncMs > 0);
-        await AllDigestsEqualAsync();
+        await Cluster.AllDigestsEqualAsync(Wait);
 
         // Nothing changed since: a sync reads the store and journals nothing.
         var leader = await Cluster.WaitForLeaderAsync();
-        var before = await DigestAsync(leader);
+        var before = await Cluster.DigestAsync(leader);
         var again = await client.SyncMetadataAsync("/sync/m", recursive: true);
         Assert.Equal((0UL, 0UL, 0UL, 0UL, 2UL), (again.LogEntries, again.Created, again.Updated, again.Deleted, again.Directories));
-        Assert.Equal(before, await DigestAsync(leader));
+        Assert.Equal(before, await Cluster.DigestAsync(leader));
 
         // sync_interval_ms 0 on a listing sees the next outside change at once; a large interval right after a sync does not.
         File.Delete(Path.Join(_store, "keep.txt"));
@@ -77,7 +77,7 @@ public sealed class SyncTests(FailoverClusterFixture fixture) : IClassFixture<Fa
         Assert.DoesNotContain("keep.txt", await ListAsync(client, "/sync/m", syncIntervalMs: 0));
         File.WriteAllText(Path.Join(_store, "stat.txt"), "s");
         Assert.Equal(1UL, (await client.GetStatusAsync(new GetStatusRequest { Path = "/sync/m/stat.txt", SyncIntervalMs = 0, LoadMetadata = LoadMetadataType.Never })).Info.Length);
-        await AllDigestsEqualAsync();
+        await Cluster.AllDigestsEqualAsync(Wait);
         await Expect.StatusAsync(StatusCode.NotFound, () => client.SyncMetadataAsync("/sync").AsTask());
         await client.UnmountAsync("/sync/m");
     }
@@ -97,22 +97,22 @@ public sealed class SyncTests(FailoverClusterFixture fixture) : IClassFixture<Fa
         await client.CreateDirectoryAsync("/cut", recursive: true);
         await client.MountAsync("/cut/m", "file://" + _store);
         var leader = await Cluster.WaitForLeaderAsync();
-        var start = ulong.Parse((await DigestAsync(leader)).Split(':')[0], System.Globalization.CultureInfo.InvariantCulture);
+        var start = await Cluster.AppliedIndexAsync(leader);
 
         var sync = client.SyncMetadataAsync("/cut/m", recursive: true, concurrency: 2).AsTask();
         await Eventually.TrueAsync("the sync to journal a few pages", async () =>
-            sync.IsCompleted || ulong.Parse((await DigestAsync(leader)).Split(':')[0], System.Globalization.CultureInfo.InvariantCulture) > start + 5, Wait, Cluster.Diagnostics);
+            sync.IsCompleted || await Cluster.AppliedIndexAsync(leader) > start + 5, Wait, Cluster.Diagnostics);
         await Cluster.KillAsync(leader);
         var completed = await sync; // the client retries on the new leader; the comparison restarts and converges
         await Cluster.WaitForLeaderAsync(id => id != leader);
         Assert.Equal(directories + 1UL, completed.Directories);
-        await AllDigestsEqualAsync();
+        await Cluster.AllDigestsEqualAsync(Wait);
 
         for (var d = 0; d < directories; d += 13) Assert.Equal(files, (await ListAsync(client, $"/cut/m/d{d:D2}")).Count);
         var after = await client.SyncMetadataAsync("/cut/m", recursive: true);
         Assert.Equal(0UL, after.LogEntries);
         await Cluster.StartMasterAsync(leader);
-        await AllDigestsEqualAsync();
+        await Cluster.AllDigestsEqualAsync(Wait);
         await client.UnmountAsync("/cut/m");
     }
 
@@ -141,9 +141,9 @@ public sealed class SyncTests(FailoverClusterFixture fixture) : IClassFixture<Fa
             Assert.Equal(6UL, (await Cluster.RawClient(master.Id).GetStatusAsync("/s3/bucket/sub/b.txt")).Length);
         }
 
-        await AllDigestsEqualAsync();
+        await Cluster.AllDigestsEqualAsync(Wait);
         var leader = await Cluster.WaitForLeaderAsync();
-        var before = (await DigestAsync(leader)).Split(':')[1];
+        var before = (await Cluster.DigestAsync(leader)).Split(':')[1];
 
         var badKey = new MountOptions();
         badKey.Properties.Add(s3.Properties());
@@ -151,8 +151,8 @@ public sealed class SyncTests(FailoverClusterFixture fixture) : IClassFixture<Fa
         await Expect.StatusAsync(StatusCode.PermissionDenied, () => client.MountAsync("/s3/badkey", $"s3://{bucket}/other", badKey).AsTask());
         var unreachable = new MountOptions { Properties = { ["s3.endpoint"] = "http://127.0.0.1:1/", ["s3.timeout_ms"] = "2000", ["s3.max_retries"] = "0", ["s3.access_key"] = "k", ["s3.secret_key"] = "s" } };
         await Expect.StatusAsync(StatusCode.Unavailable, () => client.MountAsync("/s3/down", $"s3://{bucket}/other", unreachable).AsTask());
-        await AllDigestsEqualAsync();
-        Assert.Equal(before, (await DigestAsync(await Cluster.WaitForLeaderAsync())).Split(':')[1]);
+        await Cluster.AllDigestsEqualAsync(Wait);
+        Assert.Equal(before, (await Cluster.DigestAsync(await Cluster.WaitForLeaderAsync())).Split(':')[1]);
         Assert.Single(await client.GetMountTableAsync(), m => m.Path.StartsWith("/s3/", StringComparison.Ordinal));
         await client.UnmountAsync("/s3/bucket");
     }
@@ -173,17 +173,5 @@ public sealed class SyncTests(FailoverClusterFixture fixture) : IClassFixture<Fa
         throw new InvalidOperationException($"listing {path} did not end");
     }
 
-    private async Task<string> DigestAsync(ulong id)
-    {
-        var text = await _http.GetStringAsync(new Uri($"http://{Cluster.Master(id).WebAddress}/api/digest"));
-        using var document = JsonDocument.Parse(text);
-        return document.RootElement.GetProperty("appliedIndex").GetUInt64() + ":" + document.RootElement.GetProperty("digest").GetString();
-    }
 
-    private Task AllDigestsEqualAsync() => Eventually.TrueAsync("every master to hold the same state digest", async () =>
-    {
-        var digests = new HashSet<string>();
-        foreach (var master in Cluster.Running) digests.Add(await DigestAsync(master.Id));
-        return digests.Count == 1;
-    }, Wait, Cluster.Diagnostics);
 }
