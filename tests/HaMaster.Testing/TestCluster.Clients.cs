@@ -116,6 +116,25 @@ public sealed partial class TestCluster
         throw new InvalidOperationException($"master {id} has no metric '{name}'");
     }
 
+    /// <summary><c>appliedIndex:digest</c> of master <paramref name="id"/>, from its <c>/api/digest</c>.</summary>
+    public async Task<string> DigestAsync(ulong id)
+    {
+        var root = await WebJsonAsync(id, "/api/digest");
+        return root.GetProperty("appliedIndex").GetUInt64().ToString(CultureInfo.InvariantCulture) + ":" + root.GetProperty("digest").GetString();
+    }
+
+    /// <summary>The applied index part of <see cref="DigestAsync"/>.</summary>
+    public async Task<ulong> AppliedIndexAsync(ulong id) =>
+        ulong.Parse((await DigestAsync(id)).Split(':')[0], CultureInfo.InvariantCulture);
+
+    /// <summary>Waits (bounded) until every running master reaches the same applied index with the same digest.</summary>
+    public Task AllDigestsEqualAsync(TimeSpan wait) => Eventually.TrueAsync("every master to hold the same state digest", async () =>
+    {
+        var digests = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var master in Running.ToList()) digests.Add(await DigestAsync(master.Id));
+        return digests.Count == 1;
+    }, wait, FailureDiagnostics);
+
     /// <summary>
     /// Waits until exactly one responsive master calls itself leader and every responsive member of
     /// its configuration names it as leader; returns its id. Bounded by <see cref="ClusterSettings.WaitTimeout"/>.
