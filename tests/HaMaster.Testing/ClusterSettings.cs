@@ -28,6 +28,13 @@ public sealed record ClusterSettings
     /// <summary>Bound of every wait for a process to print READY or for a leader (default 60 s: a restart on a loaded 2-core machine took over 30 s).</summary>
     public TimeSpan WaitTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Bound of the wait for a master's READY line (default 120 s). Generous on purpose: a master
+    /// that cannot start exits and is reported at once; only a slow start on a machine crowded with
+    /// builds waits this long (a start took over 40 s under a load of 45 on 2 cores).
+    /// </summary>
+    public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
     /// <summary>Flags added to every master after the timing flags (TLS, secrets, permissions, limits...).</summary>
     public IReadOnlyList<string> ExtraArguments { get; init; } = [];
 
@@ -70,6 +77,7 @@ public sealed record ClusterSettings
         if (TickMs < 1) throw new ArgumentOutOfRangeException(nameof(TickMs), TickMs, "must be positive");
         if (ElectionTicks < 2) throw new ArgumentOutOfRangeException(nameof(ElectionTicks), ElectionTicks, "must be at least 2");
         if (WaitTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(WaitTimeout), WaitTimeout, "must be positive");
+        if (ReadyTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(ReadyTimeout), ReadyTimeout, "must be positive");
         return this;
     }
 

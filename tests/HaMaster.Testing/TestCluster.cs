@@ -106,7 +106,7 @@ public sealed partial class TestCluster : IAsyncDisposable
 
             try
             {
-                await Task.WhenAll(Bootstrap.Select(m => m.StartAsync(BootstrapArguments(m, extra), Settings.WaitTimeout)));
+                await Task.WhenAll(Bootstrap.Select(m => m.StartAsync(BootstrapArguments(m, extra), Settings.ReadyTimeout)));
                 break;
             }
             catch (PortInUseException) when (attempt < StartAttempts)
@@ -197,7 +197,7 @@ public sealed partial class TestCluster : IAsyncDisposable
         _masters.Add(master);
         try
         {
-            await master.StartAsync([.. Settings.CommonArguments(), "--join"], Settings.WaitTimeout);
+            await master.StartAsync([.. Settings.CommonArguments(), "--join"], Settings.ReadyTimeout);
         }
         catch
         {
@@ -228,7 +228,7 @@ public sealed partial class TestCluster : IAsyncDisposable
         {
             try
             {
-                await master.StartAsync(arguments, Settings.WaitTimeout);
+                await master.StartAsync(arguments, Settings.ReadyTimeout);
                 return;
             }
             catch (PortInUseException) when (clock.Elapsed < RestartPortWait && attempt < 20)
