@@ -75,16 +75,23 @@ if os.path.exists(_previous):
         os.makedirs(os.path.join(out, "history"), exist_ok=True)
         shutil.copyfile(os.path.join(out, "README.md"), os.path.join(out, "history", f"README-{_prev_commit}.md"))
 compare = load_lines("compare.jsonl")
-summary = {"machine": machine, "compare": compare}
+for _r in compare:
+    _r.setdefault("shape", "leader")  # runs before issue 19 sent every request to the leader
+idle = load_lines("idle.jsonl")
+summary = {"machine": machine, "compare": compare, "idle": idle}
 md = []
 verdicts = []
+verdicts19 = []
 md.append("# HaMaster benchmarks (issue 8)")
 md.append("")
 md.append("Produced by `scripts/bench.sh` (" + ("quick smoke run" if machine.get("quick") else "full run") + f") on {machine.get('date', '?')}, "
           f"commit {machine.get('commit', '?')}, {machine.get('cores', '?')} cores, {machine.get('etcdVersion', 'etcd ?')}, .NET {machine.get('dotnet', '?')}.")
 md.append("Both systems run as three processes on 127.0.0.1 of the same machine, default durability (fsync on) and default "
           "Raft timing (HaMaster 100 ms x 10 ticks, etcd 100 ms heartbeat / 1000 ms election), driven by the same generator "
-          "(`hamaster bench` on Grpc.Net.Client, closed loop, every request raw to the leader).")
+          "(`hamaster bench` on Grpc.Net.Client, closed loop, one raw attempt per request) in two client shapes: *spread* "
+          "(round-robin over all three members, as a client that knows only the seed list: HaMaster followers forward writes and serve "
+          "linearizable reads by ReadIndex) and *leader* (every request to the current leader). The issue-8 tables and goals below use the "
+          "leader shape, as they always did; the issue-19 section shows both.")
 md.append("")
 md.append(f"**Machine load**: the benchmark, both clusters and the load generator share one 2-core machine; `uptime` at the start: `{machine.get('uptimeAtStart', '?')}`. "
           "Each row below records the load average when its round started. Absolute figures are noisy (runs of the same code "
@@ -96,11 +103,12 @@ header_len = len(md)
 # ------------------------------------------------------------------ compare
 by = {}
 for r in compare:
-    by[(r["workload"], r["target"], r["concurrency"])] = r
+    if r["shape"] == "leader":
+        by[(r["workload"], r["target"], r["concurrency"])] = r
 workloads = [w for w in ["write", "read", "read-stale", "list", "mixed"] if any(k[0] == w for k in by)]
 ratios = {}
 if workloads:
-    md.append("## HaMaster vs etcd")
+    md.append("## HaMaster vs etcd (every request to the leader)")
     md.append("")
     md.append("write: `CreateFile` (new files over 16 directories) vs `Put` (16-byte key, 100-byte value); read: linearizable `GetStatus` vs linearizable `Range`; "
               "read-stale: stale `GetStatus` vs serializable `Range`; list: `ListStatus` of a 100-entry directory vs prefix `Range` limit 100; mixed: 90% read / 10% write. "
@@ -150,6 +158,138 @@ if workloads:
                 fh.write("\n\n")
                 series.append(f"{t} {w}")
     summary["throughputSeries"] = series
+
+# ------------------------------------------------------------------ client shapes and CPU (issue 19)
+WORKLOAD_ORDER = ["write", "read", "read-stale", "list", "mixed"]
+WORKLOAD_LABEL = {"write": "write", "read": "linearizable read", "read-stale": "stale read", "list": "list", "mixed": "mixed (90% reads)"}
+
+
+def cpu_ratio(h, e):
+    """HaMaster's server CPU per operation over etcd's (lower is better for HaMaster)."""
+    hc, ec = (h or {}).get("serverCpuMsPerOp"), (e or {}).get("serverCpuMsPerOp")
+    return hc / ec if hc is not None and ec else None
+
+
+def ops_ratio(h, e):
+    return h["opsPerSecond"] / e["opsPerSecond"] if h and e and e["opsPerSecond"] > 0 else None
+
+
+def issue19_verdicts(rows, idle_rows):
+    """The issue-19 goals, judged from the spread-shape compare rows and the idle rows: [(goal, verdict, figures)]."""
+    sp = {(r["workload"], r["target"], r["concurrency"]): r for r in rows if r.get("shape") == "spread"}
+    out = []
+
+    def pair(w, c):
+        return sp.get((w, "hamaster", c)), sp.get((w, "etcd", c))
+
+    def cpu_goal(w, levels, limit, label):
+        got = {c: cpu_ratio(*pair(w, c)) for c in levels}
+        missing = [str(c) for c, v in got.items() if v is None]
+        if missing:
+            out.append((label, "NOT MEASURED", "no server CPU figures at " + ", ".join(missing) + " in flight"))
+            return
+        text = ", ".join(f"{v:.2f}x at {c}" for c, v in got.items())
+        out.append((label, "MET" if all(v <= limit for v in got.values()) else "MISSED", text))
+
+    def throughput_goal(w, levels, need, label):
+        got = {c: ops_ratio(*pair(w, c)) for c in levels}
+        missing = [str(c) for c, v in got.items() if v is None]
+        if missing:
+            out.append((label, "NOT MEASURED", "missing rounds at " + ", ".join(missing) + " in flight"))
+            return
+        text = ", ".join(f"{v:.2f}x at {c}" for c, v in got.items())
+        by_ratio = "MET" if all(v >= need for v in got.values()) else "MISSED"
+        sat = [(c, r.get("saturation") or "saturated") for c in levels for r in pair(w, c) if r and r.get("generatorSaturated")]
+        if sat:
+            # The goal holds for an unsaturated generator only: a saturated case does not decide it.
+            at = ", ".join(str(c) for c in sorted({c for c, _ in sat}))
+            why = "; ".join(sorted({reason for _, reason in sat}))
+            out.append((label, "NOT MEASURED", f"{text}; by the ratios alone {by_ratio}, but the generator was saturated at {at} in flight ({why})"))
+        else:
+            out.append((label, by_ratio, text))
+
+    cpu_goal("write", [16, 64, 256], 0.67, "Spread: server CPU per write <= 0.67x etcd's at 16, 64 and 256 in flight")
+    cpu_goal("read", [16, 64, 256], 0.5, "Spread: server CPU per linearizable read <= 0.5x etcd's at 16, 64 and 256 in flight")
+    label = "Spread: at 1 write in flight, server CPU per write <= 1.0x etcd's and p50 <= etcd's"
+    h, e = pair("write", 1)
+    r = cpu_ratio(h, e)
+    if r is None:
+        out.append((label, "NOT MEASURED", "no server CPU figures at 1 in flight"))
+    else:
+        out.append((label, "MET" if r <= 1.0 and h["p50Ms"] <= e["p50Ms"] else "MISSED",
+                    f"CPU {r:.2f}x (etcd {e['serverCpuMsPerOp']:.3f} / HaMaster {h['serverCpuMsPerOp']:.3f} ms per write), "
+                    f"p50 etcd {e['p50Ms']:.2f} / HaMaster {h['p50Ms']:.2f} ms"))
+    label = "Idle: CPU per master <= etcd's (busiest HaMaster master vs busiest etcd member)"
+    hm = [x["cpuPercentOfOneCore"] for x in idle_rows if x.get("target") == "hamaster"]
+    et = [x["cpuPercentOfOneCore"] for x in idle_rows if x.get("target") == "etcd"]
+    if not hm or not et:
+        out.append((label, "NOT MEASURED", "no idle figures"))
+    else:
+        out.append((label, "MET" if max(hm) <= max(et) else "MISSED",
+                    "HaMaster " + ", ".join(f"{v:.2f}" for v in hm) + " % of a core; etcd " + ", ".join(f"{v:.2f}" for v in et) + " %"))
+    throughput_goal("write", [16, 64, 256], 1.5, "Spread, generator not saturated: writes >= 1.5x etcd at 16, 64 and 256 in flight")
+    throughput_goal("read", [16, 64, 256], 2.0, "Spread, generator not saturated: linearizable reads >= 2.0x etcd at 16, 64 and 256 in flight")
+    return out
+
+
+def shape_table(rows, shape):
+    """Markdown rows of the issue-19 table for one client shape."""
+    sh = {(r["workload"], r["target"], r["concurrency"]): r for r in rows if r.get("shape") == shape}
+    lines = ["| case | etcd ops/s | HaMaster ops/s | ratio | server CPU per op, etcd / HaMaster (ms) | CPU ratio | p50 etcd / HaMaster (ms) | "
+             "p99 etcd / HaMaster (ms) | generator CPU etcd / HaMaster (cores) | machine busy etcd / HaMaster | note |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for w in WORKLOAD_ORDER:
+        for c in sorted({k[2] for k in sh if k[0] == w}):
+            h, e = sh.get((w, "hamaster", c)), sh.get((w, "etcd", c))
+            ratio, cr = ops_ratio(h, e), cpu_ratio(h, e)
+
+            def g(r, key, digits):
+                return f((r or {}).get(key), digits) if (r or {}).get(key) is not None else "n/a"
+
+            def pct(r):
+                v = (r or {}).get("machineBusyFraction")
+                return "n/a" if v is None else f"{v * 100:.0f}%"
+
+            sat = {r["target"]: r.get("saturation") or "saturated" for r in (e, h) if r and r.get("generatorSaturated")}
+            if len(sat) == 2 and len(set(sat.values())) == 1:
+                notes = [f"generator saturated (both: {next(iter(sat.values()))})"]
+            else:
+                notes = [f"{t}: generator saturated ({why})" for t, why in sat.items()]
+            notes += [f"{r['target']}: {r['errors']:,} errors" for r in (e, h) if r and r.get("errors")]
+            lines.append(f"| {WORKLOAD_LABEL.get(w, w)}, {c} | {g(e, 'opsPerSecond', 1)} | {g(h, 'opsPerSecond', 1)} | {f(ratio, 2) + 'x' if ratio else 'n/a'} | "
+                         f"{g(e, 'serverCpuMsPerOp', 3)} / {g(h, 'serverCpuMsPerOp', 3)} | {f(cr, 2) + 'x' if cr else 'n/a'} | "
+                         f"{g(e, 'p50Ms', 2)} / {g(h, 'p50Ms', 2)} | {g(e, 'p99Ms', 2)} / {g(h, 'p99Ms', 2)} | "
+                         f"{g(e, 'generatorCpuCores', 2)} / {g(h, 'generatorCpuCores', 2)} | {pct(e)} / {pct(h)} | {'; '.join(notes)} |")
+    return lines
+
+
+shapes_present = [s for s in ["spread", "leader"] if any(r["shape"] == s and "serverCpuMsPerOp" in r for r in compare)]
+if shapes_present or idle:
+    md.append("## Client shapes and server CPU per operation (issue 19)")
+    md.append("")
+    md.append("Server CPU per operation = the utime + stime of all three server processes (from `/proc/PID/stat`) over the measured "
+              "interval, divided by the operations completed in it; it survives a busy machine better than ops/s. Generator CPU = the load "
+              "generator's own utime + stime over the interval, in cores. A case is marked *generator saturated* when the generator used "
+              "at least 90% of the cores it may use, or the whole machine was at least 90% busy (`/proc/stat`), so that throughput may be "
+              "the generator's limit rather than the servers'. Ratios are HaMaster / etcd.")
+    md.append("")
+    for shape in shapes_present:
+        md.append("### Spread over all three members (the default)" if shape == "spread" else "### Every request to the leader")
+        md.append("")
+        md.extend(shape_table(compare, shape))
+        md.append("")
+    if idle:
+        md.append("### Idle (no load, 10 s)")
+        md.append("")
+        md.append("| member | etcd role | etcd CPU (% of a core) | HaMaster role | HaMaster CPU (% of a core) |")
+        md.append("|---:|---|---:|---|---:|")
+        for m in sorted({x["member"] for x in idle}):
+            e = next((x for x in idle if x["member"] == m and x["target"] == "etcd"), {})
+            h = next((x for x in idle if x["member"] == m and x["target"] == "hamaster"), {})
+            md.append(f"| {m} | {e.get('role', 'n/a')} | {f(e.get('cpuPercentOfOneCore'), 2)} | {h.get('role', 'n/a')} | {f(h.get('cpuPercentOfOneCore'), 2)} |")
+        md.append("")
+if any(r["shape"] == "spread" for r in compare) or idle:
+    verdicts19 = issue19_verdicts(compare, idle)
 
 # ------------------------------------------------------------------ failover
 fail = {}
@@ -353,8 +493,16 @@ goal_lines = ["## Goals (issue 8) and verdicts", "", "| goal | verdict | figures
 for label, verdict, text in verdicts:
     goal_lines.append(f"| {label} | **{verdict}** | {text} |")
 goal_lines.append("")
+if verdicts19:
+    goal_lines += ["## Goals (issue 19) and verdicts", "",
+                   "Judged on the spread shape (clients that know only the seed list); CPU figures are server CPU per operation, HaMaster / etcd.", "",
+                   "| goal | verdict | figures |", "|---|---|---|"]
+    for label, verdict, text in verdicts19:
+        goal_lines.append(f"| {label} | **{verdict}** | {text} |")
+    goal_lines.append("")
 md[header_len:header_len] = goal_lines
 summary["verdicts"] = [{"goal": a, "verdict": b, "figures": c} for a, b, c in verdicts]
+summary["verdictsIssue19"] = [{"goal": a, "verdict": b, "figures": c} for a, b, c in verdicts19]
 
 # ------------------------------------------------------------------ against the previous run
 if baseline:
@@ -365,7 +513,7 @@ if baseline:
               "averages); the ratio to etcd, measured round by round in each run, is the comparable figure. "
               f"The previous report is kept as `history/README-{bm.get('commit', '?')}.md`.")
     md.append("")
-    old = {(r["workload"], r["target"], r["concurrency"]): r for r in baseline.get("compare", [])}
+    old = {(r["workload"], r["target"], r["concurrency"]): r for r in baseline.get("compare", []) if r.get("shape", "leader") == "leader"}
     keys = sorted({(k[0], k[2]) for k in by} & {(k[0], k[2]) for k in old},
                   key=lambda k: (["write", "read", "read-stale", "list", "mixed"].index(k[0]) if k[0] in ["write", "read", "read-stale", "list", "mixed"] else 9, k[1]))
     if keys:
@@ -430,4 +578,4 @@ if shutil.which("gnuplot"):
                   "set title 'Master RSS vs number of inodes'\n"
                   "plot 'rss.dat' index 0 using ($1/1e6):2 with linespoints title 'master 1', '' index 1 using ($1/1e6):2 with linespoints title 'master 2', '' index 2 using ($1/1e6):2 with linespoints title 'master 3'\n")
         subprocess.run(["gnuplot"], input=script, text=True, cwd=out, check=False)
-print("\n".join(f"{b:12} {a}: {c}" for a, b, c in verdicts))
+print("\n".join(f"{b:12} {a}: {c}" for a, b, c in verdicts + verdicts19))

@@ -5,6 +5,11 @@
 # ufs (issue 18): a local store under a mount: first listing of a --ufs-dir-entry directory
 # (default 100,000), sync of an unchanged --ufs-tree-entry tree (default 1,000,000; --quick
 # 20,000) and of one with 1% changed, GetStatus/ListStatus latency before and after loading.
+# compare (issue 19): every case in two client shapes, spread (round-robin over all three members,
+# as a client that knows only the seed list; the default) and leader (every request to the
+# leader), for HaMaster and etcd alike; each round records the servers' CPU per operation (all
+# three PIDs' utime+stime from /proc over the measured interval), the generator's own CPU and
+# whether it was saturated; plus each member's idle CPU over 10 s with no load.
 # --results keeps the raw results in DIR (default: a temp dir, removed at exit); rerun
 # `scripts/bench-report.py DIR docs/benchmarks` to regenerate the report from them.
 # Starts a 3-member etcd cluster (Debian etcd-server, installed when missing) and 3-master
@@ -26,7 +31,7 @@ while [ $# -gt 0 ]; do
     --results) results=$2; shift ;;
     --ufs-tree) ufs_tree=$2; shift ;;
     --ufs-dir) ufs_dir=$2; shift ;;
-    -h|--help) sed -n 2,13p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,18p "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -98,6 +103,7 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))
 EOF
 }
 now_ms() { date +%s%3N; }
+cpu_ticks() { awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$1/stat" 2>/dev/null || echo 0; } # utime+stime, after the "(comm)" field
 load_note() { uptime | sed 's/.*load average: /load /'; }
 
 # ---------------------------------------------------------------- etcd
@@ -183,19 +189,41 @@ if has compare || has failover; then
 fi
 
 if has compare; then
-  echo "[bench] compare: ${dur}s per round at 1,16,64,256 in flight"
+  # Idle: both clusters up, no load; each member's CPU over 10 s, after a settle so that start-up
+  # work (elections, the first background JIT tiering) is not counted as idle.
+  sleep 5
+  idle_secs=10
+  declare -A i0=()
+  for i in 1 2 3; do i0[etcd$i]=$(cpu_ticks "${PID[etcd$i]}"); i0[hm$i]=$(cpu_ticks "${PID[hm$i]}"); done
+  t0=$(date +%s%N); sleep "$idle_secs"; t1=$(date +%s%N)
+  hz=$(getconf CLK_TCK)
+  : >"$results/idle.jsonl"
+  for i in 1 2 3; do
+    for target in etcd hamaster; do
+      name=etcd$i; role=$(etcd_role "$i")
+      [ "$target" = hamaster ] && { name=hm$i; role=$(hm_status "$i" | jq -r '.role // "?"' 2>/dev/null || echo '?'); }
+      jq -nc --arg t "$target" --argjson m "$i" --arg role "$role" --argjson ticks "$(( $(cpu_ticks "${PID[$name]}") - i0[$name] ))" --argjson hz "$hz" --argjson ns "$((t1 - t0))" \
+        '{target:$t, member:$m, role:$role, seconds:($ns/1e9), cpuSeconds:($ticks/$hz), cpuPercentOfOneCore:(($ticks/$hz) / ($ns/1e9) * 100 | . * 100 | round / 100)}' >>"$results/idle.jsonl"
+    done
+  done
+  jq -r '"  idle \(.target) member \(.member) (\(.role)): \(.cpuPercentOfOneCore)% of a core"' "$results/idle.jsonl"
+
+  echo "[bench] compare: ${dur}s per round at 1,16,64,256 in flight, shapes spread and leader"
   : >"$results/compare.jsonl"
+  hm_pids="${PID[hm1]},${PID[hm2]},${PID[hm3]}"; etcd_pids="${PID[etcd1]},${PID[etcd2]},${PID[etcd3]}"
   for workload in write read read-stale list mixed; do
-    for target in hamaster etcd; do
-      eps=$hm_endpoints; [ "$target" = etcd ] && eps=$etcd_endpoints
-      before=$(load_note)
-      if dotnet "$cli" --masters "$eps" --json bench --target "$target" --workload "$workload" -c 1,16,64,256 --duration "${dur}s" --warmup 2s >"$work/round.json" 2>"$work/round.err"; then :; fi
-      if jq -e 'type=="array"' "$work/round.json" >/dev/null 2>&1; then
-        jq -c --arg load "$before" '.[] | . + {load:$load}' "$work/round.json" >>"$results/compare.jsonl"
-        jq -r '.[] | "  \(.target) \(.workload) c=\(.concurrency): \(.opsPerSecond) ops/s p50 \(.p50Ms) p99 \(.p99Ms) p99.9 \(.p999Ms) errors \(.errors)"' "$work/round.json"
-      else
-        echo "  $target $workload failed: $(head -c 300 "$work/round.err")"
-      fi
+    for shape in spread leader; do
+      for target in hamaster etcd; do
+        eps=$hm_endpoints; pids=$hm_pids; [ "$target" = etcd ] && { eps=$etcd_endpoints; pids=$etcd_pids; }
+        before=$(load_note)
+        if dotnet "$cli" --masters "$eps" --json bench --target "$target" --workload "$workload" --shape "$shape" --server-pids "$pids" -c 1,16,64,256 --duration "${dur}s" --warmup 2s >"$work/round.json" 2>"$work/round.err"; then :; fi
+        if jq -e 'type=="array"' "$work/round.json" >/dev/null 2>&1; then
+          jq -c --arg load "$before" '.[] | . + {load:$load}' "$work/round.json" >>"$results/compare.jsonl"
+          jq -r '.[] | "  \(.target) \(.workload) \(.shape) c=\(.concurrency): \(.opsPerSecond) ops/s p50 \(.p50Ms) p99 \(.p99Ms) p99.9 \(.p999Ms) errors \(.errors); server CPU \(.serverCpuMsPerOp) ms/op, generator \(.generatorCpuCores) cores\(if .generatorSaturated then " (generator saturated: \(.saturation))" else "" end)"' "$work/round.json"
+        else
+          echo "  $target $workload $shape failed: $(head -c 300 "$work/round.err")"
+        fi
+      done
     done
   done
 fi
@@ -251,7 +279,6 @@ fi
 # Before the scale section: its load leaves gigabytes of dirty pages whose writeback, for minutes
 # after, stalls every fsync (a full run with workers after scale measured heartbeat p99 264 ms, a
 # run on the settled machine 14 ms).
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 if has workers; then
   sync # what the earlier sections wrote reaches the disk now, not during the measurement
   setup_hamaster fleet
@@ -319,7 +346,7 @@ if has scale; then
   : >"$results/scale-samples.jsonl"
   sample_masters start
   dirs=$(( n_inodes / 1000 )); [ "$dirs" -lt 1 ] && dirs=1
-  dotnet "$cli" --masters "$hm_endpoints" --json bench --workload write -c 256 --ops "$n_inodes" --dirs "$dirs" --run-id 5ca1e000 >"$results/scale-load.json" 2>"$work/scale-load.err" &
+  dotnet "$cli" --masters "$hm_endpoints" --json bench --workload write --shape leader -c 256 --ops "$n_inodes" --dirs "$dirs" --run-id 5ca1e000 >"$results/scale-load.json" 2>"$work/scale-load.err" &
   PID[load]=$!
   while kill -0 "${PID[load]}" 2>/dev/null; do
     for _ in $(seq 1 100); do kill -0 "${PID[load]}" 2>/dev/null || break; sleep 0.1; done
@@ -333,7 +360,7 @@ if has scale; then
   for i in 1 2 3; do wait_until 120 bash -c "[ \$(curl -s http://127.0.0.1:${HP["$i web"]}/api/status | jq .appliedIndex) -ge $target_idx ]" || true; done
   sleep 2
   sample_masters loaded
-  dotnet "$cli" --masters "$hm_endpoints" --json bench --workload read -c 16 --duration "${dur}s" >"$results/scale-getstatus.json" 2>/dev/null || true
+  dotnet "$cli" --masters "$hm_endpoints" --json bench --workload read --shape leader -c 16 --duration "${dur}s" >"$results/scale-getstatus.json" 2>/dev/null || true
   jq -r '"  GetStatus at size: p50 \(.p50Ms) ms p99 \(.p99Ms) ms, \(.opsPerSecond) ops/s"' "$results/scale-getstatus.json" || true
   # Restart to serving: SIGTERM a follower, start it again, time until /readyz says caught up.
   follower=1; [ "$(hm_leader)" = 1 ] && follower=2

@@ -69,14 +69,44 @@ for i in 1 2 3; do
   echo $! >"$data/master-$i.pid"
 done
 
+# `hamaster` on PATH: a small wrapper around this checkout's CLI that talks to this cluster unless
+# HAMASTER_MASTERS says otherwise, with this cluster's secret unless HAMASTER_CLUSTER_SECRET is set.
+# First writable of $HAMASTER_BIN_DIR, /usr/local/bin, ~/.local/bin; a `hamaster` there that this
+# script did not write is left alone.
+install_cli() {
+  local dir
+  for dir in "${HAMASTER_BIN_DIR:-}" /usr/local/bin "$HOME/.local/bin"; do
+    [ -n "$dir" ] || continue
+    mkdir -p "$dir" 2>/dev/null && [ -w "$dir" ] || continue
+    if [ -e "$dir/hamaster" ] && ! grep -q "Written by .*scripts/run.sh" "$dir/hamaster" 2>/dev/null; then continue; fi
+    cat >"$dir/hamaster.tmp" <<WRAPPER
+#!/usr/bin/env bash
+# Written by $root/scripts/run.sh: that checkout's hamaster CLI, talking to its local cluster by default.
+export HAMASTER_MASTERS=\${HAMASTER_MASTERS:-$masters}
+if [ -z "\${HAMASTER_CLUSTER_SECRET:-}" ] && [ -r "$secret_file" ]; then HAMASTER_CLUSTER_SECRET=\$(cat "$secret_file"); export HAMASTER_CLUSTER_SECRET; fi
+exec dotnet "$cli" "\$@"
+WRAPPER
+    chmod +x "$dir/hamaster.tmp" && mv -f "$dir/hamaster.tmp" "$dir/hamaster" && { echo "$dir/hamaster"; return 0; }
+  done
+  return 1
+}
+if installed=$(install_cli); then
+  case ":$PATH:" in
+    *":$(dirname "$installed"):"*) echo "[run] installed the hamaster command: $installed" ;;
+    *) echo "[run] installed the hamaster command: $installed (add $(dirname "$installed") to PATH)" ;;
+  esac
+else
+  echo "[run] could not install the hamaster command (no writable bin directory); use: dotnet $cli" >&2
+fi
+
 echo "[run] waiting for a leader"
 for _ in $(seq 1 120); do
   if out=$(cli_env dotnet "$cli" --masters "$masters" cluster status 2>/dev/null) && grep -qi "leader" <<<"$out"; then
     echo "$out"
     echo
     echo "HaMaster is running: client ports $masters; status pages http://127.0.0.1:$((base + 200))/ (and +1, +2)"
-    echo "Try:   dotnet $cli --masters $masters fs mkdir -p /demo && dotnet $cli --masters $masters fs ls /"
-    echo "Admin: HAMASTER_CLUSTER_SECRET=\$(cat $secret_file) dotnet $cli --masters $masters cluster ..."
+    echo "Try:   hamaster fs mkdir -p /demo && hamaster fs ls /     (hamaster = dotnet $cli with this cluster and its secret)"
+    echo "Admin: hamaster cluster status | backup FILE | transfer-leader ID | ..."
     echo "Digest: curl -H \"Authorization: Bearer \$(cat $secret_file)\" http://127.0.0.1:$((base + 200))/api/digest"
     echo "Stop:  scripts/run.sh stop      Logs: $data/master-N.log"
     exit 0

@@ -19,13 +19,14 @@ public sealed partial class HamasterCommandLine
         var ops = new Option<long?>("--ops", "-n") { Description = "Stop after this many requests instead of after --duration" };
         var warmup = new Option<string>("--warmup") { Description = "Unmeasured load before each measured round, e.g. 2s (ignored with --ops)", DefaultValueFactory = _ => "1s" };
         var dirs = new Option<int>("--dirs") { Description = "Directories the write workload spreads its creates over", DefaultValueFactory = _ => 16 };
-        var via = new Option<string>("--via") { Description = "leader (default): every request to the leader (etcd: the first endpoint); all: round-robin over every member", DefaultValueFactory = _ => "leader" };
-        via.AcceptOnlyFromAmong("all", "leader");
+        var shape = new Option<string>("--shape") { Description = "spread (default): round-robin over every member, as a client that knows only the seeds (followers forward writes, serve reads by ReadIndex); leader: every request to the current leader", DefaultValueFactory = _ => "spread" };
+        shape.AcceptOnlyFromAmong("spread", "leader");
+        var serverPids = new Option<string?>("--server-pids") { Description = "Comma list of the servers' PIDs on this machine: adds server CPU per operation (from /proc) to each round" };
         var runId = new Option<string?>("--run-id") { Description = "8 hex digits naming this run's paths/keys (default random)" };
 
         var bench = new Command("bench", "Load generator: prints ops/s and p50/p99/p99.9 latency (issue 8)")
         {
-            target, workload, concurrency, duration, warmup, ops, dirs, via, runId,
+            target, workload, concurrency, duration, warmup, ops, dirs, shape, serverPids, runId,
         };
         bench.Add(BuildAvailabilityCommand());
         bench.Add(BuildFleetCommand());
@@ -39,6 +40,7 @@ public sealed partial class HamasterCommandLine
                 var client = ClientOptions(r);
                 var levels = ParseLevels(r.GetValue(concurrency) ?? "16");
                 var firstRun = r.GetValue(runId) ?? new BenchOptions().RunId;
+                var pids = ParsePids(r.GetValue(serverPids));
                 // Each round gets its own run id so its writes never collide with an earlier round's.
                 rounds = levels.Select((level, i) => new BenchOptions
                 {
@@ -50,7 +52,8 @@ public sealed partial class HamasterCommandLine
                     Warmup = Duration.ParseAllowingZero(r.GetValue(warmup) ?? "1s", "--warmup"),
                     Operations = r.GetValue(ops),
                     Directories = r.GetValue(dirs),
-                    Spread = r.GetValue(via) != "leader",
+                    Spread = r.GetValue(shape) != "leader",
+                    ServerPids = pids,
                     CallTimeout = client.CallTimeout,
                     RunId = i == 0 ? firstRun : new BenchOptions().RunId,
                 }.Validate()).ToList();
@@ -221,6 +224,23 @@ public sealed partial class HamasterCommandLine
         return levels.Count > 0 ? levels : throw new FormatException("--concurrency needs at least one value.");
     }
 
+    /// <summary>"101,102" -> [101, 102]; null or empty -> none.</summary>
+    internal static IReadOnlyList<int> ParsePids(string? text)
+    {
+        var pids = new List<int>();
+        foreach (var part in (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 0)
+            {
+                throw new FormatException($"--server-pids: '{part}' is not a process id.");
+            }
+
+            pids.Add(pid);
+        }
+
+        return pids;
+    }
+
     /// <summary>A table with one row per round, or JSON: one object for one round, an array for several.</summary>
     private void WriteReports(ParseResult result, List<BenchReport> reports)
     {
@@ -233,11 +253,13 @@ public sealed partial class HamasterCommandLine
         }
 
         static string F(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
-        var table = new TextTable("TARGET", "WORKLOAD", "INFLIGHT", "OPS", "ERRORS", "SECONDS", "OPS/S", "P50_MS", "P99_MS", "P99.9_MS", "MAX_MS");
+        static string N(double? v, string format) => v is { } x ? x.ToString(format, CultureInfo.InvariantCulture) : "-";
+        var table = new TextTable("TARGET", "WORKLOAD", "SHAPE", "INFLIGHT", "OPS", "ERRORS", "SECONDS", "OPS/S", "P50_MS", "P99_MS", "P99.9_MS", "MAX_MS", "SERVER_CPU_MS/OP", "GEN_CORES", "SATURATED");
         foreach (var report in reports)
         {
-            table.AddRow(report.Target, report.Workload, report.Concurrency.ToString(CultureInfo.InvariantCulture), report.Operations.ToString(CultureInfo.InvariantCulture),
-                report.Errors.ToString(CultureInfo.InvariantCulture), F(report.Seconds), F(report.OpsPerSecond), F(report.P50Ms), F(report.P99Ms), F(report.P999Ms), F(report.MaxMs));
+            table.AddRow(report.Target, report.Workload, report.Shape, report.Concurrency.ToString(CultureInfo.InvariantCulture), report.Operations.ToString(CultureInfo.InvariantCulture),
+                report.Errors.ToString(CultureInfo.InvariantCulture), F(report.Seconds), F(report.OpsPerSecond), F(report.P50Ms), F(report.P99Ms), F(report.P999Ms), F(report.MaxMs),
+                N(report.ServerCpuMsPerOp, "0.###"), N(report.GeneratorCpuCores, "0.00"), report.Saturation ?? "no");
         }
 
         table.WriteTo(_out);

@@ -24,6 +24,16 @@ public sealed partial class HaMasterClient
     public ValueTask<CreateFileResponse> CreateFileAsync(CreateFileRequest request, CancellationToken cancellationToken = default) =>
         InvokeWriteAsync(FileSystemService + "CreateFile", request, static (r, s) => r.Session = s, static (m, r, o) => m.FileSystem.CreateFileAsync(r, o), cancellationToken);
 
+    /// <summary>
+    /// Creates up to 1,000 files of one directory in one journal entry (bulk loading). Each name
+    /// succeeds or fails on its own; the response lists the refused ones. Exactly once like every write.
+    /// </summary>
+    public ValueTask<CreateFilesResponse> CreateFilesAsync(string directory, IEnumerable<string> names, bool recursive = false, CancellationToken cancellationToken = default) =>
+        CreateFilesAsync(new CreateFilesRequest { Directory = directory, Names = { names }, Recursive = recursive }, cancellationToken);
+
+    public ValueTask<CreateFilesResponse> CreateFilesAsync(CreateFilesRequest request, CancellationToken cancellationToken = default) =>
+        InvokeWriteAsync(FileSystemService + "CreateFiles", request, static (r, s) => r.Session = s, static (m, r, o) => m.FileSystem.CreateFilesAsync(r, o), cancellationToken);
+
     /// <summary>Marks a file complete with its final length.</summary>
     public async ValueTask<FileInfo> CompleteFileAsync(string path, ulong length, CancellationToken cancellationToken = default) =>
         (await CompleteFileAsync(new CompleteFileRequest { Path = path, Length = length }, cancellationToken).ConfigureAwait(false)).Info;

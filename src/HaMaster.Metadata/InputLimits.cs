@@ -70,6 +70,9 @@ public static class InputLimits
     public const int MaxMounts = 1024;
 
     /// <summary>Most store entries one LoadMetadataCommand carries (a directory loads in pages of this many, so no log entry is huge).</summary>
+    /// <summary>Most names one CreateFiles may carry (a constant: it decides apply results, so replicas must agree).</summary>
+    public const int MaxNamesPerCreateFiles = 1000;
+
     public const int MaxLoadEntriesPerCommand = 5000;
 
     /// <summary>

@@ -1,6 +1,7 @@
 using HaMaster.Metadata.Store;
 using HaMaster.Protos.V1;
 using FileInfo = HaMaster.Protos.V1.FileInfo;
+using static HaMaster.Metadata.Commands.NamespaceCommands;
 
 namespace HaMaster.Metadata;
 

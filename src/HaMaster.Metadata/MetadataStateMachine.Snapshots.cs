@@ -1,7 +1,7 @@
-using System.Security.Cryptography;
 using HaMaster.Metadata.Store;
 using HaMaster.Metadata.Store.Rocks;
 using HaMaster.Protos.V1;
+using static HaMaster.Metadata.Commands.NamespaceCommands;
 
 namespace HaMaster.Metadata;
 
@@ -59,25 +59,7 @@ public sealed partial class MetadataStateMachine
         lock (_applyGate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            Metastore replacement;
-            string? oldDirectory = null;
-            if (_options.Kind == MetastoreKind.Heap)
-            {
-                replacement = SnapshotFormat.LoadIntoHeap(snapshotDirectory, Path.Combine(_dataDir, $"restore-{Environment.TickCount64}.tmp"));
-            }
-            else
-            {
-                var current = (RocksMetastore)_store;
-                oldDirectory = current.Path;
-                var name = NextDatabaseName(Path.GetFileName(oldDirectory));
-                var staging = Path.Combine(_dataDir, name + ".tmp");
-                var target = Path.Combine(_dataDir, name);
-                DirectoryLinks.LinkOrCopy(snapshotDirectory, staging);
-                Directory.Move(staging, target);
-                replacement = RocksMetastore.Open(target, _options.RocksDb with { CreateIfMissing = false }, _options.InodeCacheMaxEntries, _options.SessionCacheMaxEntries);
-                WritePointer(_dataDir, name);
-            }
-
+            var (replacement, retired) = _home.Install(snapshotDirectory, _store);
             Metastore old;
             _rw.EnterWriteLock();
             try
@@ -91,10 +73,7 @@ public sealed partial class MetadataStateMachine
             }
 
             old.Dispose();
-            if (oldDirectory is not null)
-            {
-                Directory.Delete(oldDirectory, recursive: true);
-            }
+            MetastoreHome.Retire(retired);
 
             return (replacement.State.AppliedIndex, replacement.State.AppliedTerm);
         }
@@ -111,7 +90,7 @@ public sealed partial class MetadataStateMachine
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var store = _store;
-            return ComputeDigest(store.State, store.Mounts, store.Inodes.EnumerateInodes(), store.Blocks.EnumerateBlocks(), store.Blocks.ListLocations, store.Blocks.EnumerateWorkers());
+            return StateHasher.Compute(store.State, store.Mounts, store.Inodes.EnumerateInodes(), store.Blocks.EnumerateBlocks(), store.Blocks.ListLocations, store.Blocks.EnumerateWorkers());
         }
     }
 
@@ -168,7 +147,7 @@ public sealed partial class MetadataStateMachine
         {
             if (_snapshot is { } s)
             {
-                return (_state.AppliedIndex, ComputeDigest(_state, s.ReadMounts(), s.EnumerateInodes(), s.EnumerateBlocks(), s.ListLocations, s.EnumerateWorkers()));
+                return (_state.AppliedIndex, StateHasher.Compute(_state, s.ReadMounts(), s.EnumerateInodes(), s.EnumerateBlocks(), s.ListLocations, s.EnumerateWorkers()));
             }
 
             var machine = _machine!;
@@ -176,75 +155,10 @@ public sealed partial class MetadataStateMachine
             {
                 ObjectDisposedException.ThrowIf(machine._disposed, machine);
                 var store = machine._store;
-                return (store.State.AppliedIndex, ComputeDigest(store.State, store.Mounts, store.Inodes.EnumerateInodes(), store.Blocks.EnumerateBlocks(), store.Blocks.ListLocations, store.Blocks.EnumerateWorkers()));
+                return (store.State.AppliedIndex, StateHasher.Compute(store.State, store.Mounts, store.Inodes.EnumerateInodes(), store.Blocks.EnumerateBlocks(), store.Blocks.ListLocations, store.Blocks.EnumerateWorkers()));
             }
         }
 
         public void Dispose() => _snapshot?.Dispose();
     }
-
-    private static string ComputeDigest(
-        StateRecord state,
-        MountTable mounts,
-        IEnumerable<InodeRecord> inodes,
-        IEnumerable<(ulong Id, BlockRecord Block)> blocks,
-        Action<ulong, List<KeyValuePair<ulong, LocationRecord>>> listLocations,
-        IEnumerable<WorkerRecord> workers)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var counters = new StateRecord
-        {
-            NextInodeId = state.NextInodeId,
-            NextBlockId = state.NextBlockId,
-            NextWorkerId = state.NextWorkerId,
-            InodeCount = state.InodeCount,
-            BlockCount = state.BlockCount,
-            WorkerCount = state.WorkerCount,
-        };
-        Append(hash, 'S', counters.ToByteArray());
-
-        // Only when there are mounts, so that states without any keep the digest they always had.
-        if (!mounts.IsEmpty)
-        {
-            Append(hash, 'M', mounts.ToRecord().ToByteArray());
-        }
-
-        foreach (var inode in inodes)
-        {
-            Append(hash, 'I', inode.ToByteArray());
-        }
-
-        var locations = new List<KeyValuePair<ulong, LocationRecord>>();
-        foreach (var (id, block) in blocks)
-        {
-            Append(hash, 'B', Keys.Id(id));
-            Append(hash, 'b', block.ToByteArray());
-            locations.Clear();
-            listLocations(id, locations);
-            foreach (var (workerId, location) in locations)
-            {
-                Append(hash, 'L', Keys.Id(workerId));
-                Append(hash, 'l', location.ToByteArray());
-            }
-        }
-
-        foreach (var worker in workers)
-        {
-            Append(hash, 'W', worker.ToByteArray());
-        }
-
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
-    }
-
-    private static void Append(IncrementalHash hash, char tag, byte[] value)
-    {
-        Span<byte> header = stackalloc byte[5];
-        header[0] = (byte)tag;
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(header[1..], value.Length);
-        hash.AppendData(header);
-        hash.AppendData(value);
-    }
-
-    private static string NextDatabaseName(string current) =>
-        current.StartsWith("db-", StringComparison.Ordinal) && long.TryParse(current.AsSpan(3), out var n) ? $"db-{n + 1}" : "db-1";
 }

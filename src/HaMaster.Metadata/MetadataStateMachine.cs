@@ -1,8 +1,7 @@
 using HaMaster.Metadata.Store;
-using HaMaster.Metadata.Store.Caching;
-using HaMaster.Metadata.Store.Heap;
-using HaMaster.Metadata.Store.Rocks;
 using HaMaster.Protos.V1;
+using static HaMaster.Metadata.Commands.NamespaceCommands;
+using static HaMaster.Metadata.Commands.CommandDispatch;
 
 namespace HaMaster.Metadata;
 
@@ -26,64 +25,34 @@ namespace HaMaster.Metadata;
 /// </remarks>
 public sealed partial class MetadataStateMachine : IDisposable
 {
-    private const string PointerFile = "CURRENT_DB";
-
     private readonly Lock _applyGate = new();
 
     // Held while a snapshot is written (outside _applyGate for the Rocks store, whose checkpoints
     // run concurrently with applying) and by whatever replaces or disposes the store. Order: this, then _applyGate.
     private readonly Lock _snapshotGate = new();
     private readonly ReaderWriterLockSlim _rw = new(LockRecursionPolicy.NoRecursion);
-    private readonly string _dataDir;
+    private readonly MetastoreHome _home;
     private readonly MetastoreOptions _options;
     private Metastore _store;
     private bool _disposed;
 
-    private MetadataStateMachine(string dataDir, MetastoreOptions options, Metastore store)
+    private MetadataStateMachine(MetastoreHome home, MetastoreOptions options, Metastore store)
     {
-        _dataDir = dataDir;
+        _home = home;
         _options = options;
         _store = store;
     }
 
-    /// <summary>Opens (or creates) the state machine in <paramref name="dataDir"/>. Rocks: the database
-    /// named by dataDir/CURRENT_DB (leftovers of an interrupted restore are removed). Heap: starts empty
-    /// (applied index 0); the host replays its snapshot and log.</summary>
+    /// <summary>Opens (or creates) the state machine in <paramref name="dataDir"/>: the store
+    /// <see cref="MetastoreHome"/> names current (Rocks), or an empty one (Heap: the host replays its
+    /// snapshot and log).</summary>
     public static MetadataStateMachine Open(string dataDir, MetastoreOptions options)
     {
         ArgumentException.ThrowIfNullOrEmpty(dataDir);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        dataDir = Path.GetFullPath(dataDir);
-        Directory.CreateDirectory(dataDir);
-        if (options.Kind == MetastoreKind.Heap)
-        {
-            return new MetadataStateMachine(dataDir, options, new HeapMetastore());
-        }
-
-        var pointer = Path.Combine(dataDir, PointerFile);
-        string current;
-        if (File.Exists(pointer))
-        {
-            current = File.ReadAllText(pointer).Trim();
-        }
-        else
-        {
-            current = "db-1";
-            WritePointer(dataDir, current);
-        }
-
-        foreach (var dir in Directory.EnumerateDirectories(dataDir))
-        {
-            var name = Path.GetFileName(dir);
-            if ((name.StartsWith("db-", StringComparison.Ordinal) && name != current) || name.EndsWith(".tmp", StringComparison.Ordinal))
-            {
-                Directory.Delete(dir, recursive: true);
-            }
-        }
-
-        var store = RocksMetastore.Open(Path.Combine(dataDir, current), options.RocksDb, options.InodeCacheMaxEntries, options.SessionCacheMaxEntries);
-        return new MetadataStateMachine(dataDir, options, store);
+        var home = new MetastoreHome(Path.GetFullPath(dataDir), options);
+        return new MetadataStateMachine(home, options, home.OpenCurrent());
     }
 
     /// <summary>Index of the last applied entry (0 = none).</summary>
@@ -105,7 +74,7 @@ public sealed partial class MetadataStateMachine : IDisposable
     }
 
     public InodeCacheStatistics InodeCache =>
-        Volatile.Read(ref _store).Inodes is CachingInodeStore cache ? new(cache.Hits, cache.Misses, cache.Entries) : default;
+        MetastoreHome.CacheStatistics(Volatile.Read(ref _store));
 
     /// <summary>
     /// Applies committed entries in index order as ONE atomic write (effects plus the new applied index
@@ -173,22 +142,7 @@ public sealed partial class MetadataStateMachine : IDisposable
     /// RocksDB memory in bytes: memtables plus the block cache in use (0 for the Heap store or after
     /// disposal). Safe from any thread; reads RocksDB properties only.
     /// </summary>
-    public long RocksMemoryBytes
-    {
-        get
-        {
-            if (_disposed || Volatile.Read(ref _store) is not RocksMetastore rocks) return 0;
-            try
-            {
-                var db = rocks.Database;
-                return (db.GetLongProperty("rocksdb.cur-size-all-mem-tables") ?? 0) + db.BlockCacheUsage;
-            }
-            catch (ObjectDisposedException)
-            {
-                return 0; // a restore swapped the store meanwhile
-            }
-        }
-    }
+    public long RocksMemoryBytes => _disposed ? 0 : MetastoreHome.MemoryBytes(Volatile.Read(ref _store));
 
     /// <summary>Flushes RocksDB memtables to SST files (e.g. before measuring disk usage or a backup);
     /// a no-op for the Heap store. Safe at any time.</summary>
@@ -197,10 +151,7 @@ public sealed partial class MetadataStateMachine : IDisposable
         lock (_applyGate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_store is RocksMetastore rocks)
-            {
-                rocks.Database.Flush();
-            }
+            MetastoreHome.Flush(_store);
         }
     }
 
@@ -275,18 +226,6 @@ public sealed partial class MetadataStateMachine : IDisposable
         {
             _rw.ExitReadLock();
         }
-    }
-
-    private static void WritePointer(string dataDir, string current)
-    {
-        var temp = Path.Combine(dataDir, PointerFile + ".new");
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
-        {
-            stream.Write(System.Text.Encoding.UTF8.GetBytes(current));
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temp, Path.Combine(dataDir, PointerFile), overwrite: true);
     }
 
     internal static CommandResult Fail(MetadataStatus status, string message) => new() { Status = status, Message = message };

@@ -176,26 +176,63 @@ public sealed class BenchTests : IAsyncLifetime
         using var output = new StringWriter();
         using var error = new StringWriter();
         var code = await HamasterCommandLine.RunAsync(
-            ["bench", "--masters", _cluster.Leader.Address, "--workload", "write", "-c", "4", "--ops", "50", "--via", "leader", "--json"], output, error);
+            ["bench", "--masters", _cluster.Leader.Address, "--workload", "write", "-c", "4", "--ops", "50", "--shape", "leader", "--json"], output, error);
 
         Assert.Equal(ExitCodes.Ok, code);
         using var doc = JsonDocument.Parse(output.ToString());
         Assert.Equal(50, doc.RootElement.GetProperty("operations").GetInt64());
         Assert.Equal("hamaster", doc.RootElement.GetProperty("target").GetString());
+        Assert.Equal("leader", doc.RootElement.GetProperty("shape").GetString());
         Assert.True(doc.RootElement.GetProperty("opsPerSecond").GetDouble() > 0);
 
         using var table = new StringWriter();
-        code = await HamasterCommandLine.RunAsync(["bench", "--masters", _cluster.Leader.Address, "--workload", "list", "-n", "20", "--via", "leader"], table, error);
+        code = await HamasterCommandLine.RunAsync(["bench", "--masters", _cluster.Leader.Address, "--workload", "list", "-n", "20", "--shape", "leader"], table, error);
         Assert.Equal(ExitCodes.Ok, code);
         Assert.Contains("P99.9_MS", table.ToString(), StringComparison.Ordinal);
         Assert.Contains("hamaster  list", table.ToString(), StringComparison.Ordinal);
 
         using var sweep = new StringWriter();
-        code = await HamasterCommandLine.RunAsync(["bench", "--masters", _cluster.Leader.Address, "--workload", "write", "-c", "1,4", "-n", "20", "--json"], sweep, error);
+        code = await HamasterCommandLine.RunAsync(["bench", "--masters", _cluster.Leader.Address, "--workload", "write", "-c", "1,4", "-n", "20", "--shape", "leader", "--json"], sweep, error);
         Assert.Equal(ExitCodes.Ok, code);
         using var rounds = JsonDocument.Parse(sweep.ToString());
         Assert.Equal(new[] { 1, 4 }, rounds.RootElement.EnumerateArray().Select(e => e.GetProperty("concurrency").GetInt32()));
         Assert.All(rounds.RootElement.EnumerateArray(), e => Assert.Equal(0, e.GetProperty("errors").GetInt64()));
+    }
+
+    [Fact]
+    public async Task Spread_is_the_command_line_default_shape()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        _ = await HamasterCommandLine.RunAsync(["bench", "--masters", _cluster.Leader.Address, "--workload", "read", "-n", "12", "--json"], output, error);
+
+        using var doc = JsonDocument.Parse(output.ToString());
+        Assert.Equal("spread", doc.RootElement.GetProperty("shape").GetString());
+        // The fake cluster's followers redirect instead of serving: spread requests reached them.
+        Assert.True(doc.RootElement.GetProperty("errors").GetInt64() > 0);
+    }
+
+    [Fact]
+    public async Task Server_pids_add_cpu_figures_over_the_measured_interval()
+    {
+        // The fake masters run in this process, so its own PID is the "server".
+        var options = new BenchOptions
+        {
+            Endpoints = [_cluster.Leader.Address], Workload = BenchWorkload.Read, Concurrency = 4, Duration = TimeSpan.FromMilliseconds(400),
+            Warmup = TimeSpan.FromMilliseconds(100), ServerPids = [Environment.ProcessId],
+        };
+        await using var target = new HaMasterBenchTarget(options);
+
+        var report = await LoadGenerator.RunAsync(options, target, CancellationToken.None);
+
+        Assert.True(report.Operations > 0);
+        Assert.Equal(Environment.ProcessorCount, report.GeneratorUsableCores);
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.NotNull(report.ServerCpuMsPerOp);
+            Assert.True(report.ServerCpuMsPerOp >= 0 && report.GeneratorCpuCores >= 0);
+            Assert.InRange(report.MachineBusyFraction!.Value, 0.0, 1.0);
+        }
     }
 
     [Fact]

@@ -61,8 +61,19 @@ internal sealed record BenchOptions
     /// <summary>Entries of the listed directory / prefix. Default 100 (issue 8).</summary>
     public int ListSize { get; init; } = 100;
 
-    /// <summary>True: spread requests round-robin over every reachable member; false (default): all to the leader (HaMaster) or the first endpoint (etcd).</summary>
+    /// <summary>
+    /// True: spread requests round-robin over every reachable member, as clients that know only the
+    /// seed list do (HaMaster followers forward writes and serve linearizable reads by ReadIndex);
+    /// false: all to the current leader. The command line's default is spread (<c>--shape</c>); this
+    /// record's is false, the shape the library's own tests and the scale load use.
+    /// </summary>
     public bool Spread { get; init; }
+
+    /// <summary>
+    /// PIDs of the servers under test on this machine (all members): their utime + stime from /proc
+    /// over the measured interval gives the server CPU per operation. Empty (default): not measured.
+    /// </summary>
+    public IReadOnlyList<int> ServerPids { get; init; } = [];
 
     /// <summary>Deadline of one request. Default 10 s.</summary>
     public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(10);
@@ -98,6 +109,11 @@ internal sealed record BenchOptions
             throw new ArgumentOutOfRangeException(nameof(MixedReadFraction), "must be between 0 and 1");
         }
 
+        if (ServerPids.Any(pid => pid <= 0))
+        {
+            throw new ArgumentException("Server PIDs must be positive process ids.", nameof(ServerPids));
+        }
+
         if (RunId.Length != 8 || !RunId.All(char.IsAsciiHexDigit))
         {
             throw new ArgumentException("RunId must be 8 hex digits (it prefixes 16-byte etcd keys).", nameof(RunId));
@@ -107,10 +123,14 @@ internal sealed record BenchOptions
     }
 }
 
-/// <summary>The figures of one run (also the --json output).</summary>
+/// <summary>
+/// The figures of one run (also the --json output). The CPU figures are over the measured interval
+/// (see <see cref="ProcCpu.Compute"/>); null when not measured (no server PIDs, no /proc).
+/// </summary>
 internal sealed record BenchReport(
     string Target,
     string Workload,
+    string Shape,
     int Concurrency,
     long Operations,
     long Errors,
@@ -122,4 +142,11 @@ internal sealed record BenchReport(
     double P999Ms,
     double MaxMs,
     double MeanMs,
-    string? FirstError);
+    string? FirstError,
+    double? ServerCpuSeconds = null,
+    double? ServerCpuMsPerOp = null,
+    double? GeneratorCpuCores = null,
+    int GeneratorUsableCores = 0,
+    double? MachineBusyFraction = null,
+    bool GeneratorSaturated = false,
+    string? Saturation = null);

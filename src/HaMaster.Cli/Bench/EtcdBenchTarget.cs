@@ -33,7 +33,7 @@ internal sealed class EtcdBenchTarget : IBenchTarget
     {
         if (!_options.Spread)
         {
-            // Like HaMaster's --via leader: talk to the leader, so neither system pays a forwarding hop.
+            // Like HaMaster's --shape leader: talk to the leader, so neither system pays a forwarding hop.
             _channels = [await FindLeaderAsync(cancellationToken).ConfigureAwait(false) ?? _all[0]];
         }
 

@@ -9,6 +9,10 @@ namespace HaMaster.Cli.Bench;
 /// one chosen master (<see cref="HaMasterClient.ForMaster"/>), with no retry and no redirect, so
 /// the figures are the server's, not the client library's recovery. Preparation uses the normal
 /// retrying client.
+/// The spread shape sends to each member directly because the client library itself always
+/// follows the leader (discovery, then redirects): a client that knows only the seeds and sends
+/// where it is pointed is what spread models, so followers forward its writes and serve its
+/// linearizable reads by ReadIndex.
 /// </summary>
 internal sealed class HaMasterBenchTarget : IBenchTarget
 {

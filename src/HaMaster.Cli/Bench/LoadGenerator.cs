@@ -29,12 +29,23 @@ internal static class LoadGenerator
             workers[w] = Task.Run(() => WorkerAsync(options, target, histogram, run, stopAt, seed, cancellationToken), cancellationToken);
         }
 
+        // CPU counters are read when measuring starts and once every worker is done, so warm-up
+        // and preparation are not charged to the measured operations.
+        var untilMeasured = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), run.MeasureFrom);
+        if (untilMeasured > TimeSpan.Zero)
+        {
+            await Task.WhenAny(Task.WhenAll(workers), Task.Delay(untilMeasured, cancellationToken)).ConfigureAwait(false);
+        }
+
+        var cpuBefore = ProcCpu.Sample(options.ServerPids);
         await Task.WhenAll(workers).ConfigureAwait(false);
+        var cpu = ProcCpu.Compute(cpuBefore, ProcCpu.Sample(options.ServerPids), histogram.Count, Environment.ProcessorCount);
         var seconds = Stopwatch.GetElapsedTime(run.MeasureFrom).TotalSeconds;
         static double Ms(long ns) => ns / 1e6;
         return new BenchReport(
             options.Target == BenchTarget.Etcd ? "etcd" : "hamaster",
             WorkloadName(options.Workload),
+            options.Spread ? "spread" : "leader",
             options.Concurrency,
             histogram.Count,
             Interlocked.Read(ref run.Errors),
@@ -46,7 +57,14 @@ internal static class LoadGenerator
             Math.Round(Ms(histogram.ValueAtQuantile(0.999)), 3),
             Math.Round(Ms(histogram.Max), 3),
             Math.Round(histogram.Mean / 1e6, 3),
-            run.FirstError);
+            run.FirstError,
+            cpu.ServerCpuSeconds,
+            cpu.ServerCpuMsPerOp,
+            cpu.GeneratorCores,
+            cpu.UsableCores,
+            cpu.MachineBusyFraction,
+            cpu.Saturated,
+            cpu.SaturationReason);
     }
 
     public static string WorkloadName(BenchWorkload workload) => workload switch

@@ -34,6 +34,7 @@ internal sealed partial class FileSystemService : FileSystemMaster.FileSystemMas
         (_mount, _unmount, _updateMount, _loadMetadata) = RegisterMountCalls(leaderCalls);
         _persistFile = RegisterPersistFile(leaderCalls);
         _syncMetadata = RegisterSyncCall(leaderCalls);
+        _createFiles = RegisterCreateFiles(leaderCalls);
 
         _createDirectory = leaderCalls.Register(ServiceName, "CreateDirectory", CreateDirectoryRequest.Parser, CreateDirectoryResponse.Parser, async (r, caller, ct) =>
         {

@@ -32,6 +32,25 @@ internal static class RequestChecks
         CheckSession(r.Session);
     }
 
+    public static void Check(CreateFilesRequest r, int maxNames)
+    {
+        JournalProposer.CheckPath(r.Directory, "directory");
+        if (r.Names.Count == 0 || r.Names.Count > maxNames) Refuse($"names: {r.Names.Count} given, 1 to {maxNames} allowed");
+        var seen = new HashSet<string>(r.Names.Count, StringComparer.Ordinal);
+        var prefix = r.Directory == "/" ? "/" : r.Directory + "/";
+        for (var i = 0; i < r.Names.Count; i++)
+        {
+            var name = r.Names[i];
+            if (name.Length == 0 || name.Contains('/', StringComparison.Ordinal)) Refuse($"names[{i}]: \"{name}\" is not a single path component");
+            JournalProposer.CheckPath(prefix + name, $"names[{i}]");
+            if (!seen.Add(name)) Refuse($"names[{i}]: \"{name}\" is given twice");
+        }
+
+        Refuse(InputLimits.CheckMode(r.Mode));
+        Refuse(InputLimits.CheckBlockSize(r.BlockSizeBytes));
+        CheckSession(r.Session);
+    }
+
     public static void Check(CompleteFileRequest r)
     {
         JournalProposer.CheckPath(r.Path);

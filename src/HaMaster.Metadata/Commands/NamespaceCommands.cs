@@ -1,41 +1,18 @@
 using HaMaster.Metadata.Store;
 using HaMaster.Protos.V1;
 using FileInfo = HaMaster.Protos.V1.FileInfo;
+using static HaMaster.Metadata.Commands.AccessChecks;
+using static HaMaster.Metadata.Commands.CommandDispatch;
+using static HaMaster.Metadata.Commands.MountCommands;
+using static HaMaster.Metadata.Commands.TtlCommands;
+using static HaMaster.Metadata.Commands.PersistCommands;
+using static HaMaster.Metadata.MetadataStateMachine;
 
-namespace HaMaster.Metadata;
+namespace HaMaster.Metadata.Commands;
 
-public sealed partial class MetadataStateMachine
+internal static class NamespaceCommands
 {
-    /// <summary>Block size used when neither the request nor the entry names one (64 MiB).</summary>
-    internal const ulong FallbackBlockSizeBytes = 64UL << 20;
-
-    /// <summary>Largest permission value (07777).</summary>
-    internal const uint MaxMode = 0xFFF;
-
-    private static CommandResult Execute(ApplyTransaction tx, JournalEntry entry) => entry.CommandCase switch
-    {
-        JournalEntry.CommandOneofCase.CreateDirectory => CreateDirectory(tx, entry, entry.CreateDirectory),
-        JournalEntry.CommandOneofCase.CreateFile => CreateFile(tx, entry, entry.CreateFile),
-        JournalEntry.CommandOneofCase.CompleteFile => CompleteFile(tx, entry, entry.CompleteFile),
-        JournalEntry.CommandOneofCase.Delete => Delete(tx, entry, entry.Delete),
-        JournalEntry.CommandOneofCase.Rename => Rename(tx, entry, entry.Rename),
-        JournalEntry.CommandOneofCase.SetAttribute => SetAttribute(tx, entry, entry.SetAttribute),
-        JournalEntry.CommandOneofCase.AllocateBlock => AllocateBlock(tx, entry, entry.AllocateBlock),
-        JournalEntry.CommandOneofCase.CommitBlock => CommitBlock(tx, entry.CommitBlock),
-        JournalEntry.CommandOneofCase.RemoveBlockLocations => RemoveBlockLocations(tx, entry.RemoveBlockLocations),
-        JournalEntry.CommandOneofCase.RegisterWorker => RegisterWorker(tx, entry, entry.RegisterWorker),
-        JournalEntry.CommandOneofCase.MarkWorkerLost => MarkWorkerLost(tx, entry.MarkWorkerLost),
-        JournalEntry.CommandOneofCase.Mount => Mount(tx, entry, entry.Mount),
-        JournalEntry.CommandOneofCase.Unmount => Unmount(tx, entry, entry.Unmount),
-        JournalEntry.CommandOneofCase.UpdateMount => UpdateMount(tx, entry, entry.UpdateMount),
-        JournalEntry.CommandOneofCase.LoadMetadata => LoadMetadata(tx, entry, entry.LoadMetadata),
-        JournalEntry.CommandOneofCase.PersistFile => PersistFile(tx, entry, entry.PersistFile),
-        JournalEntry.CommandOneofCase.SyncMetadata => SyncMetadata(tx, entry, entry.SyncMetadata),
-        JournalEntry.CommandOneofCase.ExpireTtl => ExpireTtl(tx, entry, entry.ExpireTtl),
-        _ => Fail(MetadataStatus.InvalidArgument, "journal entry carries no known command"),
-    };
-
-    private static CommandResult CreateDirectory(ApplyTransaction tx, JournalEntry entry, CreateDirectoryRequest request)
+    internal static CommandResult CreateDirectory(ApplyTransaction tx, JournalEntry entry, CreateDirectoryRequest request)
     {
         if (PathValidator.Validate(request.Path) is { } invalid)
         {
@@ -94,7 +71,7 @@ public sealed partial class MetadataStateMachine
         return Info(created, path);
     }
 
-    private static CommandResult CreateFile(ApplyTransaction tx, JournalEntry entry, CreateFileRequest request)
+    internal static CommandResult CreateFile(ApplyTransaction tx, JournalEntry entry, CreateFileRequest request)
     {
         if (PathValidator.Validate(request.Path) is { } invalid)
         {
@@ -155,7 +132,7 @@ public sealed partial class MetadataStateMachine
         return Info(file, path);
     }
 
-    private static CommandResult CompleteFile(ApplyTransaction tx, JournalEntry entry, CompleteFileRequest request)
+    internal static CommandResult CompleteFile(ApplyTransaction tx, JournalEntry entry, CompleteFileRequest request)
     {
         if (!TryResolveFile(tx, entry, request.Path, out var file, out var failure))
         {
@@ -177,7 +154,7 @@ public sealed partial class MetadataStateMachine
         return Info(updated, request.Path);
     }
 
-    private static CommandResult Delete(ApplyTransaction tx, JournalEntry entry, DeleteRequest request)
+    internal static CommandResult Delete(ApplyTransaction tx, JournalEntry entry, DeleteRequest request)
     {
         if (PathValidator.Validate(request.Path) is { } invalid)
         {
@@ -225,7 +202,7 @@ public sealed partial class MetadataStateMachine
         return new CommandResult { Status = MetadataStatus.Ok, DeletedCount = deleted };
     }
 
-    private static CommandResult Rename(ApplyTransaction tx, JournalEntry entry, RenameRequest request)
+    internal static CommandResult Rename(ApplyTransaction tx, JournalEntry entry, RenameRequest request)
     {
         if (PathValidator.Validate(request.SrcPath) is { } invalidSource)
         {
@@ -301,7 +278,7 @@ public sealed partial class MetadataStateMachine
         return Info(moved, dst);
     }
 
-    private static CommandResult SetAttribute(ApplyTransaction tx, JournalEntry entry, SetAttributeRequest request)
+    internal static CommandResult SetAttribute(ApplyTransaction tx, JournalEntry entry, SetAttributeRequest request)
     {
         if (PathValidator.Validate(request.Path) is { } invalid)
         {
@@ -394,7 +371,7 @@ public sealed partial class MetadataStateMachine
     }
 
     /// <summary>Resolves a path that must name a file that is not complete yet.</summary>
-    private static bool TryResolveFile(ApplyTransaction tx, JournalEntry entry, string path, out InodeRecord file, out CommandResult failure)
+    internal static bool TryResolveFile(ApplyTransaction tx, JournalEntry entry, string path, out InodeRecord file, out CommandResult failure)
     {
         file = null!;
         if (PathValidator.Validate(path) is { } invalid)
@@ -435,7 +412,7 @@ public sealed partial class MetadataStateMachine
     }
 
     /// <summary>Creates the directories between the deepest existing ancestor and the target's parent.</summary>
-    private static InodeRecord CreateMissingAncestors(ApplyTransaction tx, JournalEntry entry, string[] components, Walk walk)
+    internal static InodeRecord CreateMissingAncestors(ApplyTransaction tx, JournalEntry entry, string[] components, Walk walk)
     {
         var parent = walk.Last;
         for (var depth = walk.Depth; depth < components.Length - 1; depth++)
@@ -448,7 +425,7 @@ public sealed partial class MetadataStateMachine
 
     /// <summary>Creates an inode under <paramref name="parent"/> with the next id; owner and group come
     /// from the entry's caller, times from the entry.</summary>
-    private static InodeRecord AddChild(ApplyTransaction tx, JournalEntry entry, InodeRecord parent, string name, InodeKind kind, uint mode)
+    internal static InodeRecord AddChild(ApplyTransaction tx, JournalEntry entry, InodeRecord parent, string name, InodeKind kind, uint mode)
     {
         var updatedParent = tx.GetInodeForUpdate(parent.Id);
         updatedParent.ChildCount++;
@@ -472,12 +449,12 @@ public sealed partial class MetadataStateMachine
         return inode;
     }
 
-    private static string MissingParent(string path, string[] components) =>
+    internal static string MissingParent(string path, string[] components) =>
         $"{path}: parent {PathValidator.Prefix(components, components.Length - 1)} does not exist";
 
-    private static string ModeOutOfRange(uint mode) => $"mode {Convert.ToString(mode, 8)} is out of range (at most 7777 octal)";
+    internal static string ModeOutOfRange(uint mode) => $"mode {Convert.ToString(mode, 8)} is out of range (at most 7777 octal)";
 
-    private static CommandResult Info(InodeRecord inode, string path) =>
+    internal static CommandResult Info(InodeRecord inode, string path) =>
         new() { Status = MetadataStatus.Ok, FileInfo = ToFileInfo(inode, path) };
 
     internal static FileInfo ToFileInfo(InodeRecord inode, string path)

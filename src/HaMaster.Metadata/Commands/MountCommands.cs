@@ -1,22 +1,22 @@
 using HaMaster.Metadata.Store;
 using HaMaster.Protos.V1;
+using static HaMaster.Metadata.Commands.NamespaceCommands;
+using static HaMaster.Metadata.Commands.BlockCommands;
+using static HaMaster.Metadata.Commands.AccessChecks;
+using static HaMaster.Metadata.Commands.SyncCommands;
+using static HaMaster.Metadata.Commands.CommandDispatch;
+using static HaMaster.Metadata.MetadataStateMachine;
 
-namespace HaMaster.Metadata;
+namespace HaMaster.Metadata.Commands;
 
 /// <summary>
 /// Mount table commands and metadata loaded from mounted stores (issue 18). Apply never reads a
 /// store: the store was read by the master that proposed the entry; apply only checks the namespace
 /// and the mount table, so every replica reaches the same result.
 /// </summary>
-public sealed partial class MetadataStateMachine
+internal static class MountCommands
 {
-    /// <summary>Fingerprint of a directory loaded from a store (UfsStatus.Fingerprint of a directory).</summary>
-    internal const string DirectoryFingerprint = "d";
-
-    /// <summary>The committed mount table (immutable; safe from any thread without locks).</summary>
-    public MountTable Mounts => Volatile.Read(ref _store).Mounts;
-
-    private static CommandResult Mount(ApplyTransaction tx, JournalEntry entry, MountRequest request)
+    internal static CommandResult Mount(ApplyTransaction tx, JournalEntry entry, MountRequest request)
     {
         if (PathValidator.Validate(request.Path) is { } invalid)
         {
@@ -84,7 +84,7 @@ public sealed partial class MetadataStateMachine
         return new CommandResult { Status = MetadataStatus.Ok, Mount = MountTable.ToInfo(mount) };
     }
 
-    private static CommandResult Unmount(ApplyTransaction tx, JournalEntry entry, UnmountRequest request)
+    internal static CommandResult Unmount(ApplyTransaction tx, JournalEntry entry, UnmountRequest request)
     {
         if (PathValidator.Validate(request.Path) is { } invalid)
         {
@@ -122,7 +122,7 @@ public sealed partial class MetadataStateMachine
         return new CommandResult { Status = MetadataStatus.Ok, DeletedCount = deleted };
     }
 
-    private static CommandResult UpdateMount(ApplyTransaction tx, JournalEntry entry, UpdateMountRequest request)
+    internal static CommandResult UpdateMount(ApplyTransaction tx, JournalEntry entry, UpdateMountRequest request)
     {
         if (PathValidator.Validate(request.Path) is { } invalid)
         {
@@ -161,7 +161,7 @@ public sealed partial class MetadataStateMachine
     /// the same kind and fingerprint is left alone; a file whose fingerprint changed gets the store's
     /// length, time and fingerprint; a child whose kind changed is left for metadata sync.
     /// </summary>
-    private static CommandResult LoadMetadata(ApplyTransaction tx, JournalEntry entry, LoadMetadataCommand command)
+    internal static CommandResult LoadMetadata(ApplyTransaction tx, JournalEntry entry, LoadMetadataCommand command)
     {
         if (PathValidator.Validate(command.Path) is { } invalid)
         {
@@ -226,7 +226,7 @@ public sealed partial class MetadataStateMachine
                 continue;
             }
 
-            AddLoaded(tx, entry, directory.Id, found); // the same inode a sync adds (MetadataStateMachine.Sync.cs)
+            AddLoaded(tx, entry, directory.Id, found); // the same inode a sync adds (SyncCommands)
             loaded++;
         }
 
@@ -240,7 +240,7 @@ public sealed partial class MetadataStateMachine
 
     /// <summary>Refuses a namespace write under a read-only mount (unless it leaves the store alone:
     /// <paramref name="touchesStore"/> false, an alluxio_only delete), or one that would remove or move a mount point.</summary>
-    private static CommandResult? CheckMountedWrite(ApplyTransaction tx, string path, bool removesPath, bool touchesStore = true)
+    internal static CommandResult? CheckMountedWrite(ApplyTransaction tx, string path, bool removesPath, bool touchesStore = true)
     {
         var mounts = tx.Mounts;
         if (mounts.IsEmpty)
@@ -266,7 +266,7 @@ public sealed partial class MetadataStateMachine
     /// Directories created under a writable mount were created in the store first (the proposer writes
     /// through before proposing), so they and the ancestors this entry created are persisted.
     /// </summary>
-    private static void MarkWrittenThrough(ApplyTransaction tx, string path, InodeRecord created, ulong firstNewId)
+    internal static void MarkWrittenThrough(ApplyTransaction tx, string path, InodeRecord created, ulong firstNewId)
     {
         if (tx.Mounts.IsEmpty || tx.Mounts.Resolve(path) is not { Mount.ReadOnly: false })
         {
@@ -281,7 +281,7 @@ public sealed partial class MetadataStateMachine
     }
 
     /// <summary>A rename may not cross from one mount (or the master's own namespace) into another.</summary>
-    private static CommandResult? CheckMountedRename(ApplyTransaction tx, string src, string dst)
+    internal static CommandResult? CheckMountedRename(ApplyTransaction tx, string src, string dst)
     {
         if (tx.Mounts.IsEmpty)
         {
@@ -300,7 +300,7 @@ public sealed partial class MetadataStateMachine
 
     /// <summary>Deletes an inode and its descendants with their blocks; returns how many inodes went.
     /// The caller updates the parent's child count.</summary>
-    private static ulong RemoveSubtree(ApplyTransaction tx, InodeRecord target)
+    internal static ulong RemoveSubtree(ApplyTransaction tx, InodeRecord target)
     {
         ulong deleted = 0;
         var pending = new Stack<InodeRecord>();
@@ -331,39 +331,4 @@ public sealed partial class MetadataStateMachine
         tx.State.InodeCount -= deleted;
         return deleted;
     }
-
-    /// <summary>
-    /// What a master needs to decide whether to read a store for <paramref name="path"/>: how deep
-    /// the path exists, and whether the deepest existing directory's children were all loaded.
-    /// </summary>
-    public MetadataResult<LoadState> GetLoadState(string path)
-    {
-        if (PathValidator.Validate(path) is { } invalid)
-        {
-            return MetadataResult.Fail<LoadState>(MetadataStatus.InvalidArgument, invalid);
-        }
-
-        return Read(store =>
-        {
-            var components = PathValidator.Split(path);
-            var walk = Walk.Resolve(store.Inodes, components);
-            var last = walk.Last;
-            return MetadataResult.Ok(new LoadState(
-                walk.Outcome == WalkOutcome.Found,
-                walk.Outcome == WalkOutcome.NotDirectory,
-                walk.Depth,
-                last.Kind == InodeKind.Directory,
-                last.ChildrenLoaded,
-                last.UfsFingerprint));
-        });
-    }
 }
-
-/// <summary>The namespace's side of a path under a mount (see <see cref="MetadataStateMachine.GetLoadState"/>).</summary>
-/// <param name="Exists">The whole path exists.</param>
-/// <param name="BlockedByFile">An ancestor of the path is a file.</param>
-/// <param name="ExistingDepth">Components that exist (the deepest existing inode is the path's prefix of this many).</param>
-/// <param name="DeepestIsDirectory">The deepest existing inode is a directory.</param>
-/// <param name="ChildrenLoaded">The deepest existing directory's children were all loaded from the store.</param>
-/// <param name="Fingerprint">The deepest existing inode's store fingerprint.</param>
-public sealed record LoadState(bool Exists, bool BlockedByFile, int ExistingDepth, bool DeepestIsDirectory, bool ChildrenLoaded, string Fingerprint);

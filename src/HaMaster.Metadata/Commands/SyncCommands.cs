@@ -1,7 +1,10 @@
 using HaMaster.Metadata.Store;
 using HaMaster.Protos.V1;
+using static HaMaster.Metadata.Commands.BlockCommands;
+using static HaMaster.Metadata.Commands.MountCommands;
+using static HaMaster.Metadata.MetadataStateMachine;
 
-namespace HaMaster.Metadata;
+namespace HaMaster.Metadata.Commands;
 
 /// <summary>
 /// Metadata sync (issue 18): the differences a master found between a store directory and the
@@ -9,9 +12,9 @@ namespace HaMaster.Metadata;
 /// is now, so an entry proposed twice (a retry after a failover) or after a concurrent write
 /// changes only what still differs, and every replica reaches the same result.
 /// </summary>
-public sealed partial class MetadataStateMachine
+internal static class SyncCommands
 {
-    private static CommandResult SyncMetadata(ApplyTransaction tx, JournalEntry entry, SyncMetadataCommand command)
+    internal static CommandResult SyncMetadata(ApplyTransaction tx, JournalEntry entry, SyncMetadataCommand command)
     {
         if (PathValidator.Validate(command.Path) is { } invalid)
         {
@@ -120,10 +123,10 @@ public sealed partial class MetadataStateMachine
         return new CommandResult { Status = MetadataStatus.Ok, SyncCounts = counts };
     }
 
-    private static bool IsLoadableName(string name) =>
+    internal static bool IsLoadableName(string name) =>
         name.Length != 0 && !name.Contains('/', StringComparison.Ordinal) && PathValidator.Check("/" + name) == PathProblem.None;
 
-    private static ulong RemoveChild(ApplyTransaction tx, JournalEntry entry, ulong directoryId, InodeRecord child)
+    internal static ulong RemoveChild(ApplyTransaction tx, JournalEntry entry, ulong directoryId, InodeRecord child)
     {
         var parent = tx.GetInodeForUpdate(directoryId);
         parent.ChildCount--;
@@ -131,7 +134,7 @@ public sealed partial class MetadataStateMachine
         return RemoveSubtree(tx, child);
     }
 
-    private static void AddLoaded(ApplyTransaction tx, JournalEntry entry, ulong directoryId, LoadedEntry found)
+    internal static void AddLoaded(ApplyTransaction tx, JournalEntry entry, ulong directoryId, LoadedEntry found)
     {
         var parent = tx.GetInodeForUpdate(directoryId);
         parent.ChildCount++;

@@ -1,11 +1,13 @@
 using HaMaster.Metadata.Store;
 using HaMaster.Protos.V1;
+using static HaMaster.Metadata.Commands.NamespaceCommands;
+using static HaMaster.Metadata.MetadataStateMachine;
 
-namespace HaMaster.Metadata;
+namespace HaMaster.Metadata.Commands;
 
-public sealed partial class MetadataStateMachine
+internal static class BlockCommands
 {
-    private static CommandResult AllocateBlock(ApplyTransaction tx, JournalEntry entry, GetNewBlockIdForFileRequest request)
+    internal static CommandResult AllocateBlock(ApplyTransaction tx, JournalEntry entry, GetNewBlockIdForFileRequest request)
     {
         if (!TryResolveFile(tx, entry, request.Path, out var file, out var failure))
         {
@@ -21,7 +23,7 @@ public sealed partial class MetadataStateMachine
         return new CommandResult { Status = MetadataStatus.Ok, BlockId = blockId };
     }
 
-    private static CommandResult CommitBlock(ApplyTransaction tx, CommitBlockRequest request)
+    internal static CommandResult CommitBlock(ApplyTransaction tx, CommitBlockRequest request)
     {
         if (tx.GetWorker(request.WorkerId) is not { State: WorkerState.Live })
         {
@@ -55,7 +57,7 @@ public sealed partial class MetadataStateMachine
         return new CommandResult { Status = MetadataStatus.Ok };
     }
 
-    private static CommandResult RemoveBlockLocations(ApplyTransaction tx, RemoveBlockLocationsCommand command)
+    internal static CommandResult RemoveBlockLocations(ApplyTransaction tx, RemoveBlockLocationsCommand command)
     {
         if (tx.GetWorker(command.WorkerId) is null)
         {
@@ -80,7 +82,7 @@ public sealed partial class MetadataStateMachine
         return new CommandResult { Status = MetadataStatus.Ok, RemovedCount = removed };
     }
 
-    private static CommandResult RegisterWorker(ApplyTransaction tx, JournalEntry entry, RegisterWorkerRequest request)
+    internal static CommandResult RegisterWorker(ApplyTransaction tx, JournalEntry entry, RegisterWorkerRequest request)
     {
         if (request.Address.Length == 0)
         {
@@ -129,7 +131,7 @@ public sealed partial class MetadataStateMachine
         return new CommandResult { Status = MetadataStatus.Ok, WorkerId = id };
     }
 
-    private static CommandResult MarkWorkerLost(ApplyTransaction tx, MarkWorkerLostCommand command)
+    internal static CommandResult MarkWorkerLost(ApplyTransaction tx, MarkWorkerLostCommand command)
     {
         if (tx.GetWorker(command.WorkerId) is null)
         {
@@ -148,7 +150,7 @@ public sealed partial class MetadataStateMachine
     }
 
     /// <summary>Removes a block and its locations (its file is being deleted).</summary>
-    private static void RemoveBlock(ApplyTransaction tx, ulong blockId)
+    internal static void RemoveBlock(ApplyTransaction tx, ulong blockId)
     {
         if (tx.GetBlock(blockId) is null)
         {

@@ -1,7 +1,9 @@
 using HaMaster.Metadata.Store;
 using HaMaster.Protos.V1;
+using static HaMaster.Metadata.Commands.CommandDispatch;
+using static HaMaster.Metadata.MetadataStateMachine;
 
-namespace HaMaster.Metadata;
+namespace HaMaster.Metadata.Commands;
 
 /// <summary>POSIX-style access rights checked against an inode's mode bits.</summary>
 [Flags]
@@ -13,7 +15,7 @@ internal enum Access
     Read = 4,
 }
 
-public sealed partial class MetadataStateMachine
+internal static class AccessChecks
 {
     /// <summary>
     /// Checks, when the entry's policy enforces permissions, that the caller may traverse every directory
@@ -21,7 +23,7 @@ public sealed partial class MetadataStateMachine
     /// <paramref name="depth"/> (0 = root, components.Length = the target). Returns null when allowed.
     /// Deterministic: it uses only the entry's caller and policy and the replicated modes.
     /// </summary>
-    private static CommandResult? CheckAccess(ApplyTransaction tx, JournalEntry entry, string path, string[] components, int depth, Access need)
+    internal static CommandResult? CheckAccess(ApplyTransaction tx, JournalEntry entry, string path, string[] components, int depth, Access need)
     {
         var policy = entry.Permissions;
         if (policy is null || !policy.Enforce || IsSuperuser(entry.Caller, policy))
@@ -60,7 +62,7 @@ public sealed partial class MetadataStateMachine
     /// the caller needs write+execute on each non-empty directory below the target. Checked before
     /// anything is changed; deterministic (children are visited in name order).
     /// </summary>
-    private static CommandResult? CheckSubtreeDeletable(ApplyTransaction tx, JournalEntry entry, string path, InodeRecord root)
+    internal static CommandResult? CheckSubtreeDeletable(ApplyTransaction tx, JournalEntry entry, string path, InodeRecord root)
     {
         var policy = entry.Permissions;
         if (policy is null || !policy.Enforce || IsSuperuser(entry.Caller, policy))
@@ -98,7 +100,7 @@ public sealed partial class MetadataStateMachine
     }
 
     /// <summary>Only the owner (or the superuser) may change attributes; only the superuser may change the owner.</summary>
-    private static CommandResult? CheckOwnership(JournalEntry entry, InodeRecord inode, string path, bool changesOwner)
+    internal static CommandResult? CheckOwnership(JournalEntry entry, InodeRecord inode, string path, bool changesOwner)
     {
         var policy = entry.Permissions;
         if (policy is null || !policy.Enforce || IsSuperuser(entry.Caller, policy))
@@ -115,12 +117,12 @@ public sealed partial class MetadataStateMachine
         return inode.Owner == user ? null : Fail(MetadataStatus.PermissionDenied, $"{path}: permission denied: user {user} is not the owner");
     }
 
-    private static bool IsSuperuser(Caller? caller, PermissionPolicy policy) =>
+    internal static bool IsSuperuser(Caller? caller, PermissionPolicy policy) =>
         caller is not null
         && ((policy.Superuser.Length > 0 && caller.User == policy.Superuser)
             || (policy.Supergroup.Length > 0 && caller.Groups.Contains(policy.Supergroup)));
 
-    private static bool Allows(InodeRecord inode, Caller? caller, Access need)
+    internal static bool Allows(InodeRecord inode, Caller? caller, Access need)
     {
         var user = caller?.User ?? string.Empty;
         uint bits;
@@ -140,7 +142,7 @@ public sealed partial class MetadataStateMachine
         return ((Access)bits & need) == need;
     }
 
-    private static string Describe(Access access) => access switch
+    internal static string Describe(Access access) => access switch
     {
         Access.Execute => "execute",
         Access.Write => "write",

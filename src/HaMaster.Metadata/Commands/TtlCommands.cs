@@ -1,34 +1,20 @@
 using HaMaster.Metadata.Store;
 using HaMaster.Protos.V1;
+using static HaMaster.Metadata.Commands.NamespaceCommands;
+using static HaMaster.Metadata.Commands.BlockCommands;
+using static HaMaster.Metadata.Commands.MountCommands;
+using static HaMaster.Metadata.MetadataStateMachine;
 
-namespace HaMaster.Metadata;
-
-/// <summary>One entry of the expiry index: an inode and the time (ms since the epoch) its ttl runs out.</summary>
-public readonly record struct TtlDue(ulong InodeId, long ExpiryMs);
+namespace HaMaster.Metadata.Commands;
 
 /// <summary>
 /// Time to live (after Alluxio's InodeTtlChecker): every inode with ttl_ms &gt; 0 is in an expiry index
-/// kept with the inodes; the leader's checker reads the due part of it (<see cref="ListDueTtl"/>) and
+/// kept with the inodes; the leader's checker reads the due part of it (<see cref="MetadataStateMachine.ListDueTtl"/>) and
 /// proposes an <see cref="ExpireTtlCommand"/>, which apply re-checks against the entry's time.
 /// </summary>
-public sealed partial class MetadataStateMachine
+internal static class TtlCommands
 {
-    /// <summary>
-    /// Inodes whose time to live ran out at <paramref name="nowMs"/>, in expiry-bucket order, examining at
-    /// most <paramref name="maxExamined"/> index entries (so one call's work is bounded however many
-    /// inodes are due). Safe from any thread.
-    /// </summary>
-    public IReadOnlyList<TtlDue> ListDueTtl(long nowMs, int maxExamined) => Read(store =>
-    {
-        var due = new List<TtlDue>(Math.Min(maxExamined, 1024));
-        store.TtlIndex.ListDue(nowMs, maxExamined, due);
-        return due;
-    });
-
-    /// <summary>Inodes in the expiry index (a full scan: tests and diagnostics).</summary>
-    public long TtlIndexCount => Read(store => store.TtlIndex.Count);
-
-    private static CommandResult? CheckTtlRequest(long ttlMs, TtlAction action)
+    internal static CommandResult? CheckTtlRequest(long ttlMs, TtlAction action)
     {
         if (ttlMs < 0)
         {
@@ -41,7 +27,7 @@ public sealed partial class MetadataStateMachine
 
     // Apply checks the action too (unlike InputLimits' other ranges): entries carrying it are all newer
     // than this check, so no old entry replays differently.
-    private static CommandResult? CheckTtlAction(TtlAction action) =>
+    internal static CommandResult? CheckTtlAction(TtlAction action) =>
         InputLimits.CheckTtlAction(action) is { } problem ? Fail(MetadataStatus.InvalidArgument, problem) : null;
 
     /// <summary>
@@ -50,7 +36,7 @@ public sealed partial class MetadataStateMachine
     /// or cleared meanwhile, an inode deleted meanwhile, or a replay of the same command is skipped, so
     /// the command is idempotent. No permission checks: the master itself expires inodes.
     /// </summary>
-    private static CommandResult ExpireTtl(ApplyTransaction tx, JournalEntry entry, ExpireTtlCommand command)
+    internal static CommandResult ExpireTtl(ApplyTransaction tx, JournalEntry entry, ExpireTtlCommand command)
     {
         var result = new TtlExpiryResult();
         foreach (var item in command.Inodes)
@@ -97,7 +83,7 @@ public sealed partial class MetadataStateMachine
     }
 
     /// <summary>Alluxio clears the ttl of a freed inode (action back to the default), so FREE happens once.</summary>
-    private static void ClearTtl(ApplyTransaction tx, ulong id)
+    internal static void ClearTtl(ApplyTransaction tx, ulong id)
     {
         var updated = tx.GetInodeForUpdate(id);
         updated.TtlMs = 0;
@@ -107,7 +93,7 @@ public sealed partial class MetadataStateMachine
     /// <summary>Forgets the blocks of every file in the subtree (block records and locations), keeping the
     /// inodes with their length. Files still being written or pinned keep their blocks (Alluxio refuses
     /// to free either without force).</summary>
-    private static void FreeSubtree(ApplyTransaction tx, InodeRecord top, TtlExpiryResult result)
+    internal static void FreeSubtree(ApplyTransaction tx, InodeRecord top, TtlExpiryResult result)
     {
         var pending = new Stack<InodeRecord>();
         pending.Push(top);
@@ -135,11 +121,11 @@ public sealed partial class MetadataStateMachine
     }
 
     /// <summary>Delete's mount rules for an inode known by id (null when none applies).</summary>
-    private static CommandResult? RefusedByMounts(ApplyTransaction tx, InodeRecord inode) =>
+    internal static CommandResult? RefusedByMounts(ApplyTransaction tx, InodeRecord inode) =>
         tx.Mounts.IsEmpty ? null : CheckMountedWrite(tx, PathOf(tx, inode), removesPath: true);
 
     /// <summary>The absolute path of an inode, from its parent links.</summary>
-    private static string PathOf(ApplyTransaction tx, InodeRecord inode)
+    internal static string PathOf(ApplyTransaction tx, InodeRecord inode)
     {
         var names = new List<string>();
         for (var current = inode; current.Id != Metastore.RootId; current = tx.GetInode(current.ParentId) ?? throw new InvalidOperationException($"parent {current.ParentId} of {current.Id} is missing"))

@@ -1,23 +1,44 @@
 using HaMaster.Metadata.Store;
 using HaMaster.Protos.V1;
+using static HaMaster.Metadata.Commands.NamespaceCommands;
+using static HaMaster.Metadata.Commands.BlockCommands;
+using static HaMaster.Metadata.Commands.SyncCommands;
+using static HaMaster.Metadata.Commands.MountCommands;
+using static HaMaster.Metadata.Commands.TtlCommands;
+using static HaMaster.Metadata.Commands.PersistCommands;
+using static HaMaster.Metadata.MetadataStateMachine;
 
-namespace HaMaster.Metadata;
+namespace HaMaster.Metadata.Commands;
 
-public sealed partial class MetadataStateMachine
+internal static class CommandDispatch
 {
-    /// <summary>Results kept per client (a client has at most this many writes in flight).
-    /// A constant, not an option: it changes apply results, so every replica must agree.</summary>
-    internal const int SessionResultsPerClient = 64;
-
-    /// <summary>A client silent for this long (in entry time) loses its session.</summary>
-    internal const long SessionExpiryMs = 60 * 60 * 1000;
-
-    /// <summary>How often (in entry time) expired sessions are swept.</summary>
-    internal const long SessionSweepIntervalMs = 60 * 1000;
+    internal static CommandResult Execute(ApplyTransaction tx, JournalEntry entry) => entry.CommandCase switch
+    {
+        JournalEntry.CommandOneofCase.CreateDirectory => CreateDirectory(tx, entry, entry.CreateDirectory),
+        JournalEntry.CommandOneofCase.CreateFile => CreateFile(tx, entry, entry.CreateFile),
+        JournalEntry.CommandOneofCase.CompleteFile => CompleteFile(tx, entry, entry.CompleteFile),
+        JournalEntry.CommandOneofCase.Delete => Delete(tx, entry, entry.Delete),
+        JournalEntry.CommandOneofCase.Rename => Rename(tx, entry, entry.Rename),
+        JournalEntry.CommandOneofCase.SetAttribute => SetAttribute(tx, entry, entry.SetAttribute),
+        JournalEntry.CommandOneofCase.AllocateBlock => AllocateBlock(tx, entry, entry.AllocateBlock),
+        JournalEntry.CommandOneofCase.CommitBlock => CommitBlock(tx, entry.CommitBlock),
+        JournalEntry.CommandOneofCase.RemoveBlockLocations => RemoveBlockLocations(tx, entry.RemoveBlockLocations),
+        JournalEntry.CommandOneofCase.RegisterWorker => RegisterWorker(tx, entry, entry.RegisterWorker),
+        JournalEntry.CommandOneofCase.MarkWorkerLost => MarkWorkerLost(tx, entry.MarkWorkerLost),
+        JournalEntry.CommandOneofCase.Mount => Mount(tx, entry, entry.Mount),
+        JournalEntry.CommandOneofCase.Unmount => Unmount(tx, entry, entry.Unmount),
+        JournalEntry.CommandOneofCase.UpdateMount => UpdateMount(tx, entry, entry.UpdateMount),
+        JournalEntry.CommandOneofCase.LoadMetadata => LoadMetadata(tx, entry, entry.LoadMetadata),
+        JournalEntry.CommandOneofCase.PersistFile => PersistFile(tx, entry, entry.PersistFile),
+        JournalEntry.CommandOneofCase.SyncMetadata => SyncMetadata(tx, entry, entry.SyncMetadata),
+        JournalEntry.CommandOneofCase.ExpireTtl => ExpireTtl(tx, entry, entry.ExpireTtl),
+        JournalEntry.CommandOneofCase.CreateFiles => BulkCommands.CreateFiles(tx, entry, entry.CreateFiles),
+        _ => Fail(MetadataStatus.InvalidArgument, "journal entry carries no known command"),
+    };
 
     /// <summary>Exactly-once wrapper (Raft thesis 6.3): a (client, sequence) already applied gets its
     /// stored result back and changes nothing.</summary>
-    private static CommandResult ApplyEntry(ApplyTransaction tx, JournalEntry entry)
+    internal static CommandResult ApplyEntry(ApplyTransaction tx, JournalEntry entry)
     {
         var session = entry.Session;
         CommandResult result;
@@ -38,7 +59,7 @@ public sealed partial class MetadataStateMachine
         return result;
     }
 
-    private static CommandResult ApplyWithSession(ApplyTransaction tx, JournalEntry entry, ClientSession session)
+    internal static CommandResult ApplyWithSession(ApplyTransaction tx, JournalEntry entry, ClientSession session)
     {
         var record = tx.GetSession(session.ClientId);
 
@@ -89,7 +110,7 @@ public sealed partial class MetadataStateMachine
         return result;
     }
 
-    private static void SweepSessions(ApplyTransaction tx, long nowMs)
+    internal static void SweepSessions(ApplyTransaction tx, long nowMs)
     {
         if (nowMs - tx.State.LastSessionSweepMs < SessionSweepIntervalMs)
         {
