@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using HaMaster.Chaos.Core.Processes;
 using HaMaster.Client;
-using HaMaster.Cluster.Tests.Infrastructure;
+using HaMaster.Testing;
 using HaMaster.Protos.V1;
 
 // End-to-end figures of a real three-master cluster on 127.0.0.1 (fsync on, Rocks metastore).

@@ -102,16 +102,6 @@ public sealed record ChaosOptions
         return this;
     }
 
-    /// <summary>Server flags shared by every master (timing and snapshots).</summary>
-    internal IReadOnlyList<string> CommonServerArguments()
-    {
-        List<string> arguments = [];
-        if (TickMs is { } tick) arguments.AddRange(["--tick-ms", tick.ToString(CultureInfo.InvariantCulture)]);
-        if (ElectionTicks is { } election) arguments.AddRange(["--election-ticks", election.ToString(CultureInfo.InvariantCulture)]);
-        arguments.AddRange(["--snapshot-every", SnapshotEvery.ToString(CultureInfo.InvariantCulture), "--log-keep", LogKeep.ToString(CultureInfo.InvariantCulture)]);
-        return arguments;
-    }
-
     /// <summary>Parses "90s", "30m", "2h", "1500ms" or plain seconds.</summary>
     public static TimeSpan ParseDuration(string text)
     {
@@ -133,10 +123,5 @@ public sealed record ChaosOptions
             : throw new FormatException($"not a duration: '{text}' (use e.g. 90s, 30m, 2h)");
     }
 
-    private static string DefaultServerDll()
-    {
-        var baked = typeof(ChaosOptions).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .FirstOrDefault(a => a.Key == "HaMasterServerDll")?.Value;
-        return baked is not null && File.Exists(baked) ? baked : Path.Combine(AppContext.BaseDirectory, "hamaster-server.dll");
-    }
+    private static string DefaultServerDll() => ServerBinary.DefaultPath;
 }

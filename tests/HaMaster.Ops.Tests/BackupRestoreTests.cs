@@ -97,7 +97,7 @@ public sealed class BackupRestoreTests
             await using (var rejecting = OpsCluster.Create(new OpsClusterOptions { Size = 1 }))
             {
                 var master = rejecting.Master(1);
-                await master.StartAsync(rejecting.CommonArguments(["--restore-from", damaged]), TimeSpan.FromSeconds(40), waitReady: false);
+                await master.StartAsync(rejecting.BootstrapArguments(master, ["--restore-from", damaged]), TimeSpan.FromSeconds(40), waitReady: false);
                 var exit = await master.WaitForExitAsync(TimeSpan.FromSeconds(40));
                 var output = master.RecentOutput(60);
                 Assert.True(exit != 0, $"the server accepted a damaged archive:{Environment.NewLine}{output}");

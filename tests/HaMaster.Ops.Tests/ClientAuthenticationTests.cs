@@ -16,7 +16,7 @@ public sealed class JwtClusterFixture : IAsyncLifetime
 
     public TestTokens Tokens { get; } = new();
 
-    public OpsCluster Cluster { get; private set; } = null!;
+    public TestCluster Cluster { get; private set; } = null!;
 
     public async Task InitializeAsync() =>
         Cluster = await OpsCluster.StartAsync(new OpsClusterOptions
@@ -47,7 +47,7 @@ public sealed class JwtAuthenticationTests(JwtClusterFixture fixture) : IClassFi
     private const uint Mode0777 = 511;
     private const uint Mode0700 = 448;
 
-    private OpsCluster Cluster => fixture.Cluster;
+    private TestCluster Cluster => fixture.Cluster;
 
     private TestTokens Tokens => fixture.Tokens;
 
@@ -290,7 +290,9 @@ public sealed class TlsClientAuthFixture : IAsyncLifetime
 
     public TestCertificates Certificates { get; } = TestCertificates.Create();
 
-    public OpsCluster Cluster { get; private set; } = null!;
+    public TestCluster Cluster { get; private set; } = null!;
+
+    private System.Security.Cryptography.X509Certificates.X509Certificate2? _rootCertificate;
 
     public async Task InitializeAsync()
     {
@@ -299,7 +301,7 @@ public sealed class TlsClientAuthFixture : IAsyncLifetime
         {
             Size = 1,
             Tls = Certificates,
-            ClientCertificate = Certificates.IssueClientCertificate("root"),
+            ClientCertificate = _rootCertificate = Certificates.IssueClientCertificate("root"),
             ExtraArguments = ["--auth", "tls", "--client-ca", Certificates.AuthorityPemPath, "--group-mapping", _mapping, "--enforce-permissions"],
         });
     }
@@ -311,7 +313,7 @@ public sealed class TlsClientAuthFixture : IAsyncLifetime
             await Cluster.DisposeAsync();
         }
 
-        Cluster?.Options.ClientCertificate?.Dispose();
+        _rootCertificate?.Dispose();
         Certificates.Dispose();
         File.Delete(_mapping);
     }
@@ -326,7 +328,7 @@ public sealed class TlsClientAuthenticationTests(TlsClientAuthFixture fixture) :
 {
     private const uint Mode0777 = 511;
 
-    private OpsCluster Cluster => fixture.Cluster;
+    private TestCluster Cluster => fixture.Cluster;
 
     private HaMasterClient WithCertificate(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, Func<HaMasterClientOptions, HaMasterClientOptions>? more = null) =>
         Cluster.CreateClient(o =>

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using HaMaster.Chaos.Core.Processes;
 using HaMaster.Ops.Tests.Infrastructure;
 using HaMaster.Protos.V1;
@@ -61,7 +60,7 @@ public sealed class MountBackupRestoreTests
                 Assert.True(made.Info.Persisted, "the written-through directory is persisted after restore");
             }
 
-            await AssertDigestsEqualAsync(restored);
+            await restored.AllDigestsEqualAsync(Wait);
 
             // The restored cluster serves the mount: the outside change is seen once synced; writes go through.
             var synced = await reader.SyncMetadataAsync("/data/store/big");
@@ -69,7 +68,7 @@ public sealed class MountBackupRestoreTests
             Assert.Contains("late", await NamesAsync(reader, "/data/store/big", LoadMetadataType.Never));
             await reader.CreateDirectoryAsync("/data/store/after-restore");
             Assert.True(Directory.Exists(Path.Combine(store, "after-restore")));
-            await AssertDigestsEqualAsync(restored);
+            await restored.AllDigestsEqualAsync(Wait);
         }
         finally
         {
@@ -82,22 +81,5 @@ public sealed class MountBackupRestoreTests
         var names = new List<string>();
         await foreach (var entry in client.ListAllAsync(path, 100, Consistency.Linearizable, load)) names.Add(entry.Name);
         return names;
-    }
-
-    /// <summary>Bounded wait until every master of <paramref name="cluster"/> reports the same applied index and digest.</summary>
-    private static async Task AssertDigestsEqualAsync(OpsCluster cluster)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        await Eventually.TrueAsync("every restored master to hold the same state digest", async () =>
-        {
-            var digests = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var master in cluster.Masters)
-            {
-                using var document = JsonDocument.Parse(await http.GetStringAsync(new Uri($"http://{master.WebAddress}/api/digest")));
-                digests.Add($"{document.RootElement.GetProperty("appliedIndex").GetUInt64()}:{document.RootElement.GetProperty("digest").GetString()}");
-            }
-
-            return digests.Count == 1;
-        }, Wait, cluster.Diagnostics);
     }
 }

@@ -15,7 +15,7 @@ public sealed class MutualTlsClusterFixture : IAsyncLifetime
     /// <summary>Certificates of another authority, which the masters do not trust.</summary>
     public TestCertificates Stranger { get; } = TestCertificates.Create();
 
-    public OpsCluster Cluster { get; private set; } = null!;
+    public TestCluster Cluster { get; private set; } = null!;
 
     public async Task InitializeAsync() => Cluster = await OpsCluster.StartAsync(new OpsClusterOptions { Tls = Certificates });
 
@@ -36,7 +36,7 @@ public sealed class MutualTlsPeerTests(MutualTlsClusterFixture fixture) : IClass
 {
     private const uint VoteMessageType = 2;
 
-    private OpsCluster Cluster => fixture.Cluster;
+    private TestCluster Cluster => fixture.Cluster;
 
     [Fact]
     public async Task Peer_port_refuses_callers_without_a_certificate_of_the_trusted_CA()

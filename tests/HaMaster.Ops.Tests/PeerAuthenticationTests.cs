@@ -17,7 +17,7 @@ public sealed class SecretFileClusterFixture : IAsyncLifetime
 
     public string SecretFile => Path.Combine(_directory, "cluster-secret");
 
-    public OpsCluster Cluster { get; private set; } = null!;
+    public TestCluster Cluster { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
@@ -48,7 +48,7 @@ public sealed class PeerAuthenticationTests(SecretFileClusterFixture fixture) : 
 
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
-    private OpsCluster Cluster => fixture.Cluster;
+    private TestCluster Cluster => fixture.Cluster;
 
     public void Dispose() => _http.Dispose();
 
@@ -260,7 +260,7 @@ public sealed class PeerAuthenticationTests(SecretFileClusterFixture fixture) : 
     }
 
     /// <summary>The cluster id master <paramref name="master"/> reports on /api/status (asked with the secret).</summary>
-    private async Task<string> ClusterIdAsync(OpsMaster master)
+    private async Task<string> ClusterIdAsync(MasterProcess master)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://{master.WebAddress}/api/status"));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", SecretFileClusterFixture.Secret);
@@ -270,7 +270,7 @@ public sealed class PeerAuthenticationTests(SecretFileClusterFixture fixture) : 
         return document.RootElement.GetProperty("clusterId").GetString()!;
     }
 
-    private async Task<(ulong AppliedIndex, string Digest)> DigestAsync(OpsMaster master)
+    private async Task<(ulong AppliedIndex, string Digest)> DigestAsync(MasterProcess master)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://{master.WebAddress}/api/digest"));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", SecretFileClusterFixture.Secret);

@@ -16,7 +16,7 @@ public sealed class SecuredClusterFixture : IAsyncLifetime
 
     public TestCertificates Certificates { get; } = TestCertificates.Create();
 
-    public OpsCluster Cluster { get; private set; } = null!;
+    public TestCluster Cluster { get; private set; } = null!;
 
     public async Task InitializeAsync() =>
         Cluster = await OpsCluster.StartAsync(new OpsClusterOptions { Tls = Certificates, ExtraArguments = ["--cluster-secret", Secret] });
@@ -42,7 +42,7 @@ public sealed class SecuredClusterTests(SecuredClusterFixture fixture) : IClassF
     private const uint VoteMessageType = 2;
     private const uint TimeoutNowMessageType = 9;
 
-    private OpsCluster Cluster => fixture.Cluster;
+    private TestCluster Cluster => fixture.Cluster;
 
     [Fact]
     public async Task Tls_cluster_elects_a_leader_and_a_client_trusting_the_CA_writes_and_reads()
@@ -102,7 +102,7 @@ public sealed class SecuredClusterTests(SecuredClusterFixture fixture) : IClassF
         Assert.Contains("secret", add.Status.Detail, StringComparison.Ordinal);
 
         // Nothing moved: every master still names the same leader in the same term, with the same members.
-        foreach (var master in Cluster.Masters)
+        foreach (var master in Cluster.Running)
         {
             var after = await Cluster.ClusterInfoAsync(master.Id);
             Assert.Equal(leader, after.LeaderId);
@@ -132,6 +132,8 @@ public sealed class SecuredClusterTests(SecuredClusterFixture fixture) : IClassF
         var leader = await Cluster.WaitForLeaderAsync();
         var info = await Cluster.ClusterInfoAsync(leader);
         Assert.DoesNotContain(info.Members, m => m.Id == joiner.Id);
+        // Removed: it no longer belongs to the cluster the other tests of this class look at.
+        await Cluster.RetireAsync(joiner.Id);
     }
 
     private static CallOptions Call(Metadata headers) => new(headers, DateTime.UtcNow.AddSeconds(5));

@@ -1,95 +1,95 @@
 using System.Net;
-using System.Text;
 using System.Text.Json;
 using HaMaster.Chaos.Core.Network;
 using HaMaster.Client;
-using Grpc.Core;
 using HaMaster.Protos.V1;
+using HaMaster.Testing;
 
 namespace HaMaster.Chaos.Cluster;
 
 /// <summary>
-/// N real masters on 127.0.0.1 whose every peer link runs through a <see cref="NetworkFaults"/>
-/// proxy: master i is started with its own --members string in which master j's peer address is
-/// the proxy of the link i -> j. A master removed and added back is re-announced at its
-/// <see cref="Ingress"/> proxy (AddMaster replicates one address to everyone), which the
-/// nemesis cuts together with the mesh links when it isolates or partitions that master.
+/// The chaos run's cluster: a <see cref="TestCluster"/> (the shared process harness) whose every
+/// peer link runs through a <see cref="NetworkFaults"/> proxy: master i is started with its own
+/// --members string in which master j's peer address is the proxy of the link i -> j. A master
+/// removed and added back is re-announced at its <see cref="Ingress"/> proxy (AddMaster replicates
+/// one address to everyone), which the nemesis cuts together with the mesh links when it isolates
+/// or partitions that master. Masters' positions in the mesh are id - 1 (<see cref="Index"/>).
 /// Process control is single-flow (the nemesis); the read-only probes are thread-safe.
 /// </summary>
 public sealed class ChaosCluster : IAsyncDisposable
 {
-    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
-    private readonly List<ChaosMaster> _masters = [];
-    private readonly TcpFaultProxy[] _ingress;
-    private readonly Dictionary<ulong, MasterChannel> _channels = [];
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(3) };
-    private readonly ChaosOptions _options;
+    private TestCluster _cluster = null!;
+    private NetworkFaults? _network;
+    private TcpFaultProxy[] _ingress = [];
 
-    private ChaosCluster(ChaosOptions options, string directory, NetworkFaults network, TcpFaultProxy[] ingress, List<ChaosMaster> masters)
+    private ChaosCluster()
     {
-        _options = options;
-        Directory = directory;
-        Network = network;
-        _ingress = ingress;
-        _masters = masters;
     }
 
-    public string Directory { get; }
+    public string Directory => _cluster.Directory;
 
-    public NetworkFaults Network { get; }
+    public NetworkFaults Network => _network ?? throw new InvalidOperationException("the proxies are not started");
 
-    public IReadOnlyList<ChaosMaster> Masters => _masters;
+    public IReadOnlyList<MasterProcess> Masters => _cluster.Masters;
 
-    public IEnumerable<ChaosMaster> Running => _masters.Where(m => m.IsRunning);
+    public IEnumerable<MasterProcess> Running => _cluster.Running;
+
+    /// <summary>Position of <paramref name="master"/> in the proxy mesh.</summary>
+    public static int Index(MasterProcess master) => (int)master.Id - 1;
 
     /// <summary>The proxy a re-added master is announced at (one per master, forwarding to its real peer port).</summary>
-    public TcpFaultProxy Ingress(ChaosMaster master) => _ingress[master.Index];
+    public TcpFaultProxy Ingress(MasterProcess master) => _ingress[Index(master)];
 
     public static async Task<ChaosCluster> StartAsync(ChaosOptions options, string directory)
     {
-        var n = options.Masters;
-        var ports = ChaosMaster.FreePorts(3 * n);
-        var masters = Enumerable.Range(0, n)
-            .Select(i => new ChaosMaster((ulong)i + 1, i, directory, ports[3 * i], ports[(3 * i) + 1], ports[(3 * i) + 2]))
-            .ToList();
-        var network = NetworkFaults.Start(masters.Select(m => (EndPoint)m.PeerEndPoint).ToList(), options.Seed);
-        var ingress = masters.Select(m => TcpFaultProxy.Start(m.PeerEndPoint, HashCode.Combine(options.Seed, m.Index, "ingress"))).ToArray();
-        var cluster = new ChaosCluster(options, directory, network, ingress, masters);
-        try
+        var chaos = new ChaosCluster();
+        chaos._cluster = TestCluster.Create(new ClusterSettings
         {
+            Size = options.Masters,
+            TickMs = options.TickMs,
+            ElectionTicks = options.ElectionTicks,
+            SnapshotEvery = options.SnapshotEvery,
+            LogKeep = options.LogKeep,
             // Each master has its own --members string (peer addresses are per-link proxies), so an
             // id derived from it would differ per master and the masters would refuse each other:
             // the cluster id is given explicitly, the same to all.
-            var clusterId = $"chaos-{options.Seed}";
-            foreach (var master in masters)
-            {
-                var members = string.Join(",", masters.Select(other =>
-                {
-                    var peer = other == master ? other.PeerEndPoint : network.Address(master.Index, other.Index);
-                    return $"{other.Id}={other.ClientAddress}/127.0.0.1:{peer.Port}/{other.WebAddress}";
-                }));
-                master.Arguments = [.. options.CommonServerArguments(), "--members", members, "--cluster-id", clusterId];
-            }
-
-            await Task.WhenAll(masters.Select(m => m.StartAsync(options.ServerDll, TimeSpan.FromSeconds(60))));
-            return cluster;
+            ClusterId = $"chaos-{options.Seed}",
+            PeerAddressFor = (self, other) => $"127.0.0.1:{chaos.Network.Address(Index(self), Index(other)).Port}",
+            BeforeStart = masters => chaos.StartProxiesAsync(masters, options.Seed),
+            WaitForLeader = false,
+            ServerDll = options.ServerDll,
+            Directory = directory,
+        });
+        try
+        {
+            await chaos._cluster.StartAllAsync();
+            return chaos;
         }
         catch
         {
-            await cluster.DisposeAsync();
+            await chaos.DisposeAsync();
             throw;
         }
     }
 
-    public ChaosMaster Master(ulong id) => _masters.Single(m => m.Id == id);
+    public MasterProcess Master(ulong id) => _cluster.Master(id);
 
-    public Task StartAsync(ChaosMaster master) => master.StartAsync(_options.ServerDll, TimeSpan.FromSeconds(60));
+    /// <summary>Starts a stopped master again (same ports, same data, same flags).</summary>
+    public Task StartAsync(MasterProcess master) => _cluster.StartMasterAsync(master.Id);
+
+    /// <summary>Starts a removed master afresh: empty data, <c>--join</c>, same ports (the nemesis then adds it at its ingress proxy).</summary>
+    public Task RejoinAsync(MasterProcess master)
+    {
+        master.UseFreshDataDirectory();
+        return _cluster.StartMasterAsync(master.Id, [.. _cluster.Settings.CommonArguments(), "--join"]);
+    }
 
     /// <summary>A client-library instance seeded with every master.</summary>
     /// <param name="maxAttempts">Attempts per call (default 40); the budget bounds them as well.</param>
     public HaMasterClient CreateClient(TimeSpan callTimeout, TimeSpan retryBudget, int maxAttempts = 40) => new(new HaMasterClientOptions
     {
-        Seeds = _masters.Select(m => m.ClientAddress).ToArray(),
+        Seeds = Masters.Select(m => m.ClientAddress).ToArray(),
         CallTimeout = callTimeout,
         TotalRetryBudget = retryBudget,
         DiscoveryTimeout = TimeSpan.FromSeconds(1),
@@ -98,38 +98,25 @@ public sealed class ChaosCluster : IAsyncDisposable
     });
 
     /// <summary>The shared raw gRPC channel to a master's client port (no retries, no redirects).</summary>
-    public MasterChannel Channel(ulong id)
-    {
-        lock (_channels)
-        {
-            if (!_channels.TryGetValue(id, out var channel))
-            {
-                channel = MasterChannel.Open(new Uri($"http://{Master(id).ClientAddress}"), connectTimeout: TimeSpan.FromSeconds(2));
-                _channels[id] = channel;
-            }
+    public MasterChannel Channel(ulong id) => _cluster.Channel(id);
 
-            return channel;
-        }
-    }
-
+    /// <summary>GetClusterInfo answered by master <paramref name="id"/> itself, or null when it does not answer.</summary>
     public async Task<GetClusterInfoResponse?> ClusterInfoAsync(ulong id)
     {
         try
         {
-            var response = await Channel(id).Admin.GetClusterInfoAsync(new GetClusterInfoRequest(), deadline: DateTime.UtcNow + ProbeTimeout);
-            return response;
+            return await _cluster.ClusterInfoAsync(id);
         }
-        catch (RpcException)
+        catch (Grpc.Core.RpcException)
         {
             return null;
         }
     }
 
     /// <summary>The running, unpaused master that calls itself leader with the highest term, or null.</summary>
-    public async Task<ChaosMaster?> FindLeaderAsync()
+    public async Task<MasterProcess?> FindLeaderAsync()
     {
-        var candidates = Running.Where(m => !m.IsPaused).ToList();
-        var answers = await Task.WhenAll(candidates.Select(async m => (Master: m, Info: await ClusterInfoAsync(m.Id))));
+        var answers = await Task.WhenAll(_cluster.Responsive.ToList().Select(async m => (Master: m, Info: await ClusterInfoAsync(m.Id))));
         return answers.Where(a => a.Info is { } i && i.LeaderId == a.Master.Id)
             .OrderByDescending(a => a.Info!.Term)
             .Select(a => a.Master)
@@ -139,7 +126,7 @@ public sealed class ChaosCluster : IAsyncDisposable
     /// <summary>Current voters according to the leader (or any master that answers).</summary>
     public async Task<IReadOnlyList<ulong>> VotersAsync()
     {
-        foreach (var master in Running.Where(m => !m.IsPaused))
+        foreach (var master in _cluster.Responsive.ToList())
         {
             if (await ClusterInfoAsync(master.Id) is { } info && info.LeaderId != 0)
             {
@@ -175,52 +162,48 @@ public sealed class ChaosCluster : IAsyncDisposable
             proxy.Pass();
         }
 
-        foreach (var master in _masters)
+        foreach (var master in Masters)
         {
             master.Resume();
         }
 
-        foreach (var master in _masters.Where(m => !m.IsRunning))
+        foreach (var master in Masters.Where(m => !m.IsRunning).ToList())
         {
             await StartAsync(master);
         }
     }
 
-    public string Diagnostics()
-    {
-        var text = new StringBuilder();
-        text.AppendLine($"cluster directory {Directory}");
-        foreach (var m in _masters)
-        {
-            text.AppendLine($"--- master {m.Id} ({(m.IsRunning ? $"pid {m.Pid}{(m.IsPaused ? ", paused" : "")}" : "stopped")}, log {m.LogPath})");
-            text.AppendLine(m.RecentOutput(8));
-        }
+    public string Diagnostics() => _cluster.Diagnostics();
 
-        return text.ToString();
+    /// <summary>The mesh and ingress proxies in front of the masters' peer ports (again, on new ports, after a port clash).</summary>
+    private async ValueTask StartProxiesAsync(IReadOnlyList<MasterProcess> masters, int seed)
+    {
+        await StopProxiesAsync();
+        var peers = masters.Select(m => new IPEndPoint(IPAddress.Loopback, m.PeerPort)).ToList();
+        _network = NetworkFaults.Start(peers.Cast<EndPoint>().ToList(), seed);
+        _ingress = peers.Select((peer, i) => TcpFaultProxy.Start(peer, HashCode.Combine(seed, i, "ingress"))).ToArray();
     }
 
-    public async ValueTask DisposeAsync()
+    private async ValueTask StopProxiesAsync()
     {
-        lock (_channels)
+        if (_network is not null)
         {
-            foreach (var channel in _channels.Values)
-            {
-                channel.Channel.Dispose();
-            }
-
-            _channels.Clear();
+            await _network.DisposeAsync();
+            _network = null;
         }
 
-        _http.Dispose();
-        foreach (var master in _masters)
-        {
-            await master.DisposeAsync();
-        }
-
-        await Network.DisposeAsync();
         foreach (var proxy in _ingress)
         {
             await proxy.DisposeAsync();
         }
+
+        _ingress = [];
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        await _cluster.DisposeAsync();
+        await StopProxiesAsync();
     }
 }

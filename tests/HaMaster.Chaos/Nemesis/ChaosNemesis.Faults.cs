@@ -12,9 +12,9 @@ public sealed partial class ChaosNemesis
     {
         var leader = await _cluster.FindLeaderAsync();
         var running = _cluster.Running.Where(m => !m.IsPaused).ToList();
-        ChaosMaster Any() => running[random.Next(running.Count)];
-        ChaosMaster LeaderOrAny() => leader ?? Any();
-        string Role(ChaosMaster m) => m == leader ? "leader" : "follower";
+        MasterProcess Any() => running[random.Next(running.Count)];
+        MasterProcess LeaderOrAny() => leader ?? Any();
+        string Role(MasterProcess m) => m == leader ? "leader" : "follower";
 
         switch (fault.Kind)
         {
@@ -52,7 +52,7 @@ public sealed partial class ChaosNemesis
             case FaultKind.IsolateLeader:
             {
                 var victim = LeaderOrAny();
-                _cluster.Network.Isolate(victim.Index);
+                _cluster.Network.Isolate(ChaosCluster.Index(victim));
                 _cluster.Ingress(victim).SetBlackhole(true);
                 _pendingHeals[fault.Sequence] = HealNetwork;
                 return $"isolate master {victim.Id} ({Role(victim)})";
@@ -63,7 +63,7 @@ public sealed partial class ChaosNemesis
                 var order = _cluster.Masters.OrderBy(_ => random.Next()).ToList();
                 var majority = order.Take((order.Count / 2) + 1).ToList();
                 var minority = order.Skip(majority.Count).ToList();
-                _cluster.Network.Partition(majority.Select(m => m.Index).ToArray(), minority.Select(m => m.Index).ToArray());
+                _cluster.Network.Partition(majority.Select(m => ChaosCluster.Index(m)).ToArray(), minority.Select(m => ChaosCluster.Index(m)).ToArray());
                 foreach (var m in minority)
                 {
                     _cluster.Ingress(m).SetBlackhole(true);
@@ -79,7 +79,7 @@ public sealed partial class ChaosNemesis
                 var from = random.Next(2) == 0 ? LeaderOrAny() : Any();
                 var others = _cluster.Masters.Where(m => m != from).ToList();
                 var to = others[random.Next(others.Count)];
-                _cluster.Network.OneWay(from.Index, to.Index);
+                _cluster.Network.OneWay(ChaosCluster.Index(from), ChaosCluster.Index(to));
                 _pendingHeals[fault.Sequence] = HealNetwork;
                 return $"blackhole master {from.Id} ({Role(from)}) -> master {to.Id}, one way";
             }
@@ -89,7 +89,7 @@ public sealed partial class ChaosNemesis
                 var victim = Any();
                 var latency = TimeSpan.FromMilliseconds(50 + random.Next(250));
                 var jitter = TimeSpan.FromMilliseconds(50);
-                _cluster.Network.Slow(victim.Index, latency, jitter);
+                _cluster.Network.Slow(ChaosCluster.Index(victim), latency, jitter);
                 _cluster.Ingress(victim).SetDelay(latency, jitter);
                 _pendingHeals[fault.Sequence] = HealNetwork;
                 return $"slow links of master {victim.Id} ({Role(victim)}): {latency.TotalMilliseconds:0} ms +- {jitter.TotalMilliseconds:0} ms";
@@ -151,7 +151,7 @@ public sealed partial class ChaosNemesis
         }
     }
 
-    private async Task CatchUpBySnapshotAsync(ChaosMaster victim)
+    private async Task CatchUpBySnapshotAsync(MasterProcess victim)
     {
         try
         {
@@ -176,7 +176,7 @@ public sealed partial class ChaosNemesis
         }
     }
 
-    private async Task<string> RemoveAsync(ScheduledFault<FaultKind> fault, Random random, ChaosMaster? leader)
+    private async Task<string> RemoveAsync(ScheduledFault<FaultKind> fault, Random random, MasterProcess? leader)
     {
         var voters = await _cluster.VotersAsync();
         var candidates = voters.Select(_cluster.Master).Where(m => m != leader && m.IsRunning && !m.IsPaused).ToList();
@@ -203,7 +203,7 @@ public sealed partial class ChaosNemesis
         return $"remove master {victim.Id} (follower) from the membership and stop it";
     }
 
-    private async Task ReAddAsync(ChaosMaster victim)
+    private async Task ReAddAsync(MasterProcess victim)
     {
         var voters = await _cluster.VotersAsync();
         if (voters.Contains(victim.Id))
@@ -214,9 +214,7 @@ public sealed partial class ChaosNemesis
         }
 
         // A removed master's data is obsolete: it joins afresh, announced at its ingress proxy.
-        victim.NewIncarnation();
-        victim.Arguments = [.. _options.CommonServerArguments(), "--join"];
-        await _cluster.StartAsync(victim);
+        await _cluster.RejoinAsync(victim);
         var request = new AddMasterRequest
         {
             Id = victim.Id,

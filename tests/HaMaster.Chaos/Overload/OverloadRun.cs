@@ -110,7 +110,7 @@ internal sealed class LagSampler
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
-    public LagSampler(HttpClient http, ChaosMaster master)
+    public LagSampler(HttpClient http, MasterProcess master)
     {
         _loop = Task.Run(async () =>
         {
@@ -159,22 +159,22 @@ public static class OverloadRun
         options.Validate();
         var directory = options.WorkDirectory ?? System.IO.Directory.CreateTempSubdirectory("hamaster-overload-").FullName;
         System.IO.Directory.CreateDirectory(directory);
-        var ports = ChaosMaster.FreePorts(9);
-        var masters = Enumerable.Range(0, 3)
-            .Select(i => new ChaosMaster((ulong)i + 1, i, directory, ports[3 * i], ports[(3 * i) + 1], ports[(3 * i) + 2]))
-            .ToList();
-        var members = string.Join(",", masters.Select(m => $"{m.Id}={m.ClientAddress}/127.0.0.1:{m.PeerPort}/{m.WebAddress}"));
-        foreach (var master in masters)
+        // Default Raft timing (100 ms ticks, 10-tick elections): what production runs.
+        var cluster = TestCluster.Create(new ClusterSettings
         {
-            // Default Raft timing (100 ms ticks, 10-20 tick elections): what production runs.
-            master.Arguments = ["--members", members, "--max-calls-in-progress", options.MaxCallsInProgress.ToString(CultureInfo.InvariantCulture)];
-        }
-
+            TickMs = 100,
+            ElectionTicks = 10,
+            ExtraArguments = ["--max-calls-in-progress", options.MaxCallsInProgress.ToString(CultureInfo.InvariantCulture)],
+            WaitForLeader = false,
+            ServerDll = options.ServerDll,
+            Directory = directory,
+        });
+        var masters = cluster.Masters;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var passed = false;
         try
         {
-            await Task.WhenAll(masters.Select(m => m.StartAsync(options.ServerDll, TimeSpan.FromSeconds(60))));
+            await cluster.StartAllAsync();
             var (leaderBefore, termBefore) = await StableLeaderAsync(http, masters, cancellationToken);
             var leader = masters.Single(m => m.Id == leaderBefore);
             var leaderPid = leader.Pid ?? throw new InvalidOperationException("the leader is not running");
@@ -262,7 +262,7 @@ public static class OverloadRun
         }
         finally
         {
-            foreach (var m in masters) await m.DisposeAsync();
+            await cluster.DisposeAsync();
             if (passed && options.WorkDirectory is null)
             {
                 try
@@ -284,7 +284,7 @@ public static class OverloadRun
         return relaxed;
     }
 
-    private static async Task<(ulong Leader, ulong Term)> StableLeaderAsync(HttpClient http, IReadOnlyList<ChaosMaster> masters, CancellationToken cancellationToken)
+    private static async Task<(ulong Leader, ulong Term)> StableLeaderAsync(HttpClient http, IReadOnlyList<MasterProcess> masters, CancellationToken cancellationToken)
     {
         // Bounded: 30 s for all three masters to agree on one leader and term.
         var clock = Stopwatch.StartNew();
@@ -303,7 +303,7 @@ public static class OverloadRun
         throw new TimeoutException("the masters did not agree on a leader within 30 s");
     }
 
-    private static async Task<(ulong Leader, ulong Term)?> StatusAsync(HttpClient http, ChaosMaster master)
+    private static async Task<(ulong Leader, ulong Term)?> StatusAsync(HttpClient http, MasterProcess master)
     {
         try
         {

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-
 namespace HaMaster.Cluster.Tests.Infrastructure;
 
 /// <summary>
@@ -22,48 +19,14 @@ internal static class NodeScript
             Assert.Fail($"@grpc/grpc-js and @grpc/proto-loader are not installed in {directory}: {SetupHint}.");
         }
 
-        var info = new ProcessStartInfo("node")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = directory,
-            StandardOutputEncoding = Encoding.UTF8,
-        };
-        info.ArgumentList.Add(Path.Combine(directory, script));
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        Process process;
         try
         {
-            process = Process.Start(info) ?? throw new InvalidOperationException("node did not start");
+            return await ProcessRun.RunAsync("node", [Path.Combine(directory, script), .. arguments], timeout);
         }
         catch (System.ComponentModel.Win32Exception e)
         {
             Assert.Fail($"Node.js ('node') cannot be started ({e.Message}): {SetupHint}.");
             throw;
-        }
-
-        using (process)
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var cts = new CancellationTokenSource(timeout);
-            try
-            {
-                await process.WaitForExitAsync(cts.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: false);
-                await process.WaitForExitAsync();
-                Assert.Fail($"node {script} did not finish within {timeout.TotalSeconds:0} s; stderr: {await stderr}");
-            }
-
-            return new Result(process.ExitCode, await stdout, await stderr);
         }
     }
 }

@@ -4,7 +4,7 @@ using System.Text;
 namespace HaMaster.Cluster.Tests.Infrastructure;
 
 /// <summary>
-/// Runs a foreign tool (Debian's python3 and protoc for the Python interop test) to completion,
+/// Runs a foreign tool (Node.js for the grpc-js scripts, Debian's python3 and protoc for the Python interop test) to completion,
 /// bounded in time; kills only the process it started. Missing tools fail the test with the fix.
 /// </summary>
 internal static class ProcessRun
@@ -43,7 +43,7 @@ internal static class ProcessRun
         }
         catch (OperationCanceledException)
         {
-            process.Kill(entireProcessTree: true);
+            process.Kill(entireProcessTree: false);
             await process.WaitForExitAsync();
             Assert.Fail($"{fileName} did not finish within {timeout.TotalSeconds:0} s; stderr: {await stderr}");
         }
