@@ -58,6 +58,10 @@ public sealed class SyncTests(FailoverClusterFixture fixture) : IClassFixture<Fa
         var (_, followers) = await Cluster.RolesAsync();
         var result = await Cluster.RawClient(followers[0]).SyncMetadataAsync("/sync/m", recursive: true);
         Assert.Equal((3UL, 1UL, 1UL), (result.Created, result.Updated, result.Deleted)); // new.txt, dir, inner.txt; change.txt; gone.txt
+        // Progress of a sync is visible while it runs on the serving master's /metrics (counters only grow).
+        Assert.True(await Cluster.MetricAsync(followers[0], "hamaster_ufs_sync_directories_total") >= result.Directories);
+        Assert.True(await Cluster.MetricAsync(followers[0], "hamaster_ufs_sync_entries_compared_total") >= result.EntriesCompared);
+        Assert.Equal(0, await Cluster.MetricAsync(followers[0], "hamaster_ufs_syncs_in_progress"));
         Assert.Equal(["change.txt", "dir", "keep.txt", "new.txt"], await ListAsync(client, "/sync/m"));
         Assert.Equal(["inner.txt"], await ListAsync(client, "/sync/m/dir"));
         Assert.Equal(9UL, (await client.GetStatusAsync("/sync/m/change.txt")).Length);

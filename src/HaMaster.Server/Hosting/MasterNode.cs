@@ -162,7 +162,7 @@ internal sealed class MasterNode : IAsyncDisposable
 
         RegisterGauges();
         var readPermissions = options.EnforcePermissions ? new ReadPermissions(Machine, options.SuperUser, options.SuperGroup) : null;
-        var fileSystem = new FileSystemService(Machine, _proposer, options.DefaultCallTimeout, forwarded, readPermissions);
+        var fileSystem = new FileSystemService(Machine, _proposer, options.DefaultCallTimeout, forwarded, readPermissions, metrics: Metrics);
         var blocks = new BlockMasterService(Machine, _proposer, Liveness, Host, options.DefaultCallTimeout, forwarded);
         Admin = new ClusterAdminService(Host, Channels, forwarded);
         var admin = Admin;

@@ -23,6 +23,9 @@ internal sealed class MasterMetrics : IDisposable
     private readonly Counter<long> _workersDeclaredLost;
     private readonly Counter<long> _peerRejected;
     private readonly Counter<long> _ttlExpired;
+    private readonly Counter<long> _syncDirectories;
+    private readonly Counter<long> _syncEntries;
+    private readonly UpDownCounter<long> _syncsInProgress;
 
     public MasterMetrics()
     {
@@ -36,6 +39,9 @@ internal sealed class MasterMetrics : IDisposable
         _leaderChanges = _meter.CreateCounter<long>("hamaster_raft_leader_changes", description: "Times this master saw the leader change.");
         _workersDeclaredLost = _meter.CreateCounter<long>("hamaster_workers_declared_lost", description: "Workers this master declared lost as leader.");
         _ttlExpired = _meter.CreateCounter<long>("hamaster_ttl_expired", description: "Inodes whose time to live ran out and were acted on by this master as leader, by action (delete, free).");
+        _syncDirectories = _meter.CreateCounter<long>("hamaster_ufs_sync_directories", description: "Directories a metadata sync served by this master compared with their store (progress of a running sync).");
+        _syncEntries = _meter.CreateCounter<long>("hamaster_ufs_sync_entries_compared", description: "Store entries a metadata sync served by this master compared with the namespace (progress of a running sync).");
+        _syncsInProgress = _meter.CreateUpDownCounter<long>("hamaster_ufs_syncs_in_progress", description: "SyncMetadata calls this master is serving now.");
         _peerRejected = _meter.CreateCounter<long>("hamaster_peer_rejected_messages", description: "Peer calls and Raft messages refused, by reason (unauthenticated, unknown_sender, wrong_recipient).");
     }
 
@@ -95,6 +101,16 @@ internal sealed class MasterMetrics : IDisposable
 
     /// <summary>Counts inodes expired by the TTL checker (<paramref name="action"/>: delete or free).</summary>
     public void TtlExpired(string action, long count) => _ttlExpired.Add(count, new KeyValuePair<string, object?>("action", action));
+
+    /// <summary>Progress of a metadata sync: <paramref name="directories"/> more directories and <paramref name="entries"/> more store entries compared.</summary>
+    public void SyncProgress(long directories, long entries)
+    {
+        if (directories > 0) _syncDirectories.Add(directories);
+        if (entries > 0) _syncEntries.Add(entries);
+    }
+
+    /// <summary>A SyncMetadata call started (+1) or ended (-1) on this master.</summary>
+    public void SyncRunning(int delta) => _syncsInProgress.Add(delta);
 
     /// <summary>Counts a refused peer call or Raft message (<paramref name="reason"/>: a short snake_case word).</summary>
     public void PeerRejected(string reason) => _peerRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));

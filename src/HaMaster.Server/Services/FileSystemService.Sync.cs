@@ -47,12 +47,20 @@ internal sealed partial class FileSystemService
             throw ServerErrors.Status(StatusCode.NotFound, $"{request.Path}: is not under a mount (only mounted stores are synced)");
         }
 
-        var run = new SyncRun(resolved.Mount, context, timeout.Token);
-        var directory = await SyncEntryAsync(run, request.Path).ConfigureAwait(false);
-        if (directory)
+        var run = new SyncRun(resolved.Mount, context, _metrics, timeout.Token);
+        _metrics?.SyncRunning(+1);
+        try
         {
-            var concurrency = request.Concurrency == 0 ? DefaultSyncConcurrency : (int)request.Concurrency;
-            await SyncTreeAsync(run, request.Path, request.Recursive, concurrency).ConfigureAwait(false);
+            var directory = await SyncEntryAsync(run, request.Path).ConfigureAwait(false);
+            if (directory)
+            {
+                var concurrency = request.Concurrency == 0 ? DefaultSyncConcurrency : (int)request.Concurrency;
+                await SyncTreeAsync(run, request.Path, request.Recursive, concurrency).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _metrics?.SyncRunning(-1);
         }
 
         var response = run.Response;
@@ -71,7 +79,7 @@ internal sealed partial class FileSystemService
         if (_machine.Mounts.Resolve(path) is not { } resolved) return false;
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         if (intervalMs > 0 && now - LastSyncMs(resolved.Mount, path, listing) < intervalMs) return false;
-        var run = new SyncRun(resolved.Mount, context, cancellationToken);
+        var run = new SyncRun(resolved.Mount, context, _metrics, cancellationToken);
         var directory = await SyncEntryAsync(run, path).ConfigureAwait(false);
         if (listing && directory) await SyncTreeAsync(run, path, recursive: false, concurrency: 1).ConfigureAwait(false);
         else _syncTimes.Record(resolved.Mount.MountId, path, now);
@@ -257,7 +265,7 @@ internal sealed partial class FileSystemService
     }
 
     /// <summary>One sync call's mount, cancellation and counters (updated by concurrent workers).</summary>
-    private sealed class SyncRun(MountPointRecord mount, ServerCallContext context, CancellationToken token)
+    private sealed class SyncRun(MountPointRecord mount, ServerCallContext context, Observability.MasterMetrics? metrics, CancellationToken token)
     {
         private readonly Lock _lock = new();
         private readonly SyncMetadataResponse _response = new();
@@ -278,11 +286,13 @@ internal sealed partial class FileSystemService
         public void Compared(int entries)
         {
             lock (_lock) _response.EntriesCompared += (ulong)entries;
+            metrics?.SyncProgress(0, entries);
         }
 
         public void Directory()
         {
             lock (_lock) _response.Directories++;
+            metrics?.SyncProgress(1, 0);
         }
 
         public void Applied(SyncCounts? counts)

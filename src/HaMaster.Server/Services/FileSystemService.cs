@@ -16,6 +16,7 @@ internal sealed partial class FileSystemService : FileSystemMaster.FileSystemMas
     private readonly JournalProposer _proposer;
     private readonly TimeSpan _defaultTimeout;
     private readonly ReadPermissions? _readPermissions;
+    private readonly Observability.MasterMetrics? _metrics;
     private readonly ForwardedCalls.LeaderCall<CreateDirectoryRequest, CreateDirectoryResponse> _createDirectory;
     private readonly ForwardedCalls.LeaderCall<CreateFileRequest, CreateFileResponse> _createFile;
     private readonly ForwardedCalls.LeaderCall<CompleteFileRequest, CompleteFileResponse> _completeFile;
@@ -24,12 +25,13 @@ internal sealed partial class FileSystemService : FileSystemMaster.FileSystemMas
     private readonly ForwardedCalls.LeaderCall<SetAttributeRequest, SetAttributeResponse> _setAttribute;
     private readonly ForwardedCalls.LeaderCall<GetNewBlockIdForFileRequest, GetNewBlockIdForFileResponse> _newBlockId;
 
-    public FileSystemService(MetadataStateMachine machine, JournalProposer proposer, TimeSpan defaultTimeout, ForwardedCalls leaderCalls, ReadPermissions? readPermissions = null, MountedStores? stores = null)
+    public FileSystemService(MetadataStateMachine machine, JournalProposer proposer, TimeSpan defaultTimeout, ForwardedCalls leaderCalls, ReadPermissions? readPermissions = null, MountedStores? stores = null, Observability.MasterMetrics? metrics = null)
     {
         _machine = machine;
         _proposer = proposer;
         _defaultTimeout = defaultTimeout;
         _readPermissions = readPermissions;
+        _metrics = metrics;
         _stores = stores ?? new MountedStores(Hosting.StoreConnectors.Create());
         (_mount, _unmount, _updateMount, _loadMetadata) = RegisterMountCalls(leaderCalls);
         _persistFile = RegisterPersistFile(leaderCalls);
