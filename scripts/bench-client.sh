@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Client library benchmark: HaMasterClient (retry pipeline, sessions, routing) vs. a bare gRPC
-# channel call against an in-process stub master, through the `hamaster bench` load generator;
+# channel call against an in-process stub master, through the `hamaster-bench` load generator;
 # plus the latency histogram's per-record cost. Prints figures; asserts nothing.
 # Usage: scripts/bench-client.sh [--duration 2s]
 set -euo pipefail

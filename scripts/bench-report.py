@@ -88,7 +88,7 @@ md.append("Produced by `scripts/bench.sh` (" + ("quick smoke run" if machine.get
           f"commit {machine.get('commit', '?')}, {machine.get('cores', '?')} cores, {machine.get('etcdVersion', 'etcd ?')}, .NET {machine.get('dotnet', '?')}.")
 md.append("Both systems run as three processes on 127.0.0.1 of the same machine, default durability (fsync on) and default "
           "Raft timing (HaMaster 100 ms x 10 ticks, etcd 100 ms heartbeat / 1000 ms election), driven by the same generator "
-          "(`hamaster bench` on Grpc.Net.Client, closed loop, one raw attempt per request) in two client shapes: *spread* "
+          "(`hamaster-bench` on Grpc.Net.Client, closed loop, one raw attempt per request) in two client shapes: *spread* "
           "(round-robin over all three members, as a client that knows only the seed list: HaMaster followers forward writes and serve "
           "linearizable reads by ReadIndex) and *leader* (every request to the current leader). The issue-8 tables and goals below use the "
           "leader shape, as they always did; the issue-19 section shows both.")

@@ -15,7 +15,7 @@
 # `scripts/bench-report.py DIR docs/benchmarks` to regenerate the report from them.
 # Starts a 3-member etcd cluster (Debian etcd-server, installed when missing) and 3-master
 # HaMaster clusters on 127.0.0.1 (free ports, data under a temp dir, default durability: fsync on,
-# default Raft timing), drives both with `hamaster bench`, and writes JSON, README.md (tables,
+# default Raft timing), drives both with the load generator `hamaster-bench` (bench/HaMaster.Bench.Load), and writes JSON, README.md (tables,
 # goals, verdicts) and PNG charts (gnuplot) to docs/benchmarks/. Stops only the PIDs it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,9 +75,11 @@ need curl curl
 [ -f scripts/setup.sh ] && bash scripts/setup.sh >/dev/null 2>&1 || true
 echo "[bench] building (Release)"
 dotnet build src/HaMaster.Server -c Release --nologo -v quiet -clp:ErrorsOnly >/dev/null
-dotnet build src/HaMaster.Cli -c Release --nologo -v quiet -clp:ErrorsOnly >/dev/null
+# The load generator; building it builds the hamaster CLI (a dependency) too.
+dotnet build bench/HaMaster.Bench.Load -c Release --nologo -v quiet -clp:ErrorsOnly >/dev/null
 server="$root/src/HaMaster.Server/bin/Release/net10.0/hamaster-server.dll"
 cli="$root/src/HaMaster.Cli/bin/Release/net10.0/hamaster.dll"
+load="$root/bench/HaMaster.Bench.Load/bin/Release/net10.0/hamaster-bench.dll"
 
 work=$(mktemp -d /tmp/hamaster-bench.XXXXXX)
 results=${results:-$work/results}; mkdir -p "$results" "$out"
@@ -225,7 +227,7 @@ if has compare; then
       for target in hamaster etcd; do
         eps=$hm_endpoints; pids=$hm_pids; [ "$target" = etcd ] && { eps=$etcd_endpoints; pids=$etcd_pids; }
         before=$(load_note)
-        if dotnet "$cli" --masters "$eps" --json bench --target "$target" --workload "$workload" --shape "$shape" --server-pids "$pids" -c 1,16,64,256 --duration "${dur}s" --warmup 2s >"$work/round.json" 2>"$work/round.err"; then :; fi
+        if dotnet "$load" --masters "$eps" --json --target "$target" --workload "$workload" --shape "$shape" --server-pids "$pids" -c 1,16,64,256 --duration "${dur}s" --warmup 2s >"$work/round.json" 2>"$work/round.err"; then :; fi
         if jq -e 'type=="array"' "$work/round.json" >/dev/null 2>&1; then
           jq -c --arg load "$before" '.[] | . + {load:$load}' "$work/round.json" >>"$results/compare.jsonl"
           jq -r '.[] | "  \(.target) \(.workload) \(.shape) c=\(.concurrency): \(.opsPerSecond) ops/s p50 \(.p50Ms) p99 \(.p99Ms) p99.9 \(.p999Ms) errors \(.errors); server CPU \(.serverCpuMsPerOp) ms/op, generator \(.generatorCpuCores) cores\(if .generatorSaturated then " (generator saturated: \(.saturation))" else "" end)"' "$work/round.json"
@@ -243,7 +245,7 @@ failover_run() { # failover_run hamaster|etcd
   eps=$hm_endpoints; [ "$target" = etcd ] && eps=$etcd_endpoints
   : >"$results/failover-$target-kills.jsonl"; rm -f "$stop"
   # --duration is only the upper bound: the probe ends when the stop file appears after the last kill.
-  dotnet "$cli" --masters "$eps" --timeout 1s --json bench availability --target "$target" -c 8 --duration "$(( kills * 90 + 30 ))s" --gap 100ms --stop-file "$stop" \
+  dotnet "$load" --masters "$eps" --timeout 1s --json availability --target "$target" -c 8 --duration "$(( kills * 90 + 30 ))s" --gap 100ms --stop-file "$stop" \
     >"$results/failover-$target-probe.json" 2>"$work/probe-$target.err" &
   PID[probe]=$!
   sleep 5   # steady state first
@@ -306,7 +308,7 @@ if has workers; then
     # (the masters keep the runtime's default, as everywhere else).
     # A 256 MiB gen0 budget: with the default a load process with 6,000 connections spent 5-29 s of
     # a 60 s section in its own GC pauses (1-9 s with it; docs/fleet.md), counted as latency.
-    DOTNET_GCgen0size=0x10000000 DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 dotnet "$cli" --masters "$hm_endpoints" --timeout 10s bench fleet --workers "$w" --worker-base "$wbase" --clients "$fleet_clients" --duration "${fleet_secs}s" \
+    DOTNET_GCgen0size=0x10000000 DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 dotnet "$load" --masters "$hm_endpoints" --timeout 10s fleet --workers "$w" --worker-base "$wbase" --clients "$fleet_clients" --duration "${fleet_secs}s" \
       >"$results/workers-process-$p.json" 2>"$work/fleet-$p.err" &
     PID[fleet$p]=$!
   done
@@ -358,10 +360,10 @@ if has scale; then
   dirs=$(( n_inodes / 1000 )); [ "$dirs" -lt 1 ] && dirs=1
   if [ "$scale_load" = bulk ]; then
     echo "[bench] scale: loading $n_inodes files (CreateFiles, 1000 files per call and directory, 8 calls in flight) at $(load_note)"
-    dotnet "$cli" --masters "$hm_endpoints" --timeout 120s --json bench bulk-load --files "$n_inodes" --per-call 1000 -c 8 --run-id 5ca1e000 >"$results/scale-load.json" 2>"$work/scale-load.err" &
+    dotnet "$load" --masters "$hm_endpoints" --timeout 120s --json bulk-load --files "$n_inodes" --per-call 1000 -c 8 --run-id 5ca1e000 >"$results/scale-load.json" 2>"$work/scale-load.err" &
   else
     echo "[bench] scale: loading $n_inodes files (CreateFile, 256 in flight, 1000 files per directory) at $(load_note)"
-    dotnet "$cli" --masters "$hm_endpoints" --json bench --workload write --shape leader -c 256 --ops "$n_inodes" --dirs "$dirs" --run-id 5ca1e000 >"$results/scale-load.json" 2>"$work/scale-load.err" &
+    dotnet "$load" --masters "$hm_endpoints" --json --workload write --shape leader -c 256 --ops "$n_inodes" --dirs "$dirs" --run-id 5ca1e000 >"$results/scale-load.json" 2>"$work/scale-load.err" &
   fi
   PID[load]=$!
   while kill -0 "${PID[load]}" 2>/dev/null; do
@@ -376,7 +378,7 @@ if has scale; then
   for i in 1 2 3; do wait_until 120 bash -c "[ \$(curl -s http://127.0.0.1:${HP["$i web"]}/api/status | jq .appliedIndex) -ge $target_idx ]" || true; done
   sleep 2
   sample_masters loaded
-  dotnet "$cli" --masters "$hm_endpoints" --json bench --workload read --shape leader -c 16 --duration "${dur}s" >"$results/scale-getstatus.json" 2>/dev/null || true
+  dotnet "$load" --masters "$hm_endpoints" --json --workload read --shape leader -c 16 --duration "${dur}s" >"$results/scale-getstatus.json" 2>/dev/null || true
   jq -r '"  GetStatus at size: p50 \(.p50Ms) ms p99 \(.p99Ms) ms, \(.opsPerSecond) ops/s"' "$results/scale-getstatus.json" || true
   # Restart to serving: SIGTERM a follower, start it again, time until /readyz says caught up.
   follower=1; [ "$(hm_leader)" = 1 ] && follower=2
@@ -428,7 +430,7 @@ EOF
   for phase in before after; do
     for op in stat list; do
       paths="$work/ufs-files.txt"; [ "$op" = list ] && paths="$work/ufs-dirs.txt"
-      hm --json bench paths --op "$op" --paths-file "$paths" >"$work/ufs-lat.json" 2>"$work/ufs-lat.err" || true
+      dotnet "$load" --masters "$hm_endpoints" --json paths --op "$op" --paths-file "$paths" >"$work/ufs-lat.json" 2>"$work/ufs-lat.err" || true
       jq -c --arg phase "$phase" '{kind:"latency", phase:$phase} + .' "$work/ufs-lat.json" >>"$results/ufs.jsonl" 2>/dev/null || echo "  latency $op $phase failed: $(head -c 300 "$work/ufs-lat.err")"
     done
   done

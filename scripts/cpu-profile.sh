@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Server CPU per operation of a local three-master HaMaster cluster (issue 19), from /proc.
 # Starts 3 masters on 127.0.0.1 (fsync on, default options, the same GC setting as bench.sh),
-# runs the chosen load shapes with `hamaster bench` and prints, per shape and repeat: ops/s,
+# runs the chosen load shapes with `hamaster-bench` (bench/HaMaster.Bench.Load) and prints, per shape and repeat: ops/s,
 # server CPU per op (utime+stime of the three master PIDs over the measured window) and each
 # master's share of a core; the idle shape prints each master's % of a core with no load.
 #
@@ -33,7 +33,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 server="$root/src/HaMaster.Server/bin/Release/net10.0/hamaster-server.dll"
-cli="$root/src/HaMaster.Cli/bin/Release/net10.0/hamaster.dll"
+load="$root/bench/HaMaster.Bench.Load/bin/Release/net10.0/hamaster-bench.dll"
 dntools=${DNTOOLS:-/tmp/dntools}
 
 shapes="idle,write1,write16,read16"; via=all; dur=3; idle_secs=10; repeat=3; trace=""; counters=0; target=hamaster; keep=""; server_env=(); data_root=""
@@ -54,7 +54,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 case "$via" in all|leader) ;; *) echo "--via is all or leader" >&2; exit 2 ;; esac
-[ -f "$cli" ] || { echo "build first: dotnet build src/HaMaster.Server -c Release && dotnet build src/HaMaster.Cli -c Release" >&2; exit 2; }
+[ -f "$load" ] || { echo "build first: dotnet build src/HaMaster.Server -c Release && dotnet build bench/HaMaster.Bench.Load -c Release" >&2; exit 2; }
 
 # A fresh cluster each time: a master remembers its members' (old) ports in its data directory.
 if [ -n "$keep" ]; then work=$keep; mkdir -p "$work"; rm -rf "$work"/master-* "$work"/etcd-*; else work=$(mktemp -d /tmp/cpu-profile.XXXXXX); fi
@@ -164,7 +164,7 @@ run_shape() { # run_shape SHAPE RUN
   rm -f "$work/stop-sampler"; sampler & local spid=$!
   local bstart; bstart=$(date +%s.%N)
   local gen_before; gen_before=$(awk '{print $14 + $15}' /proc/self/stat)
-  dotnet "$cli" --masters "$endpoints" --json bench --target "$target" --workload "$workload" -c "$c" --duration "${dur}s" --warmup 1s "${viaargs[@]}" \
+  dotnet "$load" --masters "$endpoints" --json --target "$target" --workload "$workload" -c "$c" --duration "${dur}s" --warmup 1s "${viaargs[@]}" \
     >"$work/bench.json" 2>"$work/bench.err" &
   local bpid=$!
   local gen_ticks=0

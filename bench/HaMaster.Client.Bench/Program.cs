@@ -1,14 +1,14 @@
 using System.Diagnostics;
 using System.Globalization;
 using HaMaster.Cli;
-using HaMaster.Cli.Bench;
+using HaMaster.Bench.Load;
 using HaMaster.Client;
 using HaMaster.Client.Bench;
 using HaMaster.Protos.V1;
 
 // Client-library benchmark: what the HaMasterClient (Polly retry pipeline, exactly-once
 // sessions, leader routing) costs over a bare GrpcChannel call, measured with the same load
-// generator `hamaster bench` uses, against an in-process stub master; plus the histogram's
+// generator `hamaster-bench` uses, against an in-process stub master; plus the histogram's
 // per-record cost. Usage: scripts/bench-client.sh [--duration 2s]
 var duration = TimeSpan.FromSeconds(2);
 for (var i = 0; i < args.Length - 1; i++)

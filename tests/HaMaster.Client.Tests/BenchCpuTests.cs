@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using HaMaster.Cli;
-using HaMaster.Cli.Bench;
+using HaMaster.Bench.Load;
 
 namespace HaMaster.Client.Tests;
 
@@ -89,7 +89,7 @@ public sealed class BenchCpuTests
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var code = await HamasterCommandLine.RunAsync(["bench", "--masters", "127.0.0.1:1", "-n", "5", "--server-pids", pids], output, error);
+        var code = await BenchCommandLine.RunAsync(["--masters", "127.0.0.1:1", "-n", "5", "--server-pids", pids], output, error);
 
         Assert.Equal(ExitCodes.Usage, code);
         Assert.StartsWith("error: --server-pids: ", error.ToString(), StringComparison.Ordinal);

@@ -2,8 +2,8 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Google.Protobuf;
 using HaMaster.Cli;
-using HaMaster.Cli.Bench;
-using HaMaster.Cli.Etcd;
+using HaMaster.Bench.Load;
+using HaMaster.Bench.Load.Etcd;
 using Grpc.Core;
 using HaMaster.Testing;
 using Microsoft.AspNetCore.Builder;
@@ -146,7 +146,7 @@ public sealed class BenchTests : IAsyncLifetime
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var code = await HamasterCommandLine.RunAsync(["bench", "--masters", _cluster.Leader.Address, "-n", "5", "--warmup", warmup], output, error);
+        var code = await BenchCommandLine.RunAsync(["--masters", _cluster.Leader.Address, "-n", "5", "--warmup", warmup], output, error);
 
         Assert.Equal(ExitCodes.Usage, code);
         Assert.StartsWith("error: --warmup: ", error.ToString(), StringComparison.Ordinal);
@@ -154,13 +154,40 @@ public sealed class BenchTests : IAsyncLifetime
         Assert.Empty(output.ToString());
     }
 
+    [Theory]
+    [InlineData("--workload", "delete")]
+    [InlineData("--shape", "sideways")]
+    [InlineData("paths", "--op", "rename", "--paths-file", "/nonexistent")]
+    public async Task Unknown_choices_are_usage_errors_without_calling_a_master(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await BenchCommandLine.RunAsync(["--masters", _cluster.Leader.Address, .. args], output, error);
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("hamaster-bench --help", error.ToString(), StringComparison.Ordinal);
+        Assert.Equal(0, _cluster.Leader.Calls("GetClusterInfo") + _cluster.Leader.Calls("GetStatus"));
+    }
+
+    [Fact]
+    public async Task Help_lists_the_subcommands_and_the_shared_connection_flags()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        Assert.Equal(ExitCodes.Ok, await BenchCommandLine.RunAsync(["--help"], output, error));
+        foreach (var word in new[] { "availability", "fleet", "bulk-load", "paths", "--server-pids", "--masters", "--tls-ca", "6 unavailable" })
+        {
+            Assert.Contains(word, output.ToString(), StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Concurrency_lists_parse_and_bad_ones_are_usage_errors()
     {
-        Assert.Equal(new[] { 1, 16, 64, 256 }, HamasterCommandLine.ParseLevels("1,16, 64,256"));
-        Assert.Throws<FormatException>(() => HamasterCommandLine.ParseLevels("0"));
-        Assert.Throws<FormatException>(() => HamasterCommandLine.ParseLevels("4,x"));
-        Assert.Throws<FormatException>(() => HamasterCommandLine.ParseLevels(","));
+        Assert.Equal(new[] { 1, 16, 64, 256 }, BenchCommandLine.ParseLevels("1,16, 64,256"));
+        Assert.Throws<FormatException>(() => BenchCommandLine.ParseLevels("0"));
+        Assert.Throws<FormatException>(() => BenchCommandLine.ParseLevels("4,x"));
+        Assert.Throws<FormatException>(() => BenchCommandLine.ParseLevels(","));
     }
 
     [Fact]
@@ -175,8 +202,8 @@ public sealed class BenchTests : IAsyncLifetime
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var code = await HamasterCommandLine.RunAsync(
-            ["bench", "--masters", _cluster.Leader.Address, "--workload", "write", "-c", "4", "--ops", "50", "--shape", "leader", "--json"], output, error);
+        var code = await BenchCommandLine.RunAsync(
+            ["--masters", _cluster.Leader.Address, "--workload", "write", "-c", "4", "--ops", "50", "--shape", "leader", "--json"], output, error);
 
         Assert.Equal(ExitCodes.Ok, code);
         using var doc = JsonDocument.Parse(output.ToString());
@@ -186,13 +213,13 @@ public sealed class BenchTests : IAsyncLifetime
         Assert.True(doc.RootElement.GetProperty("opsPerSecond").GetDouble() > 0);
 
         using var table = new StringWriter();
-        code = await HamasterCommandLine.RunAsync(["bench", "--masters", _cluster.Leader.Address, "--workload", "list", "-n", "20", "--shape", "leader"], table, error);
+        code = await BenchCommandLine.RunAsync(["--masters", _cluster.Leader.Address, "--workload", "list", "-n", "20", "--shape", "leader"], table, error);
         Assert.Equal(ExitCodes.Ok, code);
         Assert.Contains("P99.9_MS", table.ToString(), StringComparison.Ordinal);
         Assert.Contains("hamaster  list", table.ToString(), StringComparison.Ordinal);
 
         using var sweep = new StringWriter();
-        code = await HamasterCommandLine.RunAsync(["bench", "--masters", _cluster.Leader.Address, "--workload", "write", "-c", "1,4", "-n", "20", "--shape", "leader", "--json"], sweep, error);
+        code = await BenchCommandLine.RunAsync(["--masters", _cluster.Leader.Address, "--workload", "write", "-c", "1,4", "-n", "20", "--shape", "leader", "--json"], sweep, error);
         Assert.Equal(ExitCodes.Ok, code);
         using var rounds = JsonDocument.Parse(sweep.ToString());
         Assert.Equal(new[] { 1, 4 }, rounds.RootElement.EnumerateArray().Select(e => e.GetProperty("concurrency").GetInt32()));
@@ -205,8 +232,8 @@ public sealed class BenchTests : IAsyncLifetime
         var before = _cluster.Namespace.Count;
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var code = await HamasterCommandLine.RunAsync(
-            ["bench", "bulk-load", "--masters", _cluster.Leader.Address, "--files", "2500", "--per-call", "1000", "-c", "2", "--run-id", "0000b01c", "--json"], output, error);
+        var code = await BenchCommandLine.RunAsync(
+            ["bulk-load", "--masters", _cluster.Leader.Address, "--files", "2500", "--per-call", "1000", "-c", "2", "--run-id", "0000b01c", "--json"], output, error);
 
         Assert.True(code == ExitCodes.Ok, error.ToString());
         using var doc = JsonDocument.Parse(output.ToString());
@@ -216,7 +243,7 @@ public sealed class BenchTests : IAsyncLifetime
 
         using var badOutput = new StringWriter();
         using var badError = new StringWriter();
-        Assert.Equal(ExitCodes.Usage, await HamasterCommandLine.RunAsync(["bench", "bulk-load", "--masters", _cluster.Leader.Address, "--per-call", "1001"], badOutput, badError));
+        Assert.Equal(ExitCodes.Usage, await BenchCommandLine.RunAsync(["bulk-load", "--masters", _cluster.Leader.Address, "--per-call", "1001"], badOutput, badError));
         Assert.Contains("--per-call must be 1..1000", badError.ToString(), StringComparison.Ordinal);
     }
 
@@ -225,7 +252,7 @@ public sealed class BenchTests : IAsyncLifetime
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        _ = await HamasterCommandLine.RunAsync(["bench", "--masters", _cluster.Leader.Address, "--workload", "read", "-n", "12", "--json"], output, error);
+        _ = await BenchCommandLine.RunAsync(["--masters", _cluster.Leader.Address, "--workload", "read", "-n", "12", "--json"], output, error);
 
         using var doc = JsonDocument.Parse(output.ToString());
         Assert.Equal("spread", doc.RootElement.GetProperty("shape").GetString());

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using HaMaster.Cli.Bench;
+using HaMaster.Bench.Load;
 
 namespace HaMaster.Client.Tests;
 

@@ -3,7 +3,7 @@ using System.Globalization;
 using HaMaster.Client;
 using HaMaster.Protos.V1;
 
-namespace HaMaster.Cli.Bench;
+namespace HaMaster.Bench.Load;
 
 /// <summary>Settings of <c>hamaster bench bulk-load</c>. Immutable; <see cref="Validate"/> before use.</summary>
 internal sealed record BulkLoadOptions
@@ -82,9 +82,9 @@ internal static class BulkLoad
 
         await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(_ => Task.Run(WorkerAsync, cancellationToken))).ConfigureAwait(false);
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        static double Ms(long nanoseconds) => Math.Round(nanoseconds / 1e6, 3);
+        var latency = LatencySummary.Of(histogram);
         return new BulkLoadReport(
             "bulk-load", created, Math.Min(calls, next), errors, Math.Round(seconds, 3), Math.Round(created / Math.Max(seconds, 1e-9), 1),
-            Ms(histogram.ValueAtQuantile(0.5)), Ms(histogram.ValueAtQuantile(0.99)), Ms(histogram.Max), firstError);
+            latency.P50Ms, latency.P99Ms, latency.MaxMs, firstError);
     }
 }

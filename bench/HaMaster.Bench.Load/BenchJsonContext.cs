@@ -1,9 +1,11 @@
 using System.Text.Json.Serialization;
 
-namespace HaMaster.Cli.Bench;
+namespace HaMaster.Bench.Load;
 
-/// <summary>Source-generated JSON metadata for the failover probe and fleet-load reports.</summary>
+/// <summary>Source-generated JSON metadata of the generator's reports (the --json output scripts/bench-report.py reads).</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[JsonSerializable(typeof(BenchReport))]
+[JsonSerializable(typeof(List<BenchReport>))]
 [JsonSerializable(typeof(AvailabilityReport))]
 [JsonSerializable(typeof(FleetReport))]
 [JsonSerializable(typeof(BulkLoadReport))]

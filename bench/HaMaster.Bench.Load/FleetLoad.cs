@@ -6,7 +6,7 @@ using Grpc.Net.Client;
 using HaMaster.Bench.LeanGrpc;
 using HaMaster.Protos.V1;
 
-namespace HaMaster.Cli.Bench;
+namespace HaMaster.Bench.Load;
 
 /// <summary>How the simulated clients talk to the masters.</summary>
 internal enum FleetClientTransport
@@ -175,25 +175,25 @@ internal static class FleetLoad
                 PeriodicSchedule.RunAsync(options.Clients, options.ClientInterval, started, stopAt, i => GetStatusAsync(clients, i, request, options, stats, cancellationToken), cancellationToken)).ConfigureAwait(false);
             var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             var gcPause = GC.GetTotalPauseDuration() - gcPauseBefore;
-            static double Ms(long ns) => Math.Round(ns / 1e6, 3);
+            var (heartbeats, statuses) = (LatencySummary.Of(stats.Heartbeat), LatencySummary.Of(stats.Status));
             return new FleetReport(
                 options.Workers,
                 options.Clients,
                 Math.Round(seconds, 3),
                 stats.Heartbeat.Count,
                 Interlocked.Read(ref stats.HeartbeatErrors),
-                Ms(stats.Heartbeat.ValueAtQuantile(0.5)),
-                Ms(stats.Heartbeat.ValueAtQuantile(0.99)),
-                Ms(stats.Heartbeat.Max),
+                heartbeats.P50Ms,
+                heartbeats.P99Ms,
+                heartbeats.MaxMs,
                 stats.Status.Count,
                 Interlocked.Read(ref stats.StatusErrors),
-                Ms(stats.Status.ValueAtQuantile(0.5)),
-                Ms(stats.Status.ValueAtQuantile(0.99)),
-                Ms(stats.Status.ValueAtQuantile(0.999)),
-                Ms(stats.Status.Max),
+                statuses.P50Ms,
+                statuses.P99Ms,
+                statuses.P999Ms,
+                statuses.MaxMs,
                 (int)stats.Connect.Count,
                 Interlocked.Read(ref stats.ConnectErrors),
-                Ms(stats.Connect.ValueAtQuantile(0.99)),
+                LatencySummary.Ms(stats.Connect.ValueAtQuantile(0.99)),
                 Math.Round(registerSeconds, 3),
                 Math.Round(connectSeconds, 3),
                 Math.Round(gcPause.TotalMilliseconds, 1),

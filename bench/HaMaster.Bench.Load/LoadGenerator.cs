@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace HaMaster.Cli.Bench;
+namespace HaMaster.Bench.Load;
 
 /// <summary>
 /// Closed-loop load generator: <see cref="BenchOptions.Concurrency"/> async workers each keep one
@@ -41,22 +41,22 @@ internal static class LoadGenerator
         await Task.WhenAll(workers).ConfigureAwait(false);
         var cpu = ProcCpu.Compute(cpuBefore, ProcCpu.Sample(options.ServerPids), histogram.Count, Environment.ProcessorCount);
         var seconds = Stopwatch.GetElapsedTime(run.MeasureFrom).TotalSeconds;
-        static double Ms(long ns) => ns / 1e6;
+        var latency = LatencySummary.Of(histogram);
         return new BenchReport(
             options.Target == BenchTarget.Etcd ? "etcd" : "hamaster",
             WorkloadName(options.Workload),
             options.Spread ? "spread" : "leader",
             options.Concurrency,
-            histogram.Count,
+            latency.Count,
             Interlocked.Read(ref run.Errors),
             Math.Round(seconds, 3),
-            Math.Round(histogram.Count / seconds, 1),
-            Math.Round(Ms(histogram.ValueAtQuantile(0.50)), 3),
-            Math.Round(Ms(histogram.ValueAtQuantile(0.90)), 3),
-            Math.Round(Ms(histogram.ValueAtQuantile(0.99)), 3),
-            Math.Round(Ms(histogram.ValueAtQuantile(0.999)), 3),
-            Math.Round(Ms(histogram.Max), 3),
-            Math.Round(histogram.Mean / 1e6, 3),
+            Math.Round(latency.Count / seconds, 1),
+            latency.P50Ms,
+            latency.P90Ms,
+            latency.P99Ms,
+            latency.P999Ms,
+            latency.MaxMs,
+            latency.MeanMs,
             run.FirstError,
             cpu.ServerCpuSeconds,
             cpu.ServerCpuMsPerOp,

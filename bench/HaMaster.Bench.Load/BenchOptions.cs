@@ -1,4 +1,4 @@
-namespace HaMaster.Cli.Bench;
+namespace HaMaster.Bench.Load;
 
 /// <summary>What the load generator does in a run.</summary>
 internal enum BenchWorkload

@@ -1,6 +1,6 @@
 using HdrHistogram;
 
-namespace HaMaster.Cli.Bench;
+namespace HaMaster.Bench.Load;
 
 /// <summary>
 /// Latency histogram of the benchmarks: HdrHistogram's concurrent histogram with 3 significant

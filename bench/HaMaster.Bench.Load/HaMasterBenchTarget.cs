@@ -2,7 +2,7 @@ using System.Globalization;
 using HaMaster.Client;
 using HaMaster.Protos.V1;
 
-namespace HaMaster.Cli.Bench;
+namespace HaMaster.Bench.Load;
 
 /// <summary>
 /// Drives HaMaster through <see cref="HaMasterClient"/> in raw mode: each measured request goes to

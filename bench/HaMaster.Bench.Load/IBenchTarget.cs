@@ -1,4 +1,4 @@
-namespace HaMaster.Cli.Bench;
+namespace HaMaster.Bench.Load;
 
 /// <summary>
 /// One system under test, driven by <see cref="LoadGenerator"/>: the generator's code path (workers,

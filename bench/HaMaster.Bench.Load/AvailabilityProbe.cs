@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace HaMaster.Cli.Bench;
+namespace HaMaster.Bench.Load;
 
 /// <summary>One interval in which the client saw no successful write.</summary>
 /// <param name="StartUnixMs">Completion time of the last success before the gap (ms since the Unix epoch).</param>

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace HaMaster.Cli.Bench;
+namespace HaMaster.Bench.Load;
 
 /// <summary>
 /// CPU time as Linux accounts it in /proc (issue 19): a process' utime + stime from

@@ -1,11 +1,11 @@
 using System.Text;
 using Google.Protobuf;
-using HaMaster.Cli.Etcd;
+using HaMaster.Bench.Load.Etcd;
 using HaMaster.Client;
 using Grpc.Core;
 using Grpc.Net.Client;
 
-namespace HaMaster.Cli.Bench;
+namespace HaMaster.Bench.Load;
 
 /// <summary>
 /// Drives an etcd v3 cluster with the same generator: Put of a 16-byte key and a 100-byte value,

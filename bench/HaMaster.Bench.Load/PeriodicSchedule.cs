@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace HaMaster.Cli.Bench;
+namespace HaMaster.Bench.Load;
 
 /// <summary>
 /// Calls each of <c>count</c> members once per period, member i first at
