@@ -85,8 +85,9 @@ public sealed partial class HamasterCommandLine
         cluster.Add(remove);
         cluster.Add(transfer);
         cluster.Add(snapshot);
-        cluster.Add(BuildBackupCommand());
-        cluster.Add(BuildRestoreCommand());
+        var backups = new BackupCommands(_flags, _out, _err);
+        cluster.Add(backups.BuildBackupCommand());
+        cluster.Add(backups.BuildRestoreCommand());
         return cluster;
     }
 

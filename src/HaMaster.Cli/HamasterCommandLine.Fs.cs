@@ -113,7 +113,7 @@ public sealed partial class HamasterCommandLine
             }
 
             table.AddRow("pinned", info.Pinned ? "yes" : "no").AddRow("ttl ms", info.TtlMs.ToString(CultureInfo.InvariantCulture))
-                .AddRow("ttl action", ActionName(info.TtlAction));
+                .AddRow("ttl action", TtlText.ActionName(info.TtlAction));
             if (info.MountPoint) table.AddRow("mount point", "yes");
             if (info.UfsFingerprint.Length > 0) table.AddRow("persisted", info.Persisted ? "yes" : "no").AddRow("store fingerprint", info.UfsFingerprint);
             table.WriteTo(_out);

@@ -8,9 +8,6 @@ namespace HaMaster.Cli;
 // `hamaster fs setttl PATH DURATION [--action delete|free] [--recursive]` (Alluxio's `fs setTtl`).
 public sealed partial class HamasterCommandLine
 {
-    // The server's limit (InputLimits.MaxTtlMs, docs/api-limits.md): 100 years of 365 days.
-    private const long MaxTtlMs = 100L * 365 * 24 * 3600 * 1000;
-
     private Command BuildSetTtlCommand()
     {
         var target = new Argument<string>("PATH") { Description = "Absolute path, e.g. /data/a" };
@@ -20,7 +17,7 @@ public sealed partial class HamasterCommandLine
             CustomParser = arg =>
             {
                 var text = arg.Tokens.Count == 1 ? arg.Tokens[0].Value : string.Empty;
-                if (TryParseTtl(text, out var ms)) return ms;
+                if (TtlText.TryParse(text, out var ms)) return ms;
                 arg.AddError($"DURATION must be 0 or a duration such as 500ms, 30s, 10m, 2h or 7d (at most 100 years), got '{text}'.");
                 return 0;
             },
@@ -46,46 +43,9 @@ public sealed partial class HamasterCommandLine
             var info = response.Info ?? new FileInfo { Path = request.Path, TtlMs = request.TtlMs, TtlAction = request.TtlAction };
             var text = info.TtlMs == 0
                 ? $"{info.Path} has no time to live"
-                : $"{info.Path} expires {FormatTtl(info.TtlMs)} after creation ({FormatTime(info.CreationTimeMs + info.TtlMs)}), then: {ActionName(info.TtlAction)}";
+                : $"{info.Path} expires {TtlText.Format(info.TtlMs)} after creation ({FormatTime(info.CreationTimeMs + info.TtlMs)}), then: {TtlText.ActionName(info.TtlAction)}";
             return await WriteInfoAsync(r, info, text).ConfigureAwait(false);
         }));
         return command;
     }
-
-    /// <summary>Parses "0" or a positive duration with ms/s/m/h/d (bare number = seconds) into milliseconds.</summary>
-    internal static bool TryParseTtl(string text, out long ms)
-    {
-        ms = 0;
-        var s = text.Trim().ToLowerInvariant();
-        if (s == "0") return true;
-        TimeSpan value;
-        if (s.EndsWith('d') && double.TryParse(s[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var days) && days > 0 && days <= 36_500)
-        {
-            value = TimeSpan.FromDays(days);
-        }
-        else if (!Duration.TryParse(s, out value))
-        {
-            return false;
-        }
-
-        if (value.TotalMilliseconds is < 1 or > MaxTtlMs) return false;
-        ms = (long)value.TotalMilliseconds;
-        return true;
-    }
-
-    private static string ActionName(TtlAction action) => action switch
-    {
-        TtlAction.Delete => "delete",
-        TtlAction.Free => "free",
-        _ => ((int)action).ToString(CultureInfo.InvariantCulture),
-    };
-
-    private static string FormatTtl(long ms) => TimeSpan.FromMilliseconds(ms) switch
-    {
-        { TotalDays: >= 1 } t when t.TotalDays == Math.Floor(t.TotalDays) => $"{t.TotalDays:0}d",
-        { TotalHours: >= 1 } t when t.TotalHours == Math.Floor(t.TotalHours) => $"{t.TotalHours:0}h",
-        { TotalMinutes: >= 1 } t when t.TotalMinutes == Math.Floor(t.TotalMinutes) => $"{t.TotalMinutes:0}m",
-        { TotalSeconds: >= 1 } t when t.TotalSeconds == Math.Floor(t.TotalSeconds) => $"{t.TotalSeconds:0}s",
-        _ => $"{ms}ms",
-    };
 }

@@ -4,19 +4,22 @@ using HaMaster.Journal;
 
 namespace HaMaster.Cli;
 
-// `hamaster cluster backup FILE` and `hamaster cluster restore FILE`.
-public sealed partial class HamasterCommandLine
+/// <summary>
+/// <c>hamaster cluster backup FILE</c> and <c>hamaster cluster restore FILE</c>: writing an archive
+/// and verifying one offline (restore needs no running master).
+/// </summary>
+internal sealed class BackupCommands(ClientFlags flags, TextWriter output, TextWriter error)
 {
-    private Command BuildBackupCommand()
+    public Command BuildBackupCommand()
     {
         var file = new Argument<string>("FILE") { Description = "Archive to write (replaced only once the new one is complete and verified)" };
         var backup = new Command("backup", "Write a consistent, checksummed backup archive from a fresh snapshot; writes continue meanwhile") { file };
-        backup.SetAction(WithClient(async (r, client, ct) =>
+        backup.SetAction(flags.WithClient(error, async (r, client, ct) =>
         {
             var path = r.GetRequiredValue(file);
             var manifest = await BackupDownload.SaveAsync(client.StreamBackupAsync(ct), path, ct).ConfigureAwait(false);
             var size = new FileInfo(path).Length;
-            await _out.WriteLineAsync(Json(r)
+            await output.WriteLineAsync(flags.Json(r)
                 ? string.Create(CultureInfo.InvariantCulture, $"{{\"file\":{System.Text.Json.JsonSerializer.Serialize(Path.GetFullPath(path))},\"index\":{manifest.Index},\"term\":{manifest.Term},\"files\":{manifest.Files.Count},\"bytes\":{manifest.TotalBytes},\"archiveBytes\":{size}}}")
                 : string.Create(CultureInfo.InvariantCulture, $"backup written to {Path.GetFullPath(path)}: snapshot index {manifest.Index}, term {manifest.Term}, {manifest.Files.Count} files, {manifest.TotalBytes} bytes (archive {size} bytes)")).ConfigureAwait(false);
             return ExitCodes.Ok;
@@ -24,7 +27,7 @@ public sealed partial class HamasterCommandLine
         return backup;
     }
 
-    private Command BuildRestoreCommand()
+    public Command BuildRestoreCommand()
     {
         var file = new Argument<string>("FILE") { Description = "Backup archive written by 'cluster backup'" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Parent of the new masters' data directories (each master gets DIR/master-ID; they must be empty or absent)" };
@@ -46,16 +49,16 @@ public sealed partial class HamasterCommandLine
             }
             catch (FileNotFoundException)
             {
-                await _err.WriteLineAsync($"error: {path} does not exist").ConfigureAwait(false);
+                await error.WriteLineAsync($"error: {path} does not exist").ConfigureAwait(false);
                 return ExitCodes.NotFound;
             }
             catch (Exception e) when (e is SnapshotIntegrityException or InvalidDataException or FormatException or System.Text.Json.JsonException or EndOfStreamException)
             {
-                await _err.WriteLineAsync($"error: {path} is refused: {e.Message}").ConfigureAwait(false);
+                await error.WriteLineAsync($"error: {path} is refused: {e.Message}").ConfigureAwait(false);
                 return ExitCodes.Precondition;
             }
 
-            await _out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"{path}: valid backup of snapshot index {manifest.Index}, term {manifest.Term}, taken {manifest.CreatedAt:u}: {manifest.Files.Count} files, {manifest.TotalBytes} bytes")).ConfigureAwait(false);
             if (r.GetValue(verifyOnly))
             {
@@ -80,7 +83,7 @@ public sealed partial class HamasterCommandLine
             var equals = member.IndexOf('=', StringComparison.Ordinal);
             if (equals <= 0 || !ulong.TryParse(member.AsSpan(0, equals), NumberStyles.None, CultureInfo.InvariantCulture, out _))
             {
-                await _err.WriteLineAsync($"error: --members entry '{member}' is not ID=client/peer[/web]").ConfigureAwait(false);
+                await error.WriteLineAsync($"error: --members entry '{member}' is not ID=client/peer[/web]").ConfigureAwait(false);
                 return ExitCodes.Usage;
             }
 
@@ -98,19 +101,19 @@ public sealed partial class HamasterCommandLine
             var dir = Path.Combine(root, $"master-{id}");
             if (dataDirectory is not null && Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
             {
-                await _err.WriteLineAsync($"error: {dir} is not empty; a restored master must start from an empty data directory").ConfigureAwait(false);
+                await error.WriteLineAsync($"error: {dir} is not empty; a restored master must start from an empty data directory").ConfigureAwait(false);
                 return ExitCodes.Precondition;
             }
         }
 
-        await _out.WriteLineAsync("Start every master of the NEW cluster with the same archive and an empty data directory:").ConfigureAwait(false);
+        await output.WriteLineAsync("Start every master of the NEW cluster with the same archive and an empty data directory:").ConfigureAwait(false);
         foreach (var id in ids)
         {
-            await _out.WriteLineAsync($"  hamaster-server --id {id} --data-dir {Path.Combine(root, $"master-{id}")} --members {memberList} --restore-from {archive}").ConfigureAwait(false);
+            await output.WriteLineAsync($"  hamaster-server --id {id} --data-dir {Path.Combine(root, $"master-{id}")} --members {memberList} --restore-from {archive}").ConfigureAwait(false);
         }
 
-        await _out.WriteLineAsync("Add the same --bind/--client-port/--peer-port/--web-port, --cluster-secret and TLS flags the masters normally use.").ConfigureAwait(false);
-        await _out.WriteLineAsync("Each master verifies the archive again and refuses a damaged one; --restore-from is ignored once its data directory has state.").ConfigureAwait(false);
+        await output.WriteLineAsync("Add the same --bind/--client-port/--peer-port/--web-port, --cluster-secret and TLS flags the masters normally use.").ConfigureAwait(false);
+        await output.WriteLineAsync("Each master verifies the archive again and refuses a damaged one; --restore-from is ignored once its data directory has state.").ConfigureAwait(false);
         return ExitCodes.Ok;
     }
 }
