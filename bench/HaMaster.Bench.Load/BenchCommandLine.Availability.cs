@@ -23,14 +23,11 @@ internal sealed partial class BenchCommandLine
         {
             target, writers, duration, gap, stopFile,
         };
-        command.SetAction(async (r, cancellationToken) =>
-        {
-            BenchOptions options;
-            TimeSpan threshold;
-            try
+        command.SetAction(ParseThenRun(
+            r =>
             {
                 var client = ClientOptions(r);
-                options = new BenchOptions
+                var options = new BenchOptions
                 {
                     Endpoints = client.Seeds,
                     Target = r.GetValue(target) == "etcd" ? BenchTarget.Etcd : BenchTarget.HaMaster,
@@ -40,17 +37,12 @@ internal sealed partial class BenchCommandLine
                     Spread = true,
                     CallTimeout = client.CallTimeout,
                 }.Validate();
-                threshold = Duration.Parse(r.GetValue(gap) ?? "100ms");
-            }
-            catch (Exception ex) when (ex is ArgumentException or FormatException)
+                return (Options: options, Threshold: Duration.Parse(r.GetValue(gap) ?? "100ms"));
+            },
+            async (r, parsed, cancellationToken) =>
             {
-                await _err.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
-                return ExitCodes.Usage;
-            }
-
-            try
-            {
-                await using IBenchTarget system = options.Target == BenchTarget.Etcd ? new EtcdBenchTarget(options) : new HaMasterBenchTarget(options);
+                var (options, threshold) = parsed;
+                await using var system = CreateTarget(options);
                 var report = await AvailabilityProbe.RunAsync(options, system, threshold, r.GetValue(stopFile), cancellationToken).ConfigureAwait(false);
                 if (Json(r))
                 {
@@ -66,12 +58,7 @@ internal sealed partial class BenchCommandLine
                 }
 
                 return report.Operations == 0 ? ExitCodes.Unavailable : ExitCodes.Ok;
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                return await ReportFailureAsync(r, ex).ConfigureAwait(false);
-            }
-        });
+            }));
         return command;
     }
 }

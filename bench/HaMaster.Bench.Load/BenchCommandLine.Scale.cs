@@ -18,39 +18,21 @@ internal sealed partial class BenchCommandLine
         {
             files, perCall, concurrency, runId,
         };
-        command.SetAction(async (r, cancellationToken) =>
-        {
-            BulkLoadOptions options;
-            HaMasterClientOptions clientOptions;
-            try
-            {
-                clientOptions = ClientOptions(r);
-                options = new BulkLoadOptions
+        command.SetAction(ParseThenRun(
+            r => (Client: ClientOptions(r), Load: new BulkLoadOptions
                 {
                     Files = r.GetValue(files),
                     PerCall = r.GetValue(perCall),
                     Concurrency = r.GetValue(concurrency),
                     RunId = r.GetValue(runId) ?? new BulkLoadOptions().RunId,
-                }.Validate();
-            }
-            catch (Exception ex) when (ex is ArgumentException or FormatException)
+                }.Validate()),
+            async (r, parsed, cancellationToken) =>
             {
-                await _err.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
-                return ExitCodes.Usage;
-            }
-
-            try
-            {
-                using var client = new HaMasterClient(clientOptions);
-                var report = await BulkLoad.RunAsync(options, client, cancellationToken).ConfigureAwait(false);
+                using var client = new HaMasterClient(parsed.Client);
+                var report = await BulkLoad.RunAsync(parsed.Load, client, cancellationToken).ConfigureAwait(false);
                 _out.WriteLine(System.Text.Json.JsonSerializer.Serialize(report, BenchJsonContext.Default.BulkLoadReport));
                 return report.Errors == 0 ? ExitCodes.Ok : ExitCodes.Other;
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                return await ReportFailureAsync(r, ex).ConfigureAwait(false);
-            }
-        });
+            }));
         return command;
     }
 
@@ -68,14 +50,11 @@ internal sealed partial class BenchCommandLine
         {
             workers, workerBase, clients, heartbeat, interval, duration, transport,
         };
-        command.SetAction(async (r, cancellationToken) =>
-        {
-            FleetOptions options;
-            HaMasterClientOptions clientOptions;
-            try
+        command.SetAction(ParseThenRun(
+            r =>
             {
-                clientOptions = ClientOptions(r);
-                options = new FleetOptions
+                var clientOptions = ClientOptions(r);
+                return (Client: clientOptions, Fleet: new FleetOptions
                 {
                     Endpoints = clientOptions.Seeds,
                     Workers = r.GetValue(workers),
@@ -86,26 +65,15 @@ internal sealed partial class BenchCommandLine
                     Duration = Duration.Parse(r.GetValue(duration) ?? "120s", "--duration"),
                     CallTimeout = clientOptions.CallTimeout,
                     ClientTransport = r.GetValue(transport),
-                }.Validate();
-            }
-            catch (Exception ex) when (ex is ArgumentException or FormatException)
+                }.Validate());
+            },
+            async (r, parsed, cancellationToken) =>
             {
-                await _err.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
-                return ExitCodes.Usage;
-            }
-
-            try
-            {
-                using var client = new HaMasterClient(clientOptions);
-                var report = await FleetLoad.RunAsync(options, client, cancellationToken).ConfigureAwait(false);
+                using var client = new HaMasterClient(parsed.Client);
+                var report = await FleetLoad.RunAsync(parsed.Fleet, client, cancellationToken).ConfigureAwait(false);
                 _out.WriteLine(System.Text.Json.JsonSerializer.Serialize(report, BenchJsonContext.Default.FleetReport));
                 return ExitCodes.Ok;
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                return await ReportFailureAsync(r, ex).ConfigureAwait(false);
-            }
-        });
+            }));
         return command;
     }
 }

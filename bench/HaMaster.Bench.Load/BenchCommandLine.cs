@@ -66,10 +66,8 @@ internal sealed partial class BenchCommandLine
         bench.Add(BuildFleetCommand());
         bench.Add(BuildBulkLoadCommand());
         bench.Add(BuildPathsBenchCommand());
-        bench.SetAction(async (r, cancellationToken) =>
-        {
-            List<BenchOptions> rounds;
-            try
+        bench.SetAction(ParseThenRun(
+            r =>
             {
                 _ = LoadGenerator.TryParseWorkload(r.GetValue(workload) ?? "write", out var parsedWorkload);
                 var client = ClientOptions(r);
@@ -77,7 +75,7 @@ internal sealed partial class BenchCommandLine
                 var firstRun = r.GetValue(runId) ?? new BenchOptions().RunId;
                 var pids = ParsePids(r.GetValue(serverPids));
                 // Each round gets its own run id so its writes never collide with an earlier round's.
-                rounds = levels.Select((level, i) => new BenchOptions
+                return levels.Select((level, i) => new BenchOptions
                 {
                     Endpoints = client.Seeds,
                     Target = r.GetValue(target) == "etcd" ? BenchTarget.Etcd : BenchTarget.HaMaster,
@@ -92,6 +90,38 @@ internal sealed partial class BenchCommandLine
                     CallTimeout = client.CallTimeout,
                     RunId = i == 0 ? firstRun : new BenchOptions().RunId,
                 }.Validate()).ToList();
+            },
+            async (r, rounds, cancellationToken) =>
+            {
+                var reports = new List<BenchReport>();
+                foreach (var options in rounds)
+                {
+                    await using var system = CreateTarget(options);
+                    reports.Add(await LoadGenerator.RunAsync(options, system, cancellationToken).ConfigureAwait(false));
+                }
+
+                WriteReports(r, reports);
+                return reports.Any(report => report.Operations == 0 && report.Errors > 0) ? ExitCodes.Unavailable : ExitCodes.Ok;
+            }));
+        return bench;
+    }
+
+    /// <summary>The system under test of <paramref name="options"/>.</summary>
+    private static IBenchTarget CreateTarget(BenchOptions options) =>
+        options.Target == BenchTarget.Etcd ? new EtcdBenchTarget(options) : new HaMasterBenchTarget(options);
+
+    /// <summary>
+    /// A command's action in two steps: <paramref name="parse"/> reads and validates the flags (a bad
+    /// value is a usage error, exit 2, before anything is sent), then <paramref name="run"/> does the
+    /// work; a failure there is reported as <c>hamaster</c> reports one, with its exit code.
+    /// </summary>
+    private Func<ParseResult, CancellationToken, Task<int>> ParseThenRun<T>(Func<ParseResult, T> parse, Func<ParseResult, T, CancellationToken, Task<int>> run) =>
+        async (result, cancellationToken) =>
+        {
+            T parsed;
+            try
+            {
+                parsed = parse(result);
             }
             catch (Exception ex) when (ex is ArgumentException or FormatException)
             {
@@ -101,23 +131,13 @@ internal sealed partial class BenchCommandLine
 
             try
             {
-                var reports = new List<BenchReport>();
-                foreach (var options in rounds)
-                {
-                    await using IBenchTarget system = options.Target == BenchTarget.Etcd ? new EtcdBenchTarget(options) : new HaMasterBenchTarget(options);
-                    reports.Add(await LoadGenerator.RunAsync(options, system, cancellationToken).ConfigureAwait(false));
-                }
-
-                WriteReports(r, reports);
-                return reports.Any(report => report.Operations == 0 && report.Errors > 0) ? ExitCodes.Unavailable : ExitCodes.Ok;
+                return await run(result, parsed, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
-                return await ReportFailureAsync(r, ex).ConfigureAwait(false);
+                return await ReportFailureAsync(result, ex).ConfigureAwait(false);
             }
-        });
-        return bench;
-    }
+        };
 
     /// <summary>"1,16,64" -> [1, 16, 64]; each value 1..100000.</summary>
     internal static IReadOnlyList<int> ParseLevels(string text)
