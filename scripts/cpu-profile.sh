@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Server CPU per operation of a local three-master HaMaster cluster (issue 19), from /proc.
 # Starts 3 masters on 127.0.0.1 (fsync on, default options, the same GC setting as bench.sh),
-# runs the chosen load shapes with `hamaster-bench` (bench/HaMaster.Bench.Load) and prints, per shape and repeat: ops/s,
-# server CPU per op (utime+stime of the three master PIDs over the measured window) and each
+# runs the chosen load shapes with the load generator `hamaster-bench` (bench/HaMaster.Bench.Load)
+# and prints, per shape and repeat: ops/s, server CPU per op (utime+stime of the three master PIDs over the measured window) and each
 # master's share of a core; the idle shape prints each master's % of a core with no load.
 #
 #   scripts/cpu-profile.sh [options]
