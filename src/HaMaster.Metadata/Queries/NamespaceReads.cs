@@ -14,28 +14,12 @@ namespace HaMaster.Metadata.Queries;
 internal sealed class NamespaceReads(IMetastoreReader reader, MetastoreOptions options)
 {
     /// <summary>The status of a file or directory.</summary>
-    public MetadataResult<FileInfo> GetStatus(string path)
+    public MetadataResult<FileInfo> GetStatus(string path) => ReadFound<FileInfo>(path, (store, inode) =>
     {
-        if (PathValidator.Validate(path) is { } invalid)
-        {
-            return MetadataResult.Fail<FileInfo>(MetadataStatus.InvalidArgument, invalid);
-        }
-
-        return reader.Read(store =>
-        {
-            var components = PathValidator.Split(path);
-            var walk = Walk.Resolve(store.Inodes, components);
-            if (walk.Outcome != WalkOutcome.Found)
-            {
-                var (status, message) = walk.TargetFailure(path, components);
-                return MetadataResult.Fail<FileInfo>(status, message);
-            }
-
-            var info = ToFileInfo(walk.Last, path);
-            info.MountPoint = store.Mounts is { IsEmpty: false } mounts && mounts.IsMountPoint(walk.Last.Id);
-            return MetadataResult.Ok<FileInfo>(info);
-        });
-    }
+        var info = ToFileInfo(inode, path);
+        info.MountPoint = store.Mounts is { IsEmpty: false } mounts && mounts.IsMountPoint(inode.Id);
+        return MetadataResult.Ok<FileInfo>(info);
+    });
 
     /// <summary>
     /// One page of a directory's children sorted by name (UTF-8 byte order). <paramref name="limit"/> 0 means
@@ -45,36 +29,24 @@ internal sealed class NamespaceReads(IMetastoreReader reader, MetastoreOptions o
     /// </summary>
     public MetadataResult<ListStatusResponse> ListStatus(string path, uint limit = 0, string? pageToken = null)
     {
-        if (PathValidator.Validate(path) is { } invalid)
-        {
-            return MetadataResult.Fail<ListStatusResponse>(MetadataStatus.InvalidArgument, invalid);
-        }
-
-        if (!string.IsNullOrEmpty(pageToken) && (pageToken.Contains('/', StringComparison.Ordinal) || PathValidator.Check("/" + pageToken) != PathProblem.None))
+        // A bad path is reported first (ReadFound), then a bad token.
+        if (PathValidator.Validate(path) is null && !string.IsNullOrEmpty(pageToken) && (pageToken.Contains('/', StringComparison.Ordinal) || PathValidator.Check("/" + pageToken) != PathProblem.None))
         {
             return MetadataResult.Fail<ListStatusResponse>(MetadataStatus.InvalidArgument, "page token is not a name from a previous page");
         }
 
         var pageSize = limit == 0 ? options.DefaultListLimit : (int)Math.Min(limit, (uint)options.MaxListLimit);
-        return reader.Read(store =>
+        return ReadFound<ListStatusResponse>(path, (store, directory) =>
         {
-            var components = PathValidator.Split(path);
-            var walk = Walk.Resolve(store.Inodes, components);
-            if (walk.Outcome != WalkOutcome.Found)
-            {
-                var (status, message) = walk.TargetFailure(path, components);
-                return MetadataResult.Fail<ListStatusResponse>(status, message);
-            }
-
             var response = new ListStatusResponse();
-            if (walk.Last.Kind != InodeKind.Directory)
+            if (directory.Kind != InodeKind.Directory)
             {
-                response.Entries.Add(ToFileInfo(walk.Last, path));
+                response.Entries.Add(ToFileInfo(directory, path));
                 return MetadataResult.Ok<ListStatusResponse>(response);
             }
 
             var children = new List<KeyValuePair<string, ulong>>(Math.Min(pageSize + 1, 1024));
-            store.Inodes.ListChildren(walk.Last.Id, string.IsNullOrEmpty(pageToken) ? null : pageToken, pageSize + 1, children);
+            store.Inodes.ListChildren(directory.Id, string.IsNullOrEmpty(pageToken) ? null : pageToken, pageSize + 1, children);
             var count = Math.Min(children.Count, pageSize);
             var ids = new ulong[count];
             for (var i = 0; i < count; i++)
@@ -86,7 +58,7 @@ internal sealed class NamespaceReads(IMetastoreReader reader, MetastoreOptions o
             for (var i = 0; i < count; i++)
             {
                 var (name, id) = children[i];
-                var child = inodes[i] ?? throw new InvalidOperationException($"edge {walk.Last.Id}/{name} points to missing inode {id}");
+                var child = inodes[i] ?? throw new InvalidOperationException($"edge {directory.Id}/{name} points to missing inode {id}");
                 var info = ToFileInfo(child, PathValidator.Child(path, name));
                 info.MountPoint = store.Mounts is { IsEmpty: false } mounts && mounts.IsMountPoint(child.Id);
                 response.Entries.Add(info);
@@ -102,42 +74,27 @@ internal sealed class NamespaceReads(IMetastoreReader reader, MetastoreOptions o
     }
 
     /// <summary>A file's status and its blocks with locations and offsets.</summary>
-    public MetadataResult<GetFileBlockInfoResponse> GetFileBlockInfo(string path)
-    {
-        if (PathValidator.Validate(path) is { } invalid)
+    public MetadataResult<GetFileBlockInfoResponse> GetFileBlockInfo(string path) =>
+        ReadFound<GetFileBlockInfoResponse>(path, (store, file) =>
         {
-            return MetadataResult.Fail<GetFileBlockInfoResponse>(MetadataStatus.InvalidArgument, invalid);
-        }
-
-        return reader.Read(store =>
-        {
-            var components = PathValidator.Split(path);
-            var walk = Walk.Resolve(store.Inodes, components);
-            if (walk.Outcome != WalkOutcome.Found)
-            {
-                var (status, message) = walk.TargetFailure(path, components);
-                return MetadataResult.Fail<GetFileBlockInfoResponse>(status, message);
-            }
-
-            if (walk.Last.Kind != InodeKind.File)
+            if (file.Kind != InodeKind.File)
             {
                 return MetadataResult.Fail<GetFileBlockInfoResponse>(MetadataStatus.FailedPrecondition, $"{path}: is a directory, not a file");
             }
 
-            var response = new GetFileBlockInfoResponse { Info = ToFileInfo(walk.Last, path) };
+            var response = new GetFileBlockInfoResponse { Info = ToFileInfo(file, path) };
             ulong offset = 0;
-            foreach (var blockId in walk.Last.BlockIds)
+            foreach (var blockId in file.BlockIds)
             {
                 var info = BlockInfoOf(store, blockId) ?? new BlockInfo { BlockId = blockId };
                 response.Blocks.Add(new FileBlockInfo { Block = info, Offset = offset });
                 // Saturates instead of wrapping: files written before block sizes were bounded
                 // (InputLimits) may hold a block size up to 2^64 - 1.
-                offset = ulong.MaxValue - offset < walk.Last.BlockSizeBytes ? ulong.MaxValue : offset + walk.Last.BlockSizeBytes;
+                offset = ulong.MaxValue - offset < file.BlockSizeBytes ? ulong.MaxValue : offset + file.BlockSizeBytes;
             }
 
             return MetadataResult.Ok<GetFileBlockInfoResponse>(response);
         });
-    }
 
     /// <summary>A block's length and locations (worker id order).</summary>
     public MetadataResult<BlockInfo> GetBlockInfo(ulong blockId) => reader.Read(store =>
@@ -197,6 +154,32 @@ internal sealed class NamespaceReads(IMetastoreReader reader, MetastoreOptions o
 
     /// <summary>Inodes in the expiry index (a full scan: tests and diagnostics).</summary>
     public long TtlIndexCount => reader.Read(store => store.TtlIndex.Count);
+
+    /// <summary>
+    /// Checks <paramref name="path"/>, walks it under the read lock and runs <paramref name="found"/> on
+    /// the inode it names; a path that does not resolve is the result (NOT_FOUND, FAILED_PRECONDITION...).
+    /// </summary>
+    private MetadataResult<T> ReadFound<T>(string path, Func<Metastore, InodeRecord, MetadataResult<T>> found)
+        where T : class
+    {
+        if (PathValidator.Validate(path) is { } invalid)
+        {
+            return MetadataResult.Fail<T>(MetadataStatus.InvalidArgument, invalid);
+        }
+
+        return reader.Read(store =>
+        {
+            var components = PathValidator.Split(path);
+            var walk = Walk.Resolve(store.Inodes, components);
+            if (walk.Outcome != WalkOutcome.Found)
+            {
+                var (status, message) = walk.TargetFailure(path, components);
+                return MetadataResult.Fail<T>(status, message);
+            }
+
+            return found(store, walk.Last);
+        });
+    }
 
     private static BlockInfo? BlockInfoOf(Metastore store, ulong blockId)
     {
