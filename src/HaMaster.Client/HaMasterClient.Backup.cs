@@ -1,11 +1,8 @@
-using System.Diagnostics;
-using System.Runtime.CompilerServices;
-using Grpc.Core;
 using HaMaster.Protos.V1;
 
 namespace HaMaster.Client;
 
-// ClusterAdmin.Backup: a server-streaming call, so it bypasses the unary retry pipeline.
+// ClusterAdmin.Backup: a server-streaming call (see CallRouter.StreamBackupAsync).
 public sealed partial class HaMasterClient
 {
     /// <summary>
@@ -15,40 +12,5 @@ public sealed partial class HaMasterClient
     /// <see cref="HaMasterException"/> and the caller starts over (a partial backup is useless).
     /// The whole stream is bounded by <see cref="HaMasterClientOptions.AdminCallTimeout"/>.
     /// </summary>
-    public async IAsyncEnumerable<BackupChunk> StreamBackupAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        const string method = AdminService + "Backup";
-        var state = new CallState(CallKind.Admin, Stopwatch.GetTimestamp() + ToTicks(Options.AdminCallTimeout));
-        string target;
-        try
-        {
-            target = await PickTargetAsync(state, cancellationToken).ConfigureAwait(false);
-        }
-        catch (RpcException ex)
-        {
-            throw HaMasterException.Create(ex.StatusCode, ex.Status.Detail, state.LastMaster, ex);
-        }
-
-        var options = new CallOptions(BuildHeaders(method), DateTime.UtcNow + Options.AdminCallTimeout, cancellationToken);
-        using var call = _roster.Channel(target).Admin.Backup(new BackupRequest(), options);
-        while (true)
-        {
-            bool more;
-            try
-            {
-                more = await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false);
-            }
-            catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw HaMasterException.Create(ex.StatusCode, ex.Status.Detail, target, ex);
-            }
-
-            if (!more)
-            {
-                yield break;
-            }
-
-            yield return call.ResponseStream.Current;
-        }
-    }
+    public IAsyncEnumerable<BackupChunk> StreamBackupAsync(CancellationToken cancellationToken = default) => _router.StreamBackupAsync(cancellationToken);
 }

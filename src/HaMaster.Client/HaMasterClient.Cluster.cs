@@ -6,7 +6,7 @@ namespace HaMaster.Client;
 public sealed partial class HaMasterClient
 {
     private const string BlockService = "/hamaster.v1.BlockMaster/";
-    private const string AdminService = "/hamaster.v1.ClusterAdmin/";
+    internal const string AdminService = "/hamaster.v1.ClusterAdmin/";
 
     /// <summary>Registers (or re-registers, same address = same id) a worker; returns its id.</summary>
     public ValueTask<RegisterWorkerResponse> RegisterWorkerAsync(RegisterWorkerRequest request, CancellationToken cancellationToken = default) =>

@@ -1,3 +1,4 @@
+using HaMaster.Metadata.Queries;
 using HaMaster.Metadata.Store;
 using HaMaster.Protos.V1;
 using static HaMaster.Metadata.Commands.CommandDispatch;
@@ -28,45 +29,14 @@ public sealed partial class MetadataStateMachine
     /// <summary>The committed mount table (immutable; safe from any thread without locks).</summary>
     public MountTable Mounts => Volatile.Read(ref _store).Mounts;
 
-    /// <summary>
-    /// What a master needs to decide whether to read a store for <paramref name="path"/>: how deep
-    /// the path exists, and whether the deepest existing directory's children were all loaded.
-    /// </summary>
-    public MetadataResult<LoadState> GetLoadState(string path)
-    {
-        if (PathValidator.Validate(path) is { } invalid)
-        {
-            return MetadataResult.Fail<LoadState>(MetadataStatus.InvalidArgument, invalid);
-        }
+    /// <inheritdoc cref="NamespaceReads.GetLoadState"/>
+    public MetadataResult<LoadState> GetLoadState(string path) => _reads.GetLoadState(path);
 
-        return Read(store =>
-        {
-            var components = PathValidator.Split(path);
-            var walk = Walk.Resolve(store.Inodes, components);
-            var last = walk.Last;
-            return MetadataResult.Ok(new LoadState(
-                walk.Outcome == WalkOutcome.Found,
-                walk.Outcome == WalkOutcome.NotDirectory,
-                walk.Depth,
-                last.Kind == InodeKind.Directory,
-                last.ChildrenLoaded,
-                last.UfsFingerprint));
-        });
-    }
-    /// <summary>
-    /// Inodes whose time to live ran out at <paramref name="nowMs"/>, in expiry-bucket order, examining at
-    /// most <paramref name="maxExamined"/> index entries (so one call's work is bounded however many
-    /// inodes are due). Safe from any thread.
-    /// </summary>
-    public IReadOnlyList<TtlDue> ListDueTtl(long nowMs, int maxExamined) => Read(store =>
-    {
-        var due = new List<TtlDue>(Math.Min(maxExamined, 1024));
-        store.TtlIndex.ListDue(nowMs, maxExamined, due);
-        return due;
-    });
+    /// <inheritdoc cref="NamespaceReads.ListDueTtl"/>
+    public IReadOnlyList<TtlDue> ListDueTtl(long nowMs, int maxExamined) => _reads.ListDueTtl(nowMs, maxExamined);
 
-    /// <summary>Inodes in the expiry index (a full scan: tests and diagnostics).</summary>
-    public long TtlIndexCount => Read(store => store.TtlIndex.Count);
+    /// <inheritdoc cref="NamespaceReads.TtlIndexCount"/>
+    public long TtlIndexCount => _reads.TtlIndexCount;
 
     /// <summary>
     /// The result <paramref name="entry"/> would have if it were applied now, against the committed

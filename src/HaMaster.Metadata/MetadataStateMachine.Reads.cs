@@ -1,195 +1,34 @@
+using HaMaster.Metadata.Queries;
 using HaMaster.Metadata.Store;
 using HaMaster.Protos.V1;
 using FileInfo = HaMaster.Protos.V1.FileInfo;
-using static HaMaster.Metadata.Commands.NamespaceCommands;
 
 namespace HaMaster.Metadata;
 
-public sealed partial class MetadataStateMachine
+// The read side lives in NamespaceReads; these are the state machine's public entry points to it.
+public sealed partial class MetadataStateMachine : IMetastoreReader
 {
-    /// <summary>The status of a file or directory.</summary>
-    public MetadataResult<FileInfo> GetStatus(string path)
-    {
-        if (PathValidator.Validate(path) is { } invalid)
-        {
-            return MetadataResult.Fail<FileInfo>(MetadataStatus.InvalidArgument, invalid);
-        }
+    /// <inheritdoc cref="NamespaceReads.GetStatus"/>
+    public MetadataResult<FileInfo> GetStatus(string path) => _reads.GetStatus(path);
 
-        return Read(store =>
-        {
-            var components = PathValidator.Split(path);
-            var walk = Walk.Resolve(store.Inodes, components);
-            if (walk.Outcome != WalkOutcome.Found)
-            {
-                var (status, message) = walk.TargetFailure(path, components);
-                return MetadataResult.Fail<FileInfo>(status, message);
-            }
+    /// <inheritdoc cref="NamespaceReads.ListStatus"/>
+    public MetadataResult<ListStatusResponse> ListStatus(string path, uint limit = 0, string? pageToken = null) => _reads.ListStatus(path, limit, pageToken);
 
-            var info = ToFileInfo(walk.Last, path);
-            info.MountPoint = store.Mounts is { IsEmpty: false } mounts && mounts.IsMountPoint(walk.Last.Id);
-            return MetadataResult.Ok<FileInfo>(info);
-        });
-    }
+    /// <inheritdoc cref="NamespaceReads.GetFileBlockInfo"/>
+    public MetadataResult<GetFileBlockInfoResponse> GetFileBlockInfo(string path) => _reads.GetFileBlockInfo(path);
 
-    /// <summary>
-    /// One page of a directory's children sorted by name (UTF-8 byte order). <paramref name="limit"/> 0 means
-    /// <see cref="MetastoreOptions.DefaultListLimit"/>; larger than <see cref="MetastoreOptions.MaxListLimit"/> is capped.
-    /// <paramref name="pageToken"/> is the previous page's next_page_token (the last name it returned), so
-    /// pages stay correct while the directory changes between them. Listing a file returns the file.
-    /// </summary>
-    public MetadataResult<ListStatusResponse> ListStatus(string path, uint limit = 0, string? pageToken = null)
-    {
-        if (PathValidator.Validate(path) is { } invalid)
-        {
-            return MetadataResult.Fail<ListStatusResponse>(MetadataStatus.InvalidArgument, invalid);
-        }
+    /// <inheritdoc cref="NamespaceReads.GetBlockInfo"/>
+    public MetadataResult<BlockInfo> GetBlockInfo(ulong blockId) => _reads.GetBlockInfo(blockId);
 
-        if (!string.IsNullOrEmpty(pageToken) && (pageToken.Contains('/', StringComparison.Ordinal) || PathValidator.Check("/" + pageToken) != PathProblem.None))
-        {
-            return MetadataResult.Fail<ListStatusResponse>(MetadataStatus.InvalidArgument, "page token is not a name from a previous page");
-        }
+    /// <inheritdoc cref="NamespaceReads.ListWorkers"/>
+    public IReadOnlyList<WorkerInfo> ListWorkers() => _reads.ListWorkers();
 
-        var pageSize = limit == 0 ? _options.DefaultListLimit : (int)Math.Min(limit, (uint)_options.MaxListLimit);
-        return Read(store =>
-        {
-            var components = PathValidator.Split(path);
-            var walk = Walk.Resolve(store.Inodes, components);
-            if (walk.Outcome != WalkOutcome.Found)
-            {
-                var (status, message) = walk.TargetFailure(path, components);
-                return MetadataResult.Fail<ListStatusResponse>(status, message);
-            }
+    /// <inheritdoc cref="NamespaceReads.GetWorker"/>
+    public WorkerInfo? GetWorker(ulong workerId) => _reads.GetWorker(workerId);
 
-            var response = new ListStatusResponse();
-            if (walk.Last.Kind != InodeKind.Directory)
-            {
-                response.Entries.Add(ToFileInfo(walk.Last, path));
-                return MetadataResult.Ok<ListStatusResponse>(response);
-            }
+    /// <inheritdoc cref="NamespaceReads.FindWorkerByAddress"/>
+    public WorkerInfo? FindWorkerByAddress(string address) => _reads.FindWorkerByAddress(address);
 
-            var children = new List<KeyValuePair<string, ulong>>(Math.Min(pageSize + 1, 1024));
-            store.Inodes.ListChildren(walk.Last.Id, string.IsNullOrEmpty(pageToken) ? null : pageToken, pageSize + 1, children);
-            var count = Math.Min(children.Count, pageSize);
-            var ids = new ulong[count];
-            for (var i = 0; i < count; i++)
-            {
-                ids[i] = children[i].Value;
-            }
-
-            var inodes = store.Inodes.GetInodes(ids);
-            for (var i = 0; i < count; i++)
-            {
-                var (name, id) = children[i];
-                var child = inodes[i] ?? throw new InvalidOperationException($"edge {walk.Last.Id}/{name} points to missing inode {id}");
-                var info = ToFileInfo(child, PathValidator.Child(path, name));
-                info.MountPoint = store.Mounts is { IsEmpty: false } mounts && mounts.IsMountPoint(child.Id);
-                response.Entries.Add(info);
-            }
-
-            if (children.Count > pageSize)
-            {
-                response.NextPageToken = children[pageSize - 1].Key;
-            }
-
-            return MetadataResult.Ok<ListStatusResponse>(response);
-        });
-    }
-
-    /// <summary>A file's status and its blocks with locations and offsets.</summary>
-    public MetadataResult<GetFileBlockInfoResponse> GetFileBlockInfo(string path)
-    {
-        if (PathValidator.Validate(path) is { } invalid)
-        {
-            return MetadataResult.Fail<GetFileBlockInfoResponse>(MetadataStatus.InvalidArgument, invalid);
-        }
-
-        return Read(store =>
-        {
-            var components = PathValidator.Split(path);
-            var walk = Walk.Resolve(store.Inodes, components);
-            if (walk.Outcome != WalkOutcome.Found)
-            {
-                var (status, message) = walk.TargetFailure(path, components);
-                return MetadataResult.Fail<GetFileBlockInfoResponse>(status, message);
-            }
-
-            if (walk.Last.Kind != InodeKind.File)
-            {
-                return MetadataResult.Fail<GetFileBlockInfoResponse>(MetadataStatus.FailedPrecondition, $"{path}: is a directory, not a file");
-            }
-
-            var response = new GetFileBlockInfoResponse { Info = ToFileInfo(walk.Last, path) };
-            ulong offset = 0;
-            foreach (var blockId in walk.Last.BlockIds)
-            {
-                var info = BlockInfoOf(store, blockId) ?? new BlockInfo { BlockId = blockId };
-                response.Blocks.Add(new FileBlockInfo { Block = info, Offset = offset });
-                // Saturates instead of wrapping: files written before block sizes were bounded
-                // (InputLimits) may hold a block size up to 2^64 - 1.
-                offset = ulong.MaxValue - offset < walk.Last.BlockSizeBytes ? ulong.MaxValue : offset + walk.Last.BlockSizeBytes;
-            }
-
-            return MetadataResult.Ok<GetFileBlockInfoResponse>(response);
-        });
-    }
-
-    /// <summary>A block's length and locations (worker id order).</summary>
-    public MetadataResult<BlockInfo> GetBlockInfo(ulong blockId) => Read(store =>
-        BlockInfoOf(store, blockId) is { } info
-            ? MetadataResult.Ok<BlockInfo>(info)
-            : MetadataResult.Fail<BlockInfo>(MetadataStatus.NotFound, $"block {blockId} does not exist"));
-
-    /// <summary>Every registered worker (live and lost) in id order. Heartbeat times are the server's to fill.</summary>
-    public IReadOnlyList<WorkerInfo> ListWorkers() => Read(store => store.Blocks.EnumerateWorkers().Select(ToWorkerInfo).ToList());
-
-    public WorkerInfo? GetWorker(ulong workerId) => Read(store => store.Blocks.GetWorker(workerId) is { } worker ? ToWorkerInfo(worker) : null);
-
-    /// <summary>The worker registered with this address, or null.</summary>
-    public WorkerInfo? FindWorkerByAddress(string address) => Read(store =>
-    {
-        var id = store.Blocks.FindWorker(address);
-        return id != 0 && store.Blocks.GetWorker(id) is { } worker ? ToWorkerInfo(worker) : null;
-    });
-
-    private static BlockInfo? BlockInfoOf(Metastore store, ulong blockId)
-    {
-        if (store.Blocks.GetBlock(blockId) is not { } block)
-        {
-            return null;
-        }
-
-        var info = new BlockInfo { BlockId = blockId, Length = block.Length };
-        var locations = new List<KeyValuePair<ulong, LocationRecord>>();
-        store.Blocks.ListLocations(blockId, locations);
-        foreach (var (workerId, location) in locations)
-        {
-            info.Locations.Add(new BlockLocation
-            {
-                WorkerId = workerId,
-                WorkerAddress = store.Blocks.GetWorker(workerId)?.Address ?? string.Empty,
-                Tier = location.Tier,
-                Medium = location.Medium,
-            });
-        }
-
-        return info;
-    }
-
-    private static WorkerInfo ToWorkerInfo(WorkerRecord worker)
-    {
-        var info = new WorkerInfo
-        {
-            Id = worker.Id,
-            Address = worker.Address,
-            State = worker.State,
-            RegisteredAtMs = worker.RegisteredAtMs,
-            BlockCount = worker.BlockCount,
-        };
-        foreach (var tier in worker.Tiers)
-        {
-            info.Tiers.Add(tier.Clone());
-        }
-
-        return info;
-    }
+    /// <summary>Runs <paramref name="read"/> under the shared lock against the current store.</summary>
+    T IMetastoreReader.Read<T>(Func<Metastore, T> read) => Read(read);
 }

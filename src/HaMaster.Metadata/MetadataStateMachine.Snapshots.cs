@@ -89,8 +89,7 @@ public sealed partial class MetadataStateMachine
         lock (_applyGate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var store = _store;
-            return StateHasher.Compute(store.State, store.Mounts, store.Inodes.EnumerateInodes(), store.Blocks.EnumerateBlocks(), store.Blocks.ListLocations, store.Blocks.EnumerateWorkers());
+            return StateHasher.Compute(_store);
         }
     }
 
@@ -113,52 +112,17 @@ public sealed partial class MetadataStateMachine
                 return new DigestView(store.State, snapshot);
             }
 
-            return new DigestView(store.State, this);
+            return new DigestView(store.State, DigestLive);
         }
     }
 
-    /// <summary>A pinned applied state whose digest equals <see cref="Digest"/> at <see cref="AppliedIndex"/>.</summary>
-    public sealed class DigestView : IDisposable
+    /// <summary>The Heap store's digest: hashed live, under the apply gate (applying waits for it).</summary>
+    private (ulong AppliedIndex, string Digest) DigestLive()
     {
-        private readonly StateRecord _state;
-        private readonly RocksMetastore.SnapshotReader? _snapshot;
-        private readonly MetadataStateMachine? _machine;
-
-        internal DigestView(StateRecord state, RocksMetastore.SnapshotReader snapshot)
+        lock (_applyGate)
         {
-            _state = state;
-            _snapshot = snapshot;
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return (_store.State.AppliedIndex, StateHasher.Compute(_store));
         }
-
-        internal DigestView(StateRecord state, MetadataStateMachine machine)
-        {
-            _state = state;
-            _machine = machine;
-        }
-
-        /// <summary>The applied index the digest is of (Heap: as when the view was taken; see <see cref="Compute"/>).</summary>
-        public ulong AppliedIndex => _state.AppliedIndex;
-
-        /// <summary>
-        /// The full scan. Rocks: reads the pinned snapshot, concurrently with applying. Heap: hashes the
-        /// live state under the apply gate and returns the applied index it actually hashed.
-        /// </summary>
-        public (ulong AppliedIndex, string Digest) Compute()
-        {
-            if (_snapshot is { } s)
-            {
-                return (_state.AppliedIndex, StateHasher.Compute(_state, s.ReadMounts(), s.EnumerateInodes(), s.EnumerateBlocks(), s.ListLocations, s.EnumerateWorkers()));
-            }
-
-            var machine = _machine!;
-            lock (machine._applyGate)
-            {
-                ObjectDisposedException.ThrowIf(machine._disposed, machine);
-                var store = machine._store;
-                return (store.State.AppliedIndex, StateHasher.Compute(store.State, store.Mounts, store.Inodes.EnumerateInodes(), store.Blocks.EnumerateBlocks(), store.Blocks.ListLocations, store.Blocks.EnumerateWorkers()));
-            }
-        }
-
-        public void Dispose() => _snapshot?.Dispose();
     }
 }

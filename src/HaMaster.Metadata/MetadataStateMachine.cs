@@ -1,3 +1,4 @@
+using HaMaster.Metadata.Queries;
 using HaMaster.Metadata.Store;
 using HaMaster.Protos.V1;
 using static HaMaster.Metadata.Commands.NamespaceCommands;
@@ -33,6 +34,7 @@ public sealed partial class MetadataStateMachine : IDisposable
     private readonly ReaderWriterLockSlim _rw = new(LockRecursionPolicy.NoRecursion);
     private readonly MetastoreHome _home;
     private readonly MetastoreOptions _options;
+    private readonly NamespaceReads _reads;
     private Metastore _store;
     private bool _disposed;
 
@@ -41,6 +43,7 @@ public sealed partial class MetadataStateMachine : IDisposable
         _home = home;
         _options = options;
         _store = store;
+        _reads = new NamespaceReads(this, options);
     }
 
     /// <summary>Opens (or creates) the state machine in <paramref name="dataDir"/>: the store

@@ -39,7 +39,7 @@ public sealed partial class RocksDb
     /// <summary>Flushes the memtables of every column family to SST files.</summary>
     public void Flush(bool wait = true)
     {
-        foreach (var cf in _columnFamilyList)
+        foreach (var cf in _columnFamilies.All)
         {
             Flush(cf, wait);
         }
@@ -92,16 +92,4 @@ public sealed partial class RocksDb
             return _cache is null ? 0 : (long)_cache.GetUsage();
         }
     }
-}
-
-/// <summary>Names of RocksDB properties worth reading in a metadata store.</summary>
-public static class RocksProperties
-{
-    public const string EstimateNumKeys = "rocksdb.estimate-num-keys";
-    public const string CurSizeAllMemTables = "rocksdb.cur-size-all-mem-tables";
-    public const string BlockCacheUsage = "rocksdb.block-cache-usage";
-    public const string TotalSstFilesSize = "rocksdb.total-sst-files-size";
-    public const string LiveSstFilesSize = "rocksdb.live-sst-files-size";
-    public const string NumFilesAtLevel0 = "rocksdb.num-files-at-level0";
-    public const string Stats = "rocksdb.stats";
 }

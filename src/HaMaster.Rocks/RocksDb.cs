@@ -25,10 +25,8 @@ public sealed partial class RocksDb : IDisposable
     private readonly SharpDb _db;
     private readonly NativeLifetime _lifetime;
     private readonly Cache? _cache;
-    private readonly Dictionary<string, ColumnFamily> _columnFamilies;
-    private readonly ColumnFamily[] _columnFamilyList;
-    private readonly Lock _gate = new();
-    private readonly HashSet<IDisposable> _children = [];
+    private readonly ColumnFamilySet _columnFamilies;
+    private readonly OpenChildren _children = new();
     private volatile bool _disposed;
 
     private RocksDb(string path, SharpDb db, Cache? cache, string[] names)
@@ -43,26 +41,17 @@ public sealed partial class RocksDb : IDisposable
         GC.SuppressFinalize(db);
 #pragma warning restore CA1816
         _lifetime = new NativeLifetime(Close);
-        _columnFamilies = new Dictionary<string, ColumnFamily>(StringComparer.Ordinal);
-        _columnFamilyList = new ColumnFamily[names.Length];
-        for (var i = 0; i < names.Length; i++)
-        {
-            var cf = new ColumnFamily(this, names[i], db.GetColumnFamily(names[i]));
-            _columnFamilies.Add(names[i], cf);
-            _columnFamilyList[i] = cf;
-        }
-
-        DefaultColumnFamily = _columnFamilies[DefaultColumnFamilyName];
+        _columnFamilies = new ColumnFamilySet(this, db, names);
     }
 
     /// <summary>The absolute directory of the database.</summary>
     public string Path { get; }
 
     /// <summary>The "default" column family (used when a <c>cf</c> argument is null).</summary>
-    public ColumnFamily DefaultColumnFamily { get; }
+    public ColumnFamily DefaultColumnFamily => _columnFamilies.Default;
 
     /// <summary>Every open column family, "default" first.</summary>
-    public IReadOnlyList<ColumnFamily> ColumnFamilies => _columnFamilyList;
+    public IReadOnlyList<ColumnFamily> ColumnFamilies => _columnFamilies.All;
 
     /// <summary>Returns the named column family.</summary>
     /// <exception cref="KeyNotFoundException">The database was not opened with that column family.</exception>
@@ -70,34 +59,21 @@ public sealed partial class RocksDb : IDisposable
     {
         ArgumentNullException.ThrowIfNull(name);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_columnFamilies.TryGetValue(name, out var cf))
-        {
-            return cf;
-        }
-
-        throw new KeyNotFoundException(
-            $"Column family '{name}' is not open in RocksDB at {Path} (open: {string.Join(", ", _columnFamilies.Keys)}); pass it to RocksDb.Open to create it.");
+        return _columnFamilies.Get(name);
     }
 
     /// <summary>True when the database has the named column family open.</summary>
-    public bool HasColumnFamily(string name) => _columnFamilies.ContainsKey(name);
+    public bool HasColumnFamily(string name) => _columnFamilies.Contains(name);
 
     /// <summary>Closes the database (after any call in flight on another thread returns). Idempotent.</summary>
     public void Dispose()
     {
-        IDisposable[] children;
-        lock (_gate)
+        if (_children.Close() is not { } children)
         {
-            if (_disposed)
-            {
-                return;
-            }
-
-            _disposed = true;
-            children = [.. _children];
-            _children.Clear();
+            return;
         }
 
+        _disposed = true;
         foreach (var child in children)
         {
             child.Dispose();
@@ -130,41 +106,17 @@ public sealed partial class RocksDb : IDisposable
     /// <summary>Registers an iterator or snapshot to be disposed with this database.</summary>
     internal void Register(IDisposable child)
     {
-        lock (_gate)
+        if (!_children.TryAdd(child))
         {
-            if (_disposed)
-            {
-                child.Dispose();
-                ObjectDisposedException.ThrowIf(true, this);
-            }
-
-            _children.Add(child);
+            child.Dispose();
+            throw new ObjectDisposedException(ToString());
         }
     }
 
-    internal void Unregister(IDisposable child)
-    {
-        lock (_gate)
-        {
-            _children.Remove(child);
-        }
-    }
+    internal void Unregister(IDisposable child) => _children.Remove(child);
 
     /// <summary>RocksDbSharp's handle of <paramref name="cf"/> (default when null); checks it belongs here.</summary>
-    private ColumnFamilyHandle Family(ColumnFamily? cf)
-    {
-        if (cf is null)
-        {
-            return DefaultColumnFamily.Handle;
-        }
-
-        if (!ReferenceEquals(cf.Owner, this))
-        {
-            throw new ArgumentException($"Column family '{cf.Name}' belongs to another database ({cf.Owner.Path}).", nameof(cf));
-        }
-
-        return cf.Handle;
-    }
+    private ColumnFamilyHandle Family(ColumnFamily? cf) => _columnFamilies.HandleOf(cf);
 
     /// <summary>Read options for a point read: the shared ones, or the snapshot's.</summary>
     private ReadOptions ReadOptionsFor(RocksSnapshot? snapshot)
@@ -188,19 +140,7 @@ public sealed partial class RocksDb : IDisposable
         _db.Dispose(); // column family handles, then the database
         if (_cache is not null)
         {
-            ReleaseCache(_cache);
+            NativeOptions.ReleaseCache(_cache);
         }
-    }
-
-    /// <summary>
-    /// Frees our reference on the block cache now. RocksDbSharp's options objects (and the table
-    /// factory sharing the cache) are freed only by their finalizers, so the cache is emptied first
-    /// to give its memory back at close. Its own finalizer is suppressed when it is created: it
-    /// could otherwise run before a database still using it is closed by ours.
-    /// </summary>
-    private static void ReleaseCache(Cache cache)
-    {
-        cache.SetCapacity(0);
-        Native.Instance.rocksdb_cache_destroy(cache.Handle);
     }
 }

@@ -10,6 +10,10 @@ namespace HaMaster.Metadata.Store;
 /// </summary>
 internal static class StateHasher
 {
+    /// <summary>The digest of a live store; the caller holds the store still (the apply gate).</summary>
+    public static string Compute(Metastore store) =>
+        Compute(store.State, store.Mounts, store.Inodes.EnumerateInodes(), store.Blocks.EnumerateBlocks(), store.Blocks.ListLocations, store.Blocks.EnumerateWorkers());
+
     public static string Compute(
         StateRecord state,
         MountTable mounts,

@@ -76,7 +76,7 @@ internal sealed class BlockMasterService : BlockMaster.BlockMasterBase
     {
         using var timeout = CallDeadline.Link(context, _defaultTimeout);
         await _proposer.ReadBarrierAsync(request.Consistency, timeout.Token).ConfigureAwait(false);
-        return new GetBlockInfoResponse { Info = JournalProposer.Unwrap(_machine.GetBlockInfo(request.BlockId)) };
+        return new GetBlockInfoResponse { Info = ServerErrors.Unwrap(_machine.GetBlockInfo(request.BlockId)) };
     }
 
     public override async Task<GetWorkerInfoListResponse> GetWorkerInfoList(GetWorkerInfoListRequest request, ServerCallContext context)

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using HaMaster.Metadata;
 using HaMaster.Protos.V1;
+using HaMaster.Server.Services.MetadataSync;
 
 namespace HaMaster.Server.Services;
 
@@ -16,7 +17,9 @@ internal sealed partial class FileSystemService : FileSystemMaster.FileSystemMas
     private readonly JournalProposer _proposer;
     private readonly TimeSpan _defaultTimeout;
     private readonly ReadPermissions? _readPermissions;
-    private readonly Observability.MasterMetrics? _metrics;
+    private readonly StoreWriteThrough _writeThrough;
+    private readonly MetadataLoader _loader;
+    private readonly MetadataSyncer _syncer;
     private readonly ForwardedCalls.LeaderCall<CreateDirectoryRequest, CreateDirectoryResponse> _createDirectory;
     private readonly ForwardedCalls.LeaderCall<CreateFileRequest, CreateFileResponse> _createFile;
     private readonly ForwardedCalls.LeaderCall<CompleteFileRequest, CompleteFileResponse> _completeFile;
@@ -31,18 +34,19 @@ internal sealed partial class FileSystemService : FileSystemMaster.FileSystemMas
         _proposer = proposer;
         _defaultTimeout = defaultTimeout;
         _readPermissions = readPermissions;
-        _metrics = metrics;
         _stores = stores ?? new MountedStores(Hosting.StoreConnectors.Create());
-        (_mount, _unmount, _updateMount, _loadMetadata) = RegisterMountCalls(leaderCalls);
+        _writeThrough = new StoreWriteThrough(machine, _stores);
+        _loader = new MetadataLoader(machine, _stores, proposer, leaderCalls);
+        _syncer = new MetadataSyncer(machine, _stores, proposer, _loader, leaderCalls, readPermissions, metrics);
+        (_mount, _unmount, _updateMount) = RegisterMountCalls(leaderCalls);
         _persistFile = RegisterPersistFile(leaderCalls);
-        _syncMetadata = RegisterSyncCall(leaderCalls);
         _createFiles = RegisterCreateFiles(leaderCalls);
 
         _createDirectory = leaderCalls.Register(ServiceName, "CreateDirectory", CreateDirectoryRequest.Parser, CreateDirectoryResponse.Parser, async (r, caller, ct) =>
         {
             RequestChecks.Check(r);
             var entry = _proposer.NewEntry(caller, r.Session, e => e.CreateDirectory = r);
-            if (!_machine.Mounts.IsEmpty) await WriteThroughCreateDirectoryAsync(entry, ct).ConfigureAwait(false);
+            if (!_machine.Mounts.IsEmpty) await _writeThrough.CreateDirectoryAsync(entry, ct).ConfigureAwait(false);
             var result = await _proposer.ProposeAsync(entry, ct).ConfigureAwait(false);
             return new CreateDirectoryResponse { Info = result.FileInfo };
         });
@@ -50,7 +54,7 @@ internal sealed partial class FileSystemService : FileSystemMaster.FileSystemMas
         {
             RequestChecks.Check(r);
             var entry = _proposer.NewEntry(caller, r.Session, e => e.CreateFile = r);
-            if (!_machine.Mounts.IsEmpty) await WriteThroughCreateFileAsync(entry, ct).ConfigureAwait(false);
+            if (!_machine.Mounts.IsEmpty) await _writeThrough.CreateFileAsync(entry, ct).ConfigureAwait(false);
             var result = await _proposer.ProposeAsync(entry, ct).ConfigureAwait(false);
             return new CreateFileResponse { Info = result.FileInfo };
         });
@@ -65,7 +69,7 @@ internal sealed partial class FileSystemService : FileSystemMaster.FileSystemMas
             RequestChecks.Check(r);
             if (r.Path == "/") throw ServerErrors.Status(StatusCode.InvalidArgument, "the root directory cannot be deleted");
             var entry = _proposer.NewEntry(caller, r.Session, e => e.Delete = r);
-            if (!_machine.Mounts.IsEmpty) await WriteThroughDeleteAsync(entry, ct).ConfigureAwait(false);
+            if (!_machine.Mounts.IsEmpty) await _writeThrough.DeleteAsync(entry, ct).ConfigureAwait(false);
             var result = await _proposer.ProposeAsync(entry, ct).ConfigureAwait(false);
             return new DeleteResponse { DeletedCount = result.DeletedCount };
         });
@@ -73,7 +77,7 @@ internal sealed partial class FileSystemService : FileSystemMaster.FileSystemMas
         {
             RequestChecks.Check(r);
             var entry = _proposer.NewEntry(caller, r.Session, e => e.Rename = r);
-            if (!_machine.Mounts.IsEmpty) await WriteThroughRenameAsync(entry, ct).ConfigureAwait(false);
+            if (!_machine.Mounts.IsEmpty) await _writeThrough.RenameAsync(entry, ct).ConfigureAwait(false);
             var result = await _proposer.ProposeAsync(entry, ct).ConfigureAwait(false);
             return new RenameResponse { Info = result.FileInfo };
         });
@@ -106,16 +110,18 @@ internal sealed partial class FileSystemService : FileSystemMaster.FileSystemMas
 
     public override Task<GetNewBlockIdForFileResponse> GetNewBlockIdForFile(GetNewBlockIdForFileRequest request, ServerCallContext context) => _newBlockId.InvokeAsync(request, context);
 
+    public override Task<SyncMetadataResponse> SyncMetadata(SyncMetadataRequest request, ServerCallContext context) => _syncer.SyncAsync(request, context);
+
     public override Task<GetStatusResponse> GetStatus(GetStatusRequest request, ServerCallContext context) =>
-        ReadAsync(request.Path, request.Consistency, context, ReadPermissions.Target.None, () => new GetStatusResponse { Info = JournalProposer.Unwrap(_machine.GetStatus(request.Path)) },
+        ReadAsync(request.Path, request.Consistency, context, ReadPermissions.Target.None, () => new GetStatusResponse { Info = ServerErrors.Unwrap(_machine.GetStatus(request.Path)) },
             new MountedRead(request.LoadMetadata, Listing: false, ""), request.HasSyncIntervalMs ? request.SyncIntervalMs : -1);
 
     public override Task<ListStatusResponse> ListStatus(ListStatusRequest request, ServerCallContext context) =>
-        ReadAsync(request.Path, request.Consistency, context, ReadPermissions.Target.Read, () => JournalProposer.Unwrap(_machine.ListStatus(request.Path, request.Limit, request.PageToken)),
+        ReadAsync(request.Path, request.Consistency, context, ReadPermissions.Target.Read, () => ServerErrors.Unwrap(_machine.ListStatus(request.Path, request.Limit, request.PageToken)),
             new MountedRead(request.LoadMetadata, Listing: true, request.PageToken), request.HasSyncIntervalMs ? request.SyncIntervalMs : -1);
 
     public override Task<GetFileBlockInfoResponse> GetFileBlockInfo(GetFileBlockInfoRequest request, ServerCallContext context) =>
-        ReadAsync(request.Path, request.Consistency, context, ReadPermissions.Target.Read, () => JournalProposer.Unwrap(_machine.GetFileBlockInfo(request.Path)));
+        ReadAsync(request.Path, request.Consistency, context, ReadPermissions.Target.Read, () => ServerErrors.Unwrap(_machine.GetFileBlockInfo(request.Path)));
 
     private async Task<T> ReadAsync<T>(string path, Consistency consistency, ServerCallContext context, ReadPermissions.Target target, Func<T> read, MountedRead? mounted = null, long syncIntervalMs = -1)
     {
@@ -131,12 +137,12 @@ internal sealed partial class FileSystemService : FileSystemMaster.FileSystemMas
         _readPermissions?.Check(CallerIdentity.From(context), path, target);
 
         // Outside every mount this is one scan of the (usually empty) in-memory mount table.
-        if (syncIntervalMs >= 0 && mounted is { } s && !_machine.Mounts.IsEmpty && await SyncBeforeReadAsync(path, s.Listing, s.PageToken, syncIntervalMs, context, timeout.Token).ConfigureAwait(false))
+        if (syncIntervalMs >= 0 && mounted is { } s && !_machine.Mounts.IsEmpty && await _syncer.SyncBeforeReadAsync(path, s.Listing, s.PageToken, syncIntervalMs, context, timeout.Token).ConfigureAwait(false))
         {
             await _proposer.ReadBarrierAsync(consistency, timeout.Token).ConfigureAwait(false);
         }
 
-        if (mounted is { } m && !_machine.Mounts.IsEmpty && await LoadMetadataAsync(path, m, context, timeout.Token).ConfigureAwait(false))
+        if (mounted is { } m && !_machine.Mounts.IsEmpty && await _loader.LoadAsync(path, m, context, timeout.Token).ConfigureAwait(false))
         {
             // What was loaded was applied on the leader; a follower waits until it has applied it too.
             await _proposer.ReadBarrierAsync(consistency, timeout.Token).ConfigureAwait(false);

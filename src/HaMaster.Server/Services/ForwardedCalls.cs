@@ -188,9 +188,7 @@ internal sealed class ForwardedCalls
         }
         catch (RpcException e)
         {
-            // Pass the leader's verdict through unchanged (its status and message); our own
-            // interceptor adds the leader trailer.
-            throw new RpcException(e.Status);
+            throw ServerErrors.FromLeader(e);
         }
     }
 

@@ -72,20 +72,7 @@ internal sealed class JournalProposer
             throw ServerErrors.Status(StatusCode.InvalidArgument, $"consistency {(int)consistency} is not a known value (0 linearizable, 1 stale)");
         }
 
-        try
-        {
-            await _host.ReadBarrierAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (NotLeaderException e)
-        {
-            throw ServerErrors.Status(StatusCode.Unavailable, e.Message);
-        }
-    }
-
-    public static T Unwrap<T>(MetadataResult<T> result)
-        where T : class
-    {
-        if (!result.IsOk) throw ServerErrors.Status(ServerErrors.ToStatusCode(result.Status), result.Message);
-        return result.Value!;
+        // No leader: NotLeaderException, which ServerErrors maps (UNAVAILABLE) with every other failure.
+        await _host.ReadBarrierAsync(cancellationToken).ConfigureAwait(false);
     }
 }

@@ -161,7 +161,8 @@ internal static class RequestChecks
         if (!Configuration.MasterEndpoint.IsHostPort(address)) Refuse($"{field} '{address}' is not host:port");
     }
 
-    private static void Refuse(string? problem)
+    /// <summary>Refuses the request (INVALID_ARGUMENT) when <paramref name="problem"/> names one.</summary>
+    public static void Refuse(string? problem)
     {
         if (problem is not null) throw ServerErrors.Status(StatusCode.InvalidArgument, problem);
     }

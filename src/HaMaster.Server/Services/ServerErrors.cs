@@ -1,5 +1,6 @@
 using Grpc.Core;
 using HaMaster.Journal;
+using HaMaster.Metadata;
 using HaMaster.Protos.V1;
 using HaMaster.Server.Raft;
 
@@ -65,6 +66,20 @@ internal static class ServerErrors
         if (result.Status != MetadataStatus.Ok) throw Status(ToStatusCode(result.Status), result.Message);
         return result;
     }
+
+    /// <summary>The value of an OK read; a failed read's status (the read-side twin of <see cref="EnsureOk"/>).</summary>
+    public static T Unwrap<T>(MetadataResult<T> result)
+        where T : class
+    {
+        if (!result.IsOk) throw Status(ToStatusCode(result.Status), result.Message);
+        return result.Value!;
+    }
+
+    /// <summary>
+    /// The leader's verdict on a forwarded call, passed through unchanged (its status and message).
+    /// Its trailers are dropped: this master's own interceptor adds the leader trailer.
+    /// </summary>
+    public static RpcException FromLeader(RpcException leaderError) => new(leaderError.Status);
 
     public static RpcException InvalidPath(string field, string problem) =>
         Status(StatusCode.InvalidArgument, $"invalid {field}: {problem}");

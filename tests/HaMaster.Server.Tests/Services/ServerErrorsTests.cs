@@ -3,6 +3,7 @@ using HaMaster.Journal;
 using HaMaster.Protos.V1;
 using HaMaster.Server.Raft;
 using HaMaster.Server.Services;
+using FileInfo = HaMaster.Protos.V1.FileInfo;
 
 namespace HaMaster.Server.Tests.Services;
 
@@ -89,5 +90,28 @@ public sealed class ServerErrorsTests
         var e = ServerErrors.InvalidPath("path", "must be absolute");
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         Assert.Equal("invalid path: must be absolute", e.Status.Detail);
+    }
+
+    [Fact]
+    public void A_failed_read_becomes_its_status_and_an_ok_read_its_value()
+    {
+        var failed = Assert.Throws<RpcException>(() => ServerErrors.Unwrap(HaMaster.Metadata.MetadataResult.Fail<FileInfo>(MetadataStatus.NotFound, "/x: does not exist")));
+        Assert.Equal(StatusCode.NotFound, failed.StatusCode);
+        Assert.Equal("/x: does not exist", failed.Status.Detail);
+
+        var info = new FileInfo { Path = "/y" };
+        Assert.Same(info, ServerErrors.Unwrap(HaMaster.Metadata.MetadataResult.Ok(info)));
+    }
+
+    [Fact]
+    public void The_leaders_verdict_keeps_its_status_and_drops_its_trailers()
+    {
+        var leader = new RpcException(new Status(StatusCode.AlreadyExists, "/a: already exists"), new Grpc.Core.Metadata { { "hamaster-leader", "127.0.0.1:1" } });
+
+        var passed = ServerErrors.FromLeader(leader);
+
+        Assert.Equal(StatusCode.AlreadyExists, passed.StatusCode);
+        Assert.Equal("/a: already exists", passed.Status.Detail);
+        Assert.Empty(passed.Trailers);
     }
 }

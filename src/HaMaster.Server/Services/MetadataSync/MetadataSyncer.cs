@@ -1,12 +1,10 @@
-using System.Diagnostics;
 using System.Threading.Channels;
 using Grpc.Core;
 using HaMaster.Metadata;
 using HaMaster.Protos.V1;
-using HaMaster.Server.Services.MetadataSync;
 using HaMaster.Ufs;
 
-namespace HaMaster.Server.Services;
+namespace HaMaster.Server.Services.MetadataSync;
 
 /// <summary>
 /// Metadata sync (issue 18). The master serving the call reads the store and the namespace, and
@@ -16,7 +14,8 @@ namespace HaMaster.Server.Services;
 /// (UNAVAILABLE); the client's retry compares again and proposes what still differs, so it
 /// converges: each entry is checked against the namespace as it is when applied.
 /// </summary>
-internal sealed partial class FileSystemService
+/// <remarks>Safe for concurrent use: any number of syncs run at once.</remarks>
+internal sealed class MetadataSyncer
 {
     /// <summary>Directories a recursive sync compares at once by default, and at most.</summary>
     internal const int DefaultSyncConcurrency = 4, MaxSyncConcurrency = 16;
@@ -25,20 +24,36 @@ internal sealed partial class FileSystemService
     internal static readonly TimeSpan SyncCallTimeout = TimeSpan.FromHours(1);
 
     private readonly SyncTimes _syncTimes = new();
+    private readonly MetadataStateMachine _machine;
+    private readonly MountedStores _stores;
+    private readonly JournalProposer _proposer;
+    private readonly MetadataLoader _loader;
+    private readonly ReadPermissions? _readPermissions;
+    private readonly Observability.MasterMetrics? _metrics;
     private readonly ForwardedCalls.LeaderCall<SyncMetadataCommand, CommandResult> _syncMetadata;
 
-    private ForwardedCalls.LeaderCall<SyncMetadataCommand, CommandResult> RegisterSyncCall(ForwardedCalls leaderCalls) =>
-        leaderCalls.Register(InternalService, "SyncMetadata", SyncMetadataCommand.Parser, CommandResult.Parser, async (r, caller, ct) =>
+    public MetadataSyncer(MetadataStateMachine machine, MountedStores stores, JournalProposer proposer, MetadataLoader loader, ForwardedCalls leaderCalls,
+        ReadPermissions? readPermissions, Observability.MasterMetrics? metrics)
+    {
+        _machine = machine;
+        _stores = stores;
+        _proposer = proposer;
+        _loader = loader;
+        _readPermissions = readPermissions;
+        _metrics = metrics;
+        _syncMetadata = leaderCalls.Register(FileSystemService.InternalService, "SyncMetadata", SyncMetadataCommand.Parser, CommandResult.Parser, async (r, caller, ct) =>
         {
             JournalProposer.CheckPath(r.Path);
-            if (r.Upserts.Count + r.Removed.Count > InputLimits.MaxLoadEntriesPerCommand) RefuseIf($"{r.Upserts.Count + r.Removed.Count} differences, at most {InputLimits.MaxLoadEntriesPerCommand}");
+            if (r.Upserts.Count + r.Removed.Count > InputLimits.MaxLoadEntriesPerCommand) RequestChecks.Refuse($"{r.Upserts.Count + r.Removed.Count} differences, at most {InputLimits.MaxLoadEntriesPerCommand}");
             return await _proposer.ProposeAsync(caller, null, e => e.SyncMetadata = r, ct).ConfigureAwait(false);
         });
+    }
 
-    public override async Task<SyncMetadataResponse> SyncMetadata(SyncMetadataRequest request, ServerCallContext context)
+    /// <summary>The SyncMetadata call: <paramref name="request"/>'s path (and with recursive its subtree) against its store.</summary>
+    public async Task<SyncMetadataResponse> SyncAsync(SyncMetadataRequest request, ServerCallContext context)
     {
         JournalProposer.CheckPath(request.Path);
-        if (request.Concurrency > MaxSyncConcurrency) RefuseIf($"concurrency {request.Concurrency} is above the maximum {MaxSyncConcurrency}");
+        if (request.Concurrency > MaxSyncConcurrency) RequestChecks.Refuse($"concurrency {request.Concurrency} is above the maximum {MaxSyncConcurrency}");
         using var timeout = CallDeadline.Link(context, SyncCallTimeout);
         await _proposer.ReadBarrierAsync(Consistency.Linearizable, timeout.Token).ConfigureAwait(false);
         _readPermissions?.Check(CallerIdentity.From(context), request.Path, ReadPermissions.Target.Read);
@@ -73,7 +88,7 @@ internal sealed partial class FileSystemService
     /// directory's children, on the first page) when it was not synced in the last
     /// <paramref name="intervalMs"/> ms. Returns true when something was proposed.
     /// </summary>
-    private async Task<bool> SyncBeforeReadAsync(string path, bool listing, string pageToken, long intervalMs, ServerCallContext context, CancellationToken cancellationToken)
+    public async Task<bool> SyncBeforeReadAsync(string path, bool listing, string pageToken, long intervalMs, ServerCallContext context, CancellationToken cancellationToken)
     {
         if (listing && pageToken.Length != 0) return false;
         if (_machine.Mounts.Resolve(path) is not { } resolved) return false;
@@ -106,7 +121,7 @@ internal sealed partial class FileSystemService
         var store = _stores.Get(mount);
         if (path == mount.Path) return true;
         var parent = ParentOf(path);
-        if (await LoadMetadataAsync(parent, new MountedRead(LoadMetadataType.Once, Listing: false, ""), run.Context, run.Token).ConfigureAwait(false))
+        if (await _loader.LoadAsync(parent, new MountedRead(LoadMetadataType.Once, Listing: false, ""), run.Context, run.Token).ConfigureAwait(false))
         {
             await _proposer.ReadBarrierAsync(Consistency.Linearizable, run.Token).ConfigureAwait(false);
         }
@@ -128,7 +143,7 @@ internal sealed partial class FileSystemService
         run.Compared(1);
         if (diff.Count > 0)
         {
-            var command = SyncDiff.Pages(parent, mount.MountId, diff, LoadPageEntries)[0];
+            var command = SyncDiff.Pages(parent, mount.MountId, diff, MetadataLoader.LoadPageEntries)[0];
             command.Complete = false; // one entry of the parent was compared, not all of its children
             await ProposeSyncAsync(run, command).ConfigureAwait(false);
             await _proposer.ReadBarrierAsync(Consistency.Linearizable, run.Token).ConfigureAwait(false);
@@ -207,7 +222,7 @@ internal sealed partial class FileSystemService
             UfsListing page;
             try
             {
-                page = await store.ListAsync(storePath, token, LoadPageEntries, run.Token).ConfigureAwait(false);
+                page = await store.ListAsync(storePath, token, MetadataLoader.LoadPageEntries, run.Token).ConfigureAwait(false);
             }
             catch (UfsException e) when (e.Kind is UfsErrorKind.NotFound or UfsErrorKind.FailedPrecondition && path != mount.Path)
             {
@@ -224,7 +239,7 @@ internal sealed partial class FileSystemService
         var next = string.Empty;
         for (long round = 0; round < int.MaxValue; round++)
         {
-            var listed = JournalProposer.Unwrap(_machine.ListStatus(path, uint.MaxValue, next));
+            var listed = ServerErrors.Unwrap(_machine.ListStatus(path, uint.MaxValue, next));
             children.AddRange(listed.Entries);
             if (listed.NextPageToken.Length == 0 || listed.NextPageToken == next) break;
             next = listed.NextPageToken;
@@ -235,7 +250,7 @@ internal sealed partial class FileSystemService
         run.Directory();
         if (diff.Count > 0 || !directory.ChildrenLoaded)
         {
-            foreach (var command in SyncDiff.Pages(path, mount.MountId, diff, LoadPageEntries))
+            foreach (var command in SyncDiff.Pages(path, mount.MountId, diff, MetadataLoader.LoadPageEntries))
             {
                 await ProposeSyncAsync(run, command).ConfigureAwait(false);
             }
@@ -253,8 +268,8 @@ internal sealed partial class FileSystemService
 
     private async Task ProposeSyncAsync(SyncRun run, SyncMetadataCommand command)
     {
+        // A refused entry arrives as the leader's status (JournalProposer maps it there, once).
         var result = await _syncMetadata.InvokeAsync(command, run.Context).ConfigureAwait(false);
-        ServerErrors.EnsureOk(result);
         run.Applied(result.SyncCounts);
     }
 
@@ -262,49 +277,5 @@ internal sealed partial class FileSystemService
     {
         var slash = path.LastIndexOf('/');
         return slash == 0 ? "/" : path[..slash];
-    }
-
-    /// <summary>One sync call's mount, cancellation and counters (updated by concurrent workers).</summary>
-    private sealed class SyncRun(MountPointRecord mount, ServerCallContext context, Observability.MasterMetrics? metrics, CancellationToken token)
-    {
-        private readonly Lock _lock = new();
-        private readonly SyncMetadataResponse _response = new();
-
-        public MountPointRecord Mount { get; } = mount;
-        public ServerCallContext Context { get; } = context;
-        public CancellationToken Token { get; } = token;
-        public Stopwatch Elapsed { get; } = Stopwatch.StartNew();
-
-        public SyncMetadataResponse Response
-        {
-            get
-            {
-                lock (_lock) return _response.Clone();
-            }
-        }
-
-        public void Compared(int entries)
-        {
-            lock (_lock) _response.EntriesCompared += (ulong)entries;
-            metrics?.SyncProgress(0, entries);
-        }
-
-        public void Directory()
-        {
-            lock (_lock) _response.Directories++;
-            metrics?.SyncProgress(1, 0);
-        }
-
-        public void Applied(SyncCounts? counts)
-        {
-            lock (_lock)
-            {
-                _response.LogEntries++;
-                if (counts is null) return;
-                _response.Created += counts.Created;
-                _response.Updated += counts.Updated;
-                _response.Deleted += counts.Deleted;
-            }
-        }
     }
 }

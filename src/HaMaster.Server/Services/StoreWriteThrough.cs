@@ -1,4 +1,3 @@
-using Grpc.Core;
 using HaMaster.Metadata;
 using HaMaster.Protos.V1;
 using HaMaster.Ufs;
@@ -12,43 +11,24 @@ namespace HaMaster.Server.Services;
 /// previewed against the committed state: missing path, permission denied, read-only mount...) and
 /// is idempotent, so a retry after a crash between the store step and the journal entry, or after
 /// a failover, converges. The order and what each crash leaves are written down in docs/ufs-writes.md.
+/// Each method rewrites the entry's <c>write_through</c> to what was done; it does nothing outside
+/// writable mounts. Safe for concurrent use.
 /// </summary>
-internal sealed partial class FileSystemService
+internal sealed class StoreWriteThrough(MetadataStateMachine machine, MountedStores stores)
 {
-    private readonly ForwardedCalls.LeaderCall<PersistFileRequest, PersistFileResponse> _persistFile;
-
-    private ForwardedCalls.LeaderCall<PersistFileRequest, PersistFileResponse> RegisterPersistFile(ForwardedCalls leaderCalls) =>
-        leaderCalls.Register(ServiceName, "PersistFile", PersistFileRequest.Parser, PersistFileResponse.Parser, async (r, caller, ct) =>
-        {
-            JournalProposer.CheckPath(r.Path);
-            RequestChecks.CheckSession(r.Session);
-            if (_machine.Mounts.Resolve(r.Path) is not { } resolved) throw ServerErrors.Status(StatusCode.FailedPrecondition, $"{r.Path}: is not under a mount");
-            if (resolved.StorePath.Length == 0) throw ServerErrors.Status(StatusCode.FailedPrecondition, $"{r.Path}: is a mount point, not a file");
-
-            // Read back what the writer left in the store: every replica records this fingerprint.
-            var status = await _stores.Get(resolved.Mount).GetStatusAsync(resolved.StorePath, ct).ConfigureAwait(false)
-                ?? throw ServerErrors.Status(StatusCode.FailedPrecondition, $"{r.Path}: the store holds nothing at {resolved.StorePath} (write the file there before reporting it persisted)");
-            if (status.IsDirectory) throw ServerErrors.Status(StatusCode.FailedPrecondition, $"{r.Path}: the store holds a directory at {resolved.StorePath}, not a file");
-            var command = new PersistFileCommand { Path = r.Path, MountId = resolved.Mount.MountId, Length = (ulong)Math.Max(0, status.Length), Fingerprint = status.Fingerprint };
-            var result = await _proposer.ProposeAsync(caller, r.Session, e => e.PersistFile = command, ct).ConfigureAwait(false);
-            return new PersistFileResponse { Info = result.FileInfo };
-        });
-
-    public override Task<PersistFileResponse> PersistFile(PersistFileRequest request, ServerCallContext context) => _persistFile.InvokeAsync(request, context);
-
     /// <summary>The mount and store path of <paramref name="path"/> when it lies strictly under a writable mount.</summary>
     private (MountPointRecord Mount, string StorePath)? WritableMounted(string path) =>
-        _machine.Mounts.IsEmpty ? null : _machine.Mounts.Resolve(path) is { Mount.ReadOnly: false, StorePath.Length: > 0 } resolved ? resolved : null;
+        machine.Mounts.IsEmpty ? null : machine.Mounts.Resolve(path) is { Mount.ReadOnly: false, StorePath.Length: > 0 } resolved ? resolved : null;
 
     /// <summary>True when <paramref name="path"/> is a directory already in the store (loaded or written
     /// through): mkdir -p of it, or a file created in it, needs no store call.</summary>
     private bool IsStoreDirectory(string path) =>
-        _machine.GetLoadState(path) is { IsOk: true, Value: { Exists: true, DeepestIsDirectory: true } state }
+        machine.GetLoadState(path) is { IsOk: true, Value: { Exists: true, DeepestIsDirectory: true } state }
         && state.Fingerprint == MetadataStateMachine.StoreDirectoryFingerprint;
 
     private bool WouldSucceed(JournalEntry entry, out CommandResult preview)
     {
-        preview = _machine.Preview(entry);
+        preview = machine.Preview(entry);
         return preview.Status == MetadataStatus.Ok;
     }
 
@@ -58,7 +38,7 @@ internal sealed partial class FileSystemService
     /// marks the new directories persisted only then. A crash in between leaves a store directory
     /// the namespace does not know yet: the next load or sync finds it, a retry succeeds.
     /// </summary>
-    private async Task WriteThroughCreateDirectoryAsync(JournalEntry entry, CancellationToken cancellationToken)
+    public async ValueTask CreateDirectoryAsync(JournalEntry entry, CancellationToken cancellationToken)
     {
         var request = entry.CreateDirectory;
         if (WritableMounted(request.Path) is not { } target) return;
@@ -66,7 +46,7 @@ internal sealed partial class FileSystemService
         if (MetadataStateMachine.WritesThrough(request.HasWriteThrough, request.WriteThrough) && WouldSucceed(entry, out _)
             && !IsStoreDirectory(request.Path))
         {
-            await _stores.Get(target.Mount).MkdirsAsync(target.StorePath, cancellationToken).ConfigureAwait(false);
+            await stores.Get(target.Mount).MkdirsAsync(target.StorePath, cancellationToken).ConfigureAwait(false);
             done = true;
         }
 
@@ -79,7 +59,7 @@ internal sealed partial class FileSystemService
     /// in the store (mkdirs, idempotent) before the entry; the file is recorded not persisted until
     /// PersistFile. A crash in between leaves store directories that a load or sync finds.
     /// </summary>
-    private async Task WriteThroughCreateFileAsync(JournalEntry entry, CancellationToken cancellationToken)
+    public async ValueTask CreateFileAsync(JournalEntry entry, CancellationToken cancellationToken)
     {
         var request = entry.CreateFile;
         if (WritableMounted(request.Path) is not { } target) return;
@@ -90,7 +70,7 @@ internal sealed partial class FileSystemService
             var parentStorePath = MountedStores.StorePath(target.Mount, parent);
             if (parentStorePath.Length > 0 && !IsStoreDirectory(parent))
             {
-                await _stores.Get(target.Mount).MkdirsAsync(parentStorePath, cancellationToken).ConfigureAwait(false);
+                await stores.Get(target.Mount).MkdirsAsync(parentStorePath, cancellationToken).ConfigureAwait(false);
             }
 
             done = true;
@@ -106,11 +86,11 @@ internal sealed partial class FileSystemService
     /// delete. A non-empty store directory without recursive is refused by the store
     /// (FAILED_PRECONDITION) and nothing is journaled. <c>alluxio_only</c> skips the store.
     /// </summary>
-    private async Task WriteThroughDeleteAsync(JournalEntry entry, CancellationToken cancellationToken)
+    public async ValueTask DeleteAsync(JournalEntry entry, CancellationToken cancellationToken)
     {
         var request = entry.Delete;
         if (request.AlluxioOnly || WritableMounted(request.Path) is not { } target || !WouldSucceed(entry, out _)) return;
-        await _stores.Get(target.Mount).DeleteAsync(target.StorePath, request.Recursive, cancellationToken).ConfigureAwait(false);
+        await stores.Get(target.Mount).DeleteAsync(target.StorePath, request.Recursive, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -119,7 +99,7 @@ internal sealed partial class FileSystemService
     /// finds the source gone from the store and still journals the rename; a destination that exists
     /// in the store is refused (ALREADY_EXISTS) and nothing is journaled.
     /// </summary>
-    private async Task WriteThroughRenameAsync(JournalEntry entry, CancellationToken cancellationToken)
+    public async ValueTask RenameAsync(JournalEntry entry, CancellationToken cancellationToken)
     {
         var request = entry.Rename;
         if (request.SrcPath == request.DstPath || WritableMounted(request.SrcPath) is not { } source || WritableMounted(request.DstPath) is not { } destination) return;
@@ -127,7 +107,7 @@ internal sealed partial class FileSystemService
         var done = false;
         if (MetadataStateMachine.WritesThrough(request.HasWriteThrough, request.WriteThrough) && WouldSucceed(entry, out var preview) && preview.FileInfo.Persisted)
         {
-            var store = _stores.Get(source.Mount);
+            var store = stores.Get(source.Mount);
             try
             {
                 await store.RenameAsync(source.StorePath, destination.StorePath, cancellationToken).ConfigureAwait(false);
