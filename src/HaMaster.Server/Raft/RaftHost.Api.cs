@@ -116,51 +116,10 @@ internal partial class RaftHost<TResult>
     /// <inheritdoc cref="HeartbeatPump.PumpedRounds"/>
     internal long PumpedHeartbeatRounds => _pump.PumpedRounds;
 
-    private sealed class MembershipLoop(RaftHost<TResult> host) : IMembershipLoop
-    {
-        public ulong NodeId => host.NodeId;
+    Task IMembershipLoop.ProposeDirectoryAsync(MemberDirectory directory, CancellationToken cancellationToken) =>
+        ProposeAsync(HostEntry.Encode(HostEntry.MemberDirectoryTag, directory), cancellationToken);
 
-        public RaftObservedState Observed => host.Observed;
-
-        public MemberDirectory Directory => host.Directory;
-
-        public Task<RaftStatus> GetStatusAsync() => host.GetStatusAsync();
-
-        public Task ProposeDirectoryAsync(MemberDirectory directory, CancellationToken cancellationToken) =>
-            host.ProposeAsync(HostEntry.Encode(HostEntry.MemberDirectoryTag, directory), cancellationToken);
-
-        public Task ProposeConfigChangeAsync(ConfigChange change, CancellationToken cancellationToken) => host.ProposeConfigChangeAsync(change, cancellationToken);
-
-        public void Post(Action work) => host.Post(work);
-
-        public void BeginTransfer(ulong target) => host._node.TransferLeadership(target);
-    }
-
-    private void PublishObserved()
-    {
-        var config = _node.Configuration;
-        _observed = _observed.WithProgress(_node.Term, _node.CommitIndex, _storage.LastIndex, _stateMachine.AppliedIndex, _snapshotScheduler.LastIndex,
-            config.IsVoter(_options.NodeId), config.IsLearner(_options.NodeId));
-    }
-
-    private void OnSoftState(SoftState soft)
-    {
-        var prev = _observed;
-        var next = prev with { LeaderId = soft.Leader, Role = soft.Role, LeaderChangedAt = DateTimeOffset.UtcNow };
-        _observed = next;
-        if (prev.LeaderId != soft.Leader || prev.Role != soft.Role)
-        {
-            Metrics?.LeaderChanged();
-            _leaderHistory.Add(new LeadershipEvent(DateTimeOffset.UtcNow, soft.Leader, _node.Term, soft.Role.ToString()));
-            LogMessages.LeadershipChanged(_logger, _options.NodeId, soft.Role.ToString(), soft.Leader, _node.Term);
-            var handler = LeadershipChanged;
-            if (handler is not null) ThreadPool.QueueUserWorkItem(_ => handler(next));
-        }
-
-        // On losing leadership, pending proposals stay: they may still commit under the new
-        // leader, and a different entry at their index fails them when it applies. Reads waiting
-        // for this leader's confirmation are dropped by the core (DroppedReads) or time out.
-    }
+    void IMembershipLoop.BeginTransfer(ulong target) => _node.TransferLeadership(target);
 
     public void Dispose()
     {

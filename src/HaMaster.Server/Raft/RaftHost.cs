@@ -37,7 +37,7 @@ internal sealed class RaftHost(
 /// and <see cref="HeartbeatPump"/>.
 /// </summary>
 /// <typeparam name="TResult">What the state machine answers a proposer with once its entry applied.</typeparam>
-internal partial class RaftHost<TResult> : IDisposable
+internal partial class RaftHost<TResult> : IMembershipLoop, IDisposable
 {
     private readonly MasterOptions _options;
     private readonly ILogger _logger;
@@ -62,11 +62,10 @@ internal partial class RaftHost<TResult> : IDisposable
     private readonly SilentLeaderProbe _probe;
     private readonly HeartbeatPump _pump;
     private readonly LoopIterationTimer _iteration = new(LoopIterationTimer.DefaultSlowThreshold);
-    private readonly LeadershipHistory _leaderHistory = new(20);
     private Thread? _thread;
     private HardState _savedHardState;
     private int _signaled;
-    private volatile RaftObservedState _observed;
+    private readonly ObservedStatePublisher _observed;
     private volatile Exception? _fatal;
 
     public RaftHost(
@@ -122,25 +121,29 @@ internal partial class RaftHost<TResult> : IDisposable
             Applied = stateMachine.AppliedIndex,
         };
         _node = new RawNode(raftOptions, _storage);
-        _observed = RaftObservedState.Initial(options.NodeId) with { AppliedIndex = stateMachine.AppliedIndex, SnapshotIndex = snapshotMeta?.Index ?? 0 };
+        _observed = new ObservedStatePublisher(RaftObservedState.Initial(options.NodeId) with { AppliedIndex = stateMachine.AppliedIndex, SnapshotIndex = snapshotMeta?.Index ?? 0 }, logger);
 
-        _reads = new ReadIndexBatcher(_node.ReadIndex, () => _observed.LeaderId, () => _stateMachine.AppliedIndex, Post, _appliedWaiters, options.ElectionTicks);
+        _reads = new ReadIndexBatcher(_node.ReadIndex, () => _observed.Current.LeaderId, () => _stateMachine.AppliedIndex, Post, _appliedWaiters, options.ElectionTicks);
         _snapshotScheduler = new SnapshotScheduler(snapshots, stateMachine, _storage, log, options.SnapshotEveryEntries, options.LogEntriesKeptBehindSnapshot, _hooks, logger, Post, _stopping.Token)
         {
             LastIndex = snapshotMeta?.Index ?? 0,
         };
         _snapshotScheduler.Taken += OnSnapshotTaken;
-        _changes = new MembershipChanges(new MembershipLoop(this), options.ElectionTicks, options.TickInterval);
+        _changes = new MembershipChanges(this, options.ElectionTicks, options.TickInterval);
         _probe = new SilentLeaderProbe(LeaderProbe.IsRefusedAsync, (leader, term) => _node.Term == term && _node.ForgetLeader(leader), _membership.PeerAddressOf,
             Post, options.HeartbeatTicks, options.TickInterval, logger, _stopping.Token);
-        _pump = new HeartbeatPump(options.NodeId, options.TickInterval * options.HeartbeatTicks, options.TickInterval * (2 * options.ElectionTicks), () => _observed, () => Transport);
+        _pump = new HeartbeatPump(options.NodeId, options.TickInterval * options.HeartbeatTicks, options.TickInterval * (2 * options.ElectionTicks), () => _observed.Current, () => Transport);
     }
 
     /// <summary>Raised on a thread-pool thread when this master's role or the known leader changes.</summary>
-    public event Action<RaftObservedState>? LeadershipChanged;
+    public event Action<RaftObservedState>? LeadershipChanged
+    {
+        add => _observed.LeadershipChanged += value;
+        remove => _observed.LeadershipChanged -= value;
+    }
 
     /// <summary>A consistent, cheap view of the loop's state for other threads (updated every iteration).</summary>
-    public RaftObservedState Observed => _observed;
+    public RaftObservedState Observed => _observed.Current;
 
     /// <summary>Addresses of every master, as last applied.</summary>
     public MemberDirectory Directory => _membership.Directory;
@@ -160,7 +163,7 @@ internal partial class RaftHost<TResult> : IDisposable
     public void LearnPeerAddress(ulong id, string peerAddress) => _membership.LearnPeerAddress(id, peerAddress);
 
     /// <summary>The last 20 role/leader changes seen by this master, oldest first.</summary>
-    public IReadOnlyList<LeadershipEvent> LeadershipHistory => _leaderHistory.ToList();
+    public IReadOnlyList<LeadershipEvent> LeadershipHistory => _observed.History;
 
     /// <summary>Instruments to record into; set once before <see cref="Start"/>.</summary>
     public Observability.MasterMetrics? Metrics { get; set; }
@@ -301,7 +304,7 @@ internal partial class RaftHost<TResult> : IDisposable
         {
             _node.Tick();
             _probe.Tick(_node.Role, _node.LeaderId, _node.LeaderSilenceTicks, _node.Term);
-            _changes.Tick(_observed.LeaderId);
+            _changes.Tick(_observed.Current.LeaderId);
             _reads.Tick();
         }
 
@@ -310,7 +313,9 @@ internal partial class RaftHost<TResult> : IDisposable
             ProcessReady(_node.GetReady());
         }
 
-        PublishObserved();
+        var config = _node.Configuration;
+        _observed.Progress(_node.Term, _node.CommitIndex, _storage.LastIndex, _stateMachine.AppliedIndex, _snapshotScheduler.LastIndex,
+            config.IsVoter(_options.NodeId), config.IsLearner(_options.NodeId));
         _pump.Refresh(_node.Role, _node.Term, _node.Configuration);
     }
 
@@ -327,7 +332,10 @@ internal partial class RaftHost<TResult> : IDisposable
 
     private void ProcessReady(Ready rd)
     {
-        if (rd.SoftState is { } soft) OnSoftState(soft);
+        // On losing leadership, pending proposals stay: they may still commit under the new leader, and a
+        // different entry at their index fails them when it applies. Reads waiting for this leader's
+        // confirmation are dropped by the core (DroppedReads) or time out.
+        if (rd.SoftState is { } soft && _observed.SoftState(soft, _node.Term)) Metrics?.LeaderChanged();
 
         // A leader's appends go out first, so the followers write their disks while we write ours.
         if (rd.MessagesBeforePersist.Count > 0) Transport?.Send(rd.MessagesBeforePersist);

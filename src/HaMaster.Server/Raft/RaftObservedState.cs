@@ -41,22 +41,3 @@ internal sealed record RaftObservedState(
 /// <summary>A change of role or leader as seen by one master.</summary>
 internal sealed record LeadershipEvent(DateTimeOffset At, ulong LeaderId, ulong Term, string Role);
 
-/// <summary>The last role/leader changes seen by this master, oldest first. Thread-safe.</summary>
-internal sealed class LeadershipHistory(int capacity)
-{
-    private readonly Queue<LeadershipEvent> _events = new();
-
-    public void Add(LeadershipEvent e)
-    {
-        lock (_events)
-        {
-            _events.Enqueue(e);
-            while (_events.Count > capacity) _events.Dequeue();
-        }
-    }
-
-    public IReadOnlyList<LeadershipEvent> ToList()
-    {
-        lock (_events) return _events.ToArray();
-    }
-}
