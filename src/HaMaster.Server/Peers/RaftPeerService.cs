@@ -181,7 +181,7 @@ internal sealed class RaftPeerService : RaftPeer.RaftPeerBase
             }
 
             // The data is durable in the store (staged): now the core may accept the snapshot, and the
-            // Raft loop installs it (RaftHost.Install.cs).
+            // Raft loop installs it (SnapshotInstaller.cs).
             _host.Deliver([ParseMessage(message)]);
             return new InstallSnapshotResponse { Complete = true, ReceivedBytes = (ulong)manifest.TotalBytes };
         }

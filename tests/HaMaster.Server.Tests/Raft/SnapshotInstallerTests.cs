@@ -15,36 +15,23 @@ public sealed class SnapshotInstallerTests : IDisposable
 {
     private static readonly ClusterConfig Three = new([1, 2, 3]);
     private static readonly ClusterConfig Four = new([1, 2, 3, 4]);
-    private readonly string _dir = Directory.CreateTempSubdirectory("hamaster-install-").FullName;
-    private readonly RaftLog _log;
-    private readonly SnapshotStore _store;
+    private readonly RaftDisk _disk = new(Enumerable.Range(1, 20).Select(i => i <= 10 ? 1ul : 2ul));
     private readonly ClusterStateFile _clusterState;
     private readonly FakeMachine _machine = new();
 
     public SnapshotInstallerTests()
     {
-        _log = RaftLog.Open(new RaftLogOptions { Directory = Path.Combine(_dir, "log"), SegmentBytes = 64 << 10, PreallocateSegments = false, ZeroFillSegments = false });
-        _log.Append(Enumerable.Range(1, 20).Select(i => new LogRecord((ulong)i, i <= 10 ? 1ul : 2ul, (byte)EntryType.Normal, new byte[] { 7 })).ToList());
-        _log.Flush();
-        _store = new SnapshotStore(Path.Combine(_dir, "snapshots"), keepNewest: 2);
-        _clusterState = new ClusterStateFile(_dir);
+        _clusterState = new ClusterStateFile(_disk.Directory);
     }
 
-    public void Dispose()
-    {
-        _log.Dispose();
-        Directory.Delete(_dir, recursive: true);
-    }
+    private RaftLog Log => _disk.Log;
 
-    private SnapshotInstaller Installer() => new(_log, _store, _machine, _clusterState, RaftHostHooks.None, NullLogger.Instance);
+    public void Dispose() => _disk.Dispose();
 
-    private void Publish(ulong index, ulong term, ClusterConfig config)
-    {
-        var writer = _store.BeginSnapshot(index, term, ReadOnlyMemory<byte>.Empty);
-        Directory.CreateDirectory(writer.Directory);
-        File.WriteAllText(Path.Combine(writer.Directory, "state"), index.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        writer.Commit(index, term, ClusterStateFile.Create(config, new MemberDirectory(), index).ToByteArray());
-    }
+    private SnapshotInstaller Installer() => new(Log, _disk.Snapshots, _machine, _clusterState, RaftHostHooks.None, NullLogger.Instance);
+
+    private void Publish(ulong index, ulong term, ClusterConfig config) =>
+        RaftDisk.Publish(_disk.Snapshots, index, term, ClusterStateFile.Create(config, new MemberDirectory(), index).ToByteArray());
 
     [Fact]
     public void A_log_holding_the_snapshots_entry_in_its_term_keeps_the_entries_after_it()
@@ -54,7 +41,7 @@ public sealed class SnapshotInstallerTests : IDisposable
 
         Assert.Equal((15ul, 2ul), (snapshot!.Index, snapshot.Term));
         Assert.Equal(Four, snapshot.Config);
-        Assert.Equal(20ul, _log.LastIndex);
+        Assert.Equal(20ul, Log.LastIndex);
         Assert.Equal(1, _machine.Restores); // applied nothing yet: restored from the snapshot
         Assert.Equal(Four, ClusterConfig.FromBytes(state!.RaftConfig.Span));
     }
@@ -67,8 +54,8 @@ public sealed class SnapshotInstallerTests : IDisposable
         var (snapshot, _) = Installer().Recover(Three, new MemberDirectory());
 
         Assert.Equal(15ul, snapshot!.Index);
-        Assert.Equal(15ul, _log.LastIndex);
-        Assert.Equal(TermLookup.Compacted, _log.TryGetTerm(14, out _));
+        Assert.Equal(15ul, Log.LastIndex);
+        Assert.Equal(TermLookup.Compacted, Log.TryGetTerm(14, out _));
         Assert.Equal(0, _machine.Restores); // already applied it
     }
 
@@ -78,7 +65,7 @@ public sealed class SnapshotInstallerTests : IDisposable
         var (snapshot, state) = Installer().Recover(Three, new MemberDirectory());
         Assert.Null(snapshot);
         Assert.Null(state); // first start: the host writes the bootstrap membership itself
-        Assert.Equal(20ul, _log.LastIndex);
+        Assert.Equal(20ul, Log.LastIndex);
     }
 
     private sealed class FakeMachine : IStateMachineHost
@@ -93,7 +80,7 @@ public sealed class SnapshotInstallerTests : IDisposable
 
         public void RestoreSnapshot(string directory)
         {
-            AppliedIndex = ulong.Parse(File.ReadAllText(Path.Combine(directory, "state")), System.Globalization.CultureInfo.InvariantCulture);
+            AppliedIndex = RaftDisk.ReadState(directory);
             Restores++;
         }
     }

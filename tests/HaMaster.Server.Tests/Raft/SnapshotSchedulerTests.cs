@@ -14,35 +14,23 @@ public sealed class SnapshotSchedulerTests : IDisposable
 {
     private static readonly ClusterConfig Three = new([1, 2, 3]);
     private static readonly ClusterConfig Four = new([1, 2, 3, 4]);
-    private readonly string _dir = Directory.CreateTempSubdirectory("hamaster-snapsched-").FullName;
-    private readonly RaftLog _log;
-    private readonly SnapshotStore _store;
+    private readonly RaftDisk _disk = new(Enumerable.Repeat(1ul, 50));
     private readonly JournalRaftStorage _storage;
     private readonly FakeMachine _machine = new();
 
     public SnapshotSchedulerTests()
     {
-        _log = RaftLog.Open(new RaftLogOptions
-        {
-            Directory = Path.Combine(_dir, "log"),
-            SegmentBytes = 64 << 10,
-            PreallocateSegments = false,
-            ZeroFillSegments = false,
-        });
-        _log.Append(Enumerable.Range(1, 50).Select(i => new LogRecord((ulong)i, 1, (byte)EntryType.Normal, new byte[] { 7 })).ToList());
-        _log.Flush();
-        _store = new SnapshotStore(Path.Combine(_dir, "snapshots"), keepNewest: 2);
-        _storage = new JournalRaftStorage(_log, new HardState(1, 0, 0), Three, null);
+        _storage = new JournalRaftStorage(Log, new HardState(1, 0, 0), Three, null);
     }
 
-    public void Dispose()
-    {
-        _log.Dispose();
-        Directory.Delete(_dir, recursive: true);
-    }
+    private RaftLog Log => _disk.Log;
+
+    private SnapshotStore Store => _disk.Snapshots;
+
+    public void Dispose() => _disk.Dispose();
 
     private SnapshotScheduler Scheduler(long everyEntries = 10, long keptBehind = 4) =>
-        new(_store, _machine, _storage, _log, everyEntries, keptBehind, new RaftHostHooks { Manual = true }, NullLogger.Instance, _ => throw new InvalidOperationException("a manual scheduler never posts"), CancellationToken.None);
+        new(Store, _machine, _storage, Log, everyEntries, keptBehind, new RaftHostHooks { Manual = true }, NullLogger.Instance, _ => throw new InvalidOperationException("a manual scheduler never posts"), CancellationToken.None);
 
     private static (ClusterConfig, byte[]) AsOf(ulong index) => (Three, [(byte)index]);
 
@@ -55,11 +43,11 @@ public sealed class SnapshotSchedulerTests : IDisposable
 
         _machine.AppliedIndex = 9;
         scheduler.MaybeStart(9, AsOf);
-        Assert.Empty(_store.List());
+        Assert.Empty(Store.List());
 
         _machine.AppliedIndex = 10;
         scheduler.MaybeStart(10, AsOf);
-        Assert.Equal(10ul, Assert.Single(_store.List()).Index);
+        Assert.Equal(10ul, Assert.Single(Store.List()).Index);
         Assert.Equal(10ul, Assert.Single(taken).Index);
         Assert.Equal(10ul, scheduler.LastIndex);
         Assert.Equal(10ul, _storage.Snapshot?.Index);
@@ -77,7 +65,7 @@ public sealed class SnapshotSchedulerTests : IDisposable
         scheduler.Start(AsOf).GetAwaiter().GetResult();
 
         Assert.Equal(26ul, scheduler.CompactionPoint(30));
-        Assert.Equal(27ul, _log.FirstIndex);
+        Assert.Equal(27ul, Log.FirstIndex);
         Assert.Equal(0ul, scheduler.CompactionPoint(3));
     }
 
@@ -91,20 +79,14 @@ public sealed class SnapshotSchedulerTests : IDisposable
             scheduler.MaybeStart(applied, AsOf);
         }
 
-        Assert.Equal([30ul, 40ul], _store.List().Select(m => m.Index));
+        Assert.Equal([30ul, 40ul], Store.List().Select(m => m.Index));
     }
 
     [Fact]
     public void Garbage_collection_never_deletes_the_snapshot_the_log_points_at()
     {
-        var store = new SnapshotStore(Path.Combine(_dir, "gc"), keepNewest: 1);
-        foreach (var index in new ulong[] { 10, 20, 30 })
-        {
-            var writer = store.BeginSnapshot(index, 1, ReadOnlyMemory<byte>.Empty);
-            Directory.CreateDirectory(writer.Directory);
-            File.WriteAllText(Path.Combine(writer.Directory, "data"), "x");
-            writer.Commit(index, 1, new byte[] { 1 });
-        }
+        var store = new SnapshotStore(Path.Combine(_disk.Directory, "gc"), keepNewest: 1);
+        foreach (var index in new ulong[] { 10, 20, 30 }) RaftDisk.Publish(store, index, 1, [1]);
 
         SnapshotScheduler.CollectGarbage(store, new SnapshotMetadata(10, 1, Three));
         Assert.Equal([10ul, 30ul], store.List().Select(m => m.Index));
@@ -150,8 +132,7 @@ public sealed class SnapshotSchedulerTests : IDisposable
 
         public (ulong Index, ulong Term) CreateSnapshot(string directory)
         {
-            Directory.CreateDirectory(directory);
-            File.WriteAllText(Path.Combine(directory, "state"), AppliedIndex.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            RaftDisk.WriteState(directory, AppliedIndex);
             DuringCheckpoint?.Invoke();
             return (CheckpointHolds ?? AppliedIndex, 1);
         }
