@@ -153,7 +153,8 @@ run_shape() { # run_shape SHAPE RUN
     read16) workload=read; c=16 ;;
     *) echo "unknown shape $shape" >&2; return 1 ;;
   esac
-  local viaargs=(--via "$via"); [ "$target" = etcd ] && viaargs=(--via "$via")
+  # The bench's client shapes: spread (round-robin over every member) or leader.
+  local viaargs=(--shape spread); [ "$via" = leader ] && viaargs=(--shape leader)
   local tpid="" cpid=""
   if [ "$run" = "$repeat" ] && [ -n "$traced" ]; then start_trace "$shape" $((dur + 2)); tpid=$!; fi
   if [ "$run" = 1 ] && [ "$counters" = 1 ] && [ "$target" = hamaster ]; then
