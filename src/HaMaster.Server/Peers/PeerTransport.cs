@@ -57,7 +57,7 @@ internal sealed class PeerTransport : IRaftTransport, IDisposable
         lock (_gate)
         {
             if (_queues.TryGetValue(peer, out var q)) return q;
-            // Two writers: the Raft loop, and its heartbeat pump during long iterations (RaftHost.HeartbeatPump.cs).
+            // Two writers: the Raft loop, and its heartbeat pump during long iterations (HeartbeatPump.cs).
             q = Channel.CreateUnbounded<Message>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
             _queues[peer] = q;
             _ = Task.Run(() => SendLoopAsync(peer, q.Reader));

@@ -87,7 +87,7 @@ internal sealed class RaftPeerService : RaftPeer.RaftPeerBase
     /// <summary>
     /// Refuses (PERMISSION_DENIED, counted in hamaster_peer_rejected_messages) a batch holding a
     /// message that is not for this master or comes from a master that is not a member of this
-    /// cluster (<see cref="RaftHost.IsKnownPeer"/>): nothing of the batch reaches the core.
+    /// cluster (<see cref="RaftHost{TResult}.IsKnownPeer"/>): nothing of the batch reaches the core.
     /// </summary>
     private Message[] CheckAddressing(Message[] messages)
     {
@@ -181,7 +181,7 @@ internal sealed class RaftPeerService : RaftPeer.RaftPeerBase
             }
 
             // The data is durable in the store (staged): now the core may accept the snapshot, and the
-            // Raft loop installs it (RaftHost.Install.cs).
+            // Raft loop installs it (SnapshotInstaller.cs).
             _host.Deliver([ParseMessage(message)]);
             return new InstallSnapshotResponse { Complete = true, ReceivedBytes = (ulong)manifest.TotalBytes };
         }

@@ -11,7 +11,7 @@ namespace HaMaster.Server.Raft;
 /// index), everything else (leader no-ops, membership and address entries) only advances the
 /// applied index. Called only from the Raft loop thread.
 /// </summary>
-internal sealed class MetadataStateMachineHost : IStateMachineHost
+internal sealed class MetadataStateMachineHost : IStateMachineHost<CommandResult>
 {
     private readonly MetadataStateMachine _machine;
     private readonly List<(ulong Index, ulong Term, JournalEntry Entry)> _batch = [];
@@ -25,7 +25,7 @@ internal sealed class MetadataStateMachineHost : IStateMachineHost
 
     public ulong AppliedTerm => _machine.AppliedTerm;
 
-    public void Apply(IReadOnlyList<Entry> entries, List<AppliedResult> results)
+    public void Apply(IReadOnlyList<Entry> entries, List<AppliedResult<CommandResult>> results)
     {
         _batch.Clear();
         foreach (var e in entries)
@@ -44,7 +44,7 @@ internal sealed class MetadataStateMachineHost : IStateMachineHost
                     // Same bytes on every replica, so the same decision everywhere: skip it.
                     Flush(results);
                     _machine.ApplyNoop(e.Index, e.Term);
-                    results.Add(new AppliedResult(e.Index, e.Term, new CommandResult { Status = MetadataStatus.InvalidArgument, Message = "malformed journal entry" }));
+                    results.Add(new AppliedResult<CommandResult>(e.Index, e.Term, new CommandResult { Status = MetadataStatus.InvalidArgument, Message = "malformed journal entry" }));
                     continue;
                 }
 
@@ -54,20 +54,20 @@ internal sealed class MetadataStateMachineHost : IStateMachineHost
             {
                 Flush(results);
                 _machine.ApplyNoop(e.Index, e.Term);
-                results.Add(new AppliedResult(e.Index, e.Term, null));
+                results.Add(new AppliedResult<CommandResult>(e.Index, e.Term, null));
             }
         }
 
         Flush(results);
     }
 
-    private void Flush(List<AppliedResult> results)
+    private void Flush(List<AppliedResult<CommandResult>> results)
     {
         if (_batch.Count == 0) return;
         var outcomes = _machine.ApplyBatch(_batch);
         for (var i = 0; i < _batch.Count; i++)
         {
-            results.Add(new AppliedResult(_batch[i].Index, _batch[i].Term, outcomes[i]));
+            results.Add(new AppliedResult<CommandResult>(_batch[i].Index, _batch[i].Term, outcomes[i]));
         }
 
         _batch.Clear();

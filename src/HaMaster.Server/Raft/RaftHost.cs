@@ -1,12 +1,20 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Google.Protobuf;
 using HaMaster.Journal;
 using HaMaster.Protos.V1;
 using HaMaster.Raft;
 using HaMaster.Server.Configuration;
+using HaMaster.Server.Peers;
 using Microsoft.Extensions.Logging;
 
 namespace HaMaster.Server.Raft;
+
+/// <summary>The master's Raft host: applied journal entries answer their proposers with a <see cref="CommandResult"/>.</summary>
+internal sealed class RaftHost(
+    MasterOptions options, ILogger logger, RaftLog log, HardStateFile hardState, SnapshotStore snapshots, IStateMachineHost<CommandResult> stateMachine,
+    ClusterStateFile clusterStateFile, ClusterConfig bootstrapConfig, MemberDirectory bootstrapDirectory, RaftHostHooks? hooks = null)
+    : RaftHost<CommandResult>(options, logger, log, hardState, snapshots, stateMachine, clusterStateFile, bootstrapConfig, bootstrapDirectory, hooks);
 
 /// <summary>
 /// Drives the pure consensus core (<see cref="RawNode"/>) with time, disk and network: the
@@ -21,34 +29,43 @@ namespace HaMaster.Server.Raft;
 /// this thread (group commit: everything proposed since the last iteration shares it), send
 /// the remaining messages, apply committed entries in one state-machine batch, release reads,
 /// then <see cref="RawNode.Advance"/>.
+///
+/// The concerns around the loop are collaborators it owns, each called only from the loop thread
+/// unless it says otherwise: <see cref="ProposalTracker{TResult}"/>, <see cref="ReadIndexBatcher"/>
+/// and <see cref="AppliedWaiters"/>, <see cref="SnapshotScheduler"/>, <see cref="SnapshotInstaller"/>,
+/// <see cref="AppliedMembership"/>, <see cref="MembershipChanges"/>, <see cref="SilentLeaderProbe"/>
+/// and <see cref="HeartbeatPump"/>.
 /// </summary>
-internal sealed partial class RaftHost : IDisposable
+/// <typeparam name="TResult">What the state machine answers a proposer with once its entry applied.</typeparam>
+internal partial class RaftHost<TResult> : IMembershipLoop, IDisposable
 {
     private readonly MasterOptions _options;
     private readonly ILogger _logger;
     private readonly RawNode _node;
     private readonly RaftLog _log;
     private readonly HardStateFile _hardState;
-    private readonly SnapshotStore _snapshots;
     private readonly JournalRaftStorage _storage;
-    private readonly IStateMachineHost _stateMachine;
+    private readonly IStateMachineHost<TResult> _stateMachine;
     private readonly ClusterStateFile _clusterStateFile;
     private readonly RaftHostHooks _hooks;
     private readonly ConcurrentQueue<Action> _inbox = new();
     private readonly LoopWakeup _wake = new();
     private readonly CancellationTokenSource _stopping = new();
-    private readonly List<AppliedResult> _appliedResults = [];
-    private readonly Dictionary<ulong, PendingProposal> _pending = [];
-    private readonly PriorityQueue<TaskCompletionSource, ulong> _appliedWaiters = new();
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly List<AppliedResult<TResult>> _appliedResults = [];
+    private readonly ProposalTracker<TResult> _proposals = new();
+    private readonly AppliedWaiters _appliedWaiters = new();
+    private readonly ReadIndexBatcher _reads;
+    private readonly SnapshotScheduler _snapshotScheduler;
+    private readonly SnapshotInstaller _installer;
+    private readonly AppliedMembership _membership;
+    private readonly MembershipChanges _changes;
+    private readonly SilentLeaderProbe _probe;
+    private readonly HeartbeatPump _pump;
+    private readonly LoopIterationTimer _iteration = new(LoopIterationTimer.DefaultSlowThreshold);
     private Thread? _thread;
     private HardState _savedHardState;
-    private ClusterConfig _appliedConfig;
-    private MemberDirectory _directory;
-    private ulong _lastSnapshotIndex;
-    private bool _snapshotInProgress;
-    private readonly LoopIterationTimer _iteration = new(LoopIterationTimer.DefaultSlowThreshold);
-    private volatile RaftObservedState _observed;
+    private int _signaled;
+    private readonly ObservedStatePublisher _observed;
     private volatile Exception? _fatal;
 
     public RaftHost(
@@ -57,7 +74,7 @@ internal sealed partial class RaftHost : IDisposable
         RaftLog log,
         HardStateFile hardState,
         SnapshotStore snapshots,
-        IStateMachineHost stateMachine,
+        IStateMachineHost<TResult> stateMachine,
         ClusterStateFile clusterStateFile,
         ClusterConfig bootstrapConfig,
         MemberDirectory bootstrapDirectory,
@@ -67,12 +84,13 @@ internal sealed partial class RaftHost : IDisposable
         _logger = logger;
         _log = log;
         _hardState = hardState;
-        _snapshots = snapshots;
+        Snapshots = snapshots;
         _stateMachine = stateMachine;
         _clusterStateFile = clusterStateFile;
         _hooks = hooks ?? RaftHostHooks.None;
+        _installer = new SnapshotInstaller(log, snapshots, stateMachine, clusterStateFile, _hooks, logger);
 
-        var (snapshotMeta, state) = Recover(bootstrapConfig, bootstrapDirectory);
+        var (snapshotMeta, state) = _installer.Recover(bootstrapConfig, bootstrapDirectory);
         if (state is null)
         {
             // First start: remember the bootstrap membership so restarts need no flags to find their peers.
@@ -80,17 +98,13 @@ internal sealed partial class RaftHost : IDisposable
             clusterStateFile.Write(state);
         }
 
-        _appliedConfig = ClusterConfig.FromBytes(state.RaftConfig.Span);
-        _appliedConfigIndex = state.AppliedIndex;
-        _directory = state.Directory;
-        var latest = snapshots.Latest;
-
+        _membership = new AppliedMembership(options.NodeId, state);
         var hs = hardState.Current;
         // The commit index is saved lazily (only with term/vote changes): everything the state
         // machine applied was committed, so it is a safe lower bound after a restart.
         var commit = Math.Min(Math.Max(hs.Commit, stateMachine.AppliedIndex), Math.Max(_log.LastIndex, snapshotMeta?.Index ?? 0));
         _savedHardState = new HardState(hs.Term, hs.VotedFor, commit);
-        var initialConfig = snapshotMeta?.Config ?? (latest is null && _log.LastIndex == 0 ? bootstrapConfig : _appliedConfig);
+        var initialConfig = snapshotMeta?.Config ?? (snapshots.Latest is null && _log.LastIndex == 0 ? bootstrapConfig : _membership.Config);
         _storage = new JournalRaftStorage(log, _savedHardState, initialConfig, snapshotMeta);
 
         var raftOptions = new RaftOptions
@@ -107,77 +121,49 @@ internal sealed partial class RaftHost : IDisposable
             Applied = stateMachine.AppliedIndex,
         };
         _node = new RawNode(raftOptions, _storage);
-        _observed = RaftObservedState.Initial(options.NodeId) with { AppliedIndex = stateMachine.AppliedIndex, SnapshotIndex = _lastSnapshotIndex };
+        _observed = new ObservedStatePublisher(RaftObservedState.Initial(options.NodeId) with { AppliedIndex = stateMachine.AppliedIndex, SnapshotIndex = snapshotMeta?.Index ?? 0 }, logger);
+
+        _reads = new ReadIndexBatcher(_node.ReadIndex, () => _observed.Current.LeaderId, () => _stateMachine.AppliedIndex, Post, _appliedWaiters, options.ElectionTicks);
+        _snapshotScheduler = new SnapshotScheduler(snapshots, stateMachine, _storage, log, options.SnapshotEveryEntries, options.LogEntriesKeptBehindSnapshot, _hooks, logger, Post, _stopping.Token)
+        {
+            LastIndex = snapshotMeta?.Index ?? 0,
+        };
+        _snapshotScheduler.Taken += OnSnapshotTaken;
+        _changes = new MembershipChanges(this, options.ElectionTicks, options.TickInterval);
+        _probe = new SilentLeaderProbe(LeaderProbe.IsRefusedAsync, (leader, term) => _node.Term == term && _node.ForgetLeader(leader), _membership.PeerAddressOf,
+            Post, options.HeartbeatTicks, options.TickInterval, logger, _stopping.Token);
+        _pump = new HeartbeatPump(options.NodeId, options.TickInterval * options.HeartbeatTicks, options.TickInterval * (2 * options.ElectionTicks), () => _observed.Current, () => Transport);
     }
 
     /// <summary>Raised on a thread-pool thread when this master's role or the known leader changes.</summary>
-    public event Action<RaftObservedState>? LeadershipChanged;
+    public event Action<RaftObservedState>? LeadershipChanged
+    {
+        add => _observed.LeadershipChanged += value;
+        remove => _observed.LeadershipChanged -= value;
+    }
 
     /// <summary>A consistent, cheap view of the loop's state for other threads (updated every iteration).</summary>
-    public RaftObservedState Observed => _observed;
+    public RaftObservedState Observed => _observed.Current;
 
     /// <summary>Addresses of every master, as last applied.</summary>
-    public MemberDirectory Directory => _directory;
+    public MemberDirectory Directory => _membership.Directory;
 
-    /// <summary>The membership as last applied (loop thread, or a manually driven host's caller).</summary>
-    internal ClusterConfig AppliedConfig => _appliedConfig;
+    /// <summary>The membership as last applied.</summary>
+    internal ClusterConfig AppliedConfig => _membership.Config;
 
-    /// <summary>The log index <see cref="AppliedConfig"/> and <see cref="Directory"/> are as of.</summary>
-    internal ulong AppliedConfigIndex => _appliedConfigIndex;
+    /// <summary>The log index <see cref="AppliedConfig"/> and <see cref="Directory"/> are as of (loop thread, or a manually driven host's caller).</summary>
+    internal ulong AppliedConfigIndex => _membership.Index;
 
-    private ulong _appliedConfigIndex;
+    /// <inheritdoc cref="AppliedMembership.PeerAddressOf"/>
+    public string? PeerAddressOf(ulong id) => _membership.PeerAddressOf(id);
 
-    private readonly ConcurrentDictionary<ulong, string> _learnedAddresses = new();
+    /// <inheritdoc cref="AppliedMembership.IsKnownPeer"/>
+    public bool IsKnownPeer(ulong id) => _membership.IsKnownPeer(id);
 
-    /// <summary>
-    /// Peer address of a master: from the replicated directory, else as announced by the master
-    /// itself in its last peer call (a master that joined before this one applied its address).
-    /// </summary>
-    public string? PeerAddressOf(ulong id)
-    {
-        foreach (var m in _directory.Members)
-        {
-            if (m.Id == id && m.PeerAddress.Length > 0) return m.PeerAddress;
-        }
-
-        return _learnedAddresses.TryGetValue(id, out var learned) ? learned : null;
-    }
-
-    /// <summary>
-    /// Whether Raft messages from master <paramref name="id"/> may reach the core: it is a voter or
-    /// learner of the applied configuration or listed in the member directory. A master that belongs
-    /// to no configuration yet (started with --join, waiting to be added) cannot know the leader that
-    /// adds it before its first entries or snapshot arrive, so it accepts any sender that passed the
-    /// peer port's authentication. Thread-safe.
-    /// </summary>
-    public bool IsKnownPeer(ulong id)
-    {
-        if (id == 0 || id == _options.NodeId) return false;
-        var config = Volatile.Read(ref _appliedConfig);
-        if (config.Contains(id)) return true;
-        foreach (var m in Volatile.Read(ref _directory).Members)
-        {
-            if (m.Id == id) return true;
-        }
-
-        return config.Voters.Count == 0 && config.Learners.Count == 0;
-    }
-
-    public void LearnPeerAddress(ulong id, string peerAddress)
-    {
-        if (id != _options.NodeId) _learnedAddresses[id] = peerAddress;
-    }
-
-    private readonly Queue<LeadershipEvent> _leaderHistory = new();
+    public void LearnPeerAddress(ulong id, string peerAddress) => _membership.LearnPeerAddress(id, peerAddress);
 
     /// <summary>The last 20 role/leader changes seen by this master, oldest first.</summary>
-    public IReadOnlyList<LeadershipEvent> LeadershipHistory
-    {
-        get
-        {
-            lock (_leaderHistory) return _leaderHistory.ToArray();
-        }
-    }
+    public IReadOnlyList<LeadershipEvent> LeadershipHistory => _observed.History;
 
     /// <summary>Instruments to record into; set once before <see cref="Start"/>.</summary>
     public Observability.MasterMetrics? Metrics { get; set; }
@@ -186,16 +172,22 @@ internal sealed partial class RaftHost : IDisposable
     public IRaftTransport? Transport { get; set; }
 
     /// <summary>The snapshot store (for the snapshot sender and receiver).</summary>
-    public SnapshotStore Snapshots => _snapshots;
+    public SnapshotStore Snapshots { get; }
 
     public ulong NodeId => _options.NodeId;
+
+    /// <summary>Set when the loop stopped on an unrecoverable error (e.g. disk failure).</summary>
+    public Exception? Fatal => _fatal;
+
+    /// <summary>True when posted work is waiting for the next iteration.</summary>
+    public bool HasPostedWork => !_inbox.IsEmpty;
 
     public void Start()
     {
         if (_hooks.Manual) throw new InvalidOperationException("a manually driven host has no loop thread: call RunIteration");
         _thread = new Thread(RunLoop) { IsBackground = true, Name = $"raft-loop-{_options.NodeId}" };
         _thread.Start();
-        StartHeartbeatPump();
+        _pump.Start(_stopping.Token);
     }
 
     /// <summary>Runs <paramref name="work"/> on the Raft loop thread, soon. Thread-safe.</summary>
@@ -205,26 +197,6 @@ internal sealed partial class RaftHost : IDisposable
 
         // Wake the loop only on the 0 -> 1 transition: a flood of posts costs one wake-up, not one each.
         if (Interlocked.Exchange(ref _signaled, 1) == 0) _wake.Release();
-    }
-
-    private int _signaled;
-
-    /// <summary>Runs <paramref name="work"/> on the loop thread and returns its result.</summary>
-    public Task<T> InvokeAsync<T>(Func<T> work)
-    {
-        var tcs = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Post(() =>
-        {
-            try
-            {
-                tcs.TrySetResult(work());
-            }
-            catch (Exception e)
-            {
-                tcs.TrySetException(e);
-            }
-        });
-        return tcs.Task;
     }
 
     /// <summary>Hands peer messages to the core (called by the RaftPeer service).</summary>
@@ -243,12 +215,9 @@ internal sealed partial class RaftHost : IDisposable
                 _node.Step(m);
             }
 
-            StopPumpIfNotLeader();
+            _pump.StopIfNotLeader(_node.Role);
         });
     }
-
-    /// <summary>The full core status (progress of every follower on the leader). Runs on the loop.</summary>
-    public Task<RaftStatus> GetStatusAsync() => InvokeAsync(() => _node.Status);
 
     public void ReportUnreachable(ulong peer) => Post(() => _node.ReportUnreachable(peer));
 
@@ -256,14 +225,15 @@ internal sealed partial class RaftHost : IDisposable
 
     private void RunLoop()
     {
+        var clock = Stopwatch.StartNew();
         var tickTicks = (long)(_options.TickInterval.TotalSeconds * Stopwatch.Frequency);
-        var nextTick = _clock.ElapsedTicks + tickTicks;
+        var nextTick = clock.ElapsedTicks + tickTicks;
         var loggedFatal = false;
         while (!_stopping.IsCancellationRequested)
         {
             try
             {
-                var now = _clock.ElapsedTicks;
+                var now = clock.ElapsedTicks;
                 var waitMs = (int)Math.Max(0, (nextTick - now) * 1000 / Stopwatch.Frequency);
                 if (_inbox.IsEmpty) _wake.Wait(waitMs, _stopping.Token);
 
@@ -271,7 +241,7 @@ internal sealed partial class RaftHost : IDisposable
                 Interlocked.Exchange(ref _signaled, 0);
 
                 _iteration.Begin();
-                now = _clock.ElapsedTicks;
+                now = clock.ElapsedTicks;
                 var tick = now >= nextTick;
                 if (tick)
                 {
@@ -288,9 +258,9 @@ internal sealed partial class RaftHost : IDisposable
                     if (behind > 10 * tickTicks || (behind >= 0 && _node.Role == RaftRole.Leader)) nextTick = now + tickTicks;
                 }
 
-                MarkIteration(running: true);
+                _pump.MarkIteration(running: true);
                 Iterate(tick);
-                MarkIteration(running: false);
+                _pump.MarkIteration(running: false);
                 _iteration.End(Metrics, _logger);
             }
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
@@ -308,7 +278,9 @@ internal sealed partial class RaftHost : IDisposable
                     loggedFatal = true;
                 }
 
-                FailAllPending(e);
+                _proposals.FailAll(e);
+                _appliedWaiters.FailAll(e);
+                _reads.FailAll(e);
                 _stopping.Cancel();
             }
         }
@@ -331,7 +303,9 @@ internal sealed partial class RaftHost : IDisposable
         if (tick)
         {
             _node.Tick();
-            OnTick();
+            _probe.Tick(_node.Role, _node.LeaderId, _node.LeaderSilenceTicks, _node.Term);
+            _changes.Tick(_observed.Current.LeaderId);
+            _reads.Tick();
         }
 
         while (_node.HasReady())
@@ -339,8 +313,10 @@ internal sealed partial class RaftHost : IDisposable
             ProcessReady(_node.GetReady());
         }
 
-        PublishObserved();
-        RefreshHeartbeatPlan();
+        var config = _node.Configuration;
+        _observed.Progress(_node.Term, _node.CommitIndex, _storage.LastIndex, _stateMachine.AppliedIndex, _snapshotScheduler.LastIndex,
+            config.IsVoter(_options.NodeId), config.IsLearner(_options.NodeId));
+        _pump.Refresh(_node.Role, _node.Term, _node.Configuration);
     }
 
     /// <summary>
@@ -354,26 +330,19 @@ internal sealed partial class RaftHost : IDisposable
         Iterate(tick);
     }
 
-    /// <summary>True when posted work is waiting for the next iteration.</summary>
-    public bool HasPostedWork => !_inbox.IsEmpty;
-
-    /// <summary>Set when the loop stopped on an unrecoverable error (e.g. disk failure).</summary>
-    public Exception? Fatal => _fatal;
-
     private void ProcessReady(Ready rd)
     {
-        if (rd.SoftState is { } soft) OnSoftState(soft);
+        // On losing leadership, pending proposals stay: they may still commit under the new leader, and a
+        // different entry at their index fails them when it applies. Reads waiting for this leader's
+        // confirmation are dropped by the core (DroppedReads) or time out.
+        if (rd.SoftState is { } soft && _observed.SoftState(soft, _node.Term)) Metrics?.LeaderChanged();
 
         // A leader's appends go out first, so the followers write their disks while we write ours.
         if (rd.MessagesBeforePersist.Count > 0) Transport?.Send(rd.MessagesBeforePersist);
 
-        if (rd.Snapshot is { } snapshot)
-        {
-            // A snapshot from the leader, already received and staged in the snapshot store. It
-            // becomes this master's truth here, before anything of this Ready is acknowledged: log
-            // reset, state machine, cluster state, then published (see InstallSnapshot).
-            InstallReceivedSnapshot(snapshot);
-        }
+        // A snapshot from the leader, already received and staged in the snapshot store, becomes this
+        // master's truth here, before anything of this Ready is acknowledged (SnapshotInstaller).
+        if (rd.Snapshot is { } snapshot) InstallReceivedSnapshot(snapshot);
 
         if (rd.EntriesToPersist.Count > 0)
         {
@@ -383,15 +352,12 @@ internal sealed partial class RaftHost : IDisposable
             CrashPoint(CrashPoints.EntriesAppended);
         }
 
-        if (rd.HardState is { } hs)
+        if (rd.HardState is { } hs && (hs.Term != _savedHardState.Term || hs.Vote != _savedHardState.Vote))
         {
-            if (hs.Term != _savedHardState.Term || hs.Vote != _savedHardState.Vote)
-            {
-                // Term and vote must be durable before any message of this Ready leaves (Figure 2).
-                _hardState.Save(new HardStateRecord(hs.Term, hs.Vote, hs.Commit));
-                _savedHardState = hs;
-                CrashPoint(CrashPoints.HardStateSaved);
-            }
+            // Term and vote must be durable before any message of this Ready leaves (Figure 2).
+            _hardState.Save(new HardStateRecord(hs.Term, hs.Vote, hs.Commit));
+            _savedHardState = hs;
+            CrashPoint(CrashPoints.HardStateSaved);
         }
 
         if (rd.EntriesToPersist.Count > 0)
@@ -408,8 +374,8 @@ internal sealed partial class RaftHost : IDisposable
 
         if (rd.CommittedEntries.Count > 0) ApplyCommitted(rd.CommittedEntries);
 
-        foreach (var read in rd.ReadStates) OnReadState(read);
-        foreach (var dropped in rd.DroppedReads) OnReadDropped(dropped);
+        foreach (var read in rd.ReadStates) _reads.OnReadState(read);
+        foreach (var dropped in rd.DroppedReads) _reads.OnReadDropped(dropped);
 
         _node.Advance(rd);
     }
@@ -419,8 +385,19 @@ internal sealed partial class RaftHost : IDisposable
         _appliedResults.Clear();
         foreach (var e in entries)
         {
-            if (e.Type == EntryType.ConfigChange) OnConfigChangeCommitted(e);
-            else if (!e.Data.IsEmpty && e.Data.Span[0] == HostEntry.MemberDirectoryTag) OnDirectoryCommitted(e);
+            if (e.Type == EntryType.ConfigChange)
+            {
+                var transition = ConfigTransition.Decode(e.Data.Span);
+                _membership.ConfigApplied(e.Index, transition.Result);
+                ClusterStateChanged(e.Index);
+                CrashPoint(CrashPoints.ConfigClusterStateWritten);
+                LogMessages.MembershipChanged(_logger, transition.Change.Kind.ToString(), transition.Change.NodeId, transition.Result.ToString(), e.Index);
+            }
+            else if (!e.Data.IsEmpty && e.Data.Span[0] == HostEntry.MemberDirectoryTag)
+            {
+                _membership.DirectoryApplied(e.Index, HostEntry.DecodeDirectory(e.Data.Span));
+                ClusterStateChanged(e.Index);
+            }
         }
 
         var started = Stopwatch.GetTimestamp();
@@ -428,120 +405,36 @@ internal sealed partial class RaftHost : IDisposable
         CrashPoint(CrashPoints.Applied);
         _iteration.Applied(Stopwatch.GetElapsedTime(started), entries.Count);
         Metrics?.Applied(entries.Count);
-        foreach (var r in _appliedResults) CompleteProposal(r);
+        foreach (var r in _appliedResults) _proposals.Complete(r);
 
         // Proposals at indexes now applied that got no result saw a different entry win their index.
         var applied = _stateMachine.AppliedIndex;
-        if (_pending.Count > 0)
-        {
-            List<ulong>? lost = null;
-            foreach (var (index, p) in _pending)
-            {
-                if (index <= applied) (lost ??= []).Add(index);
-            }
-
-            if (lost is not null)
-            {
-                foreach (var index in lost)
-                {
-                    _pending.Remove(index, out var p);
-                    p!.Completion.TrySetException(new ProposalLostException($"leadership changed before entry {index} (term {p.Term}) committed; retry"));
-                }
-            }
-        }
-
-        ReleaseAppliedWaiters(applied);
-        MaybeSnapshot(applied);
+        _proposals.FailUnansweredUpTo(applied);
+        _appliedWaiters.Release(applied);
+        _snapshotScheduler.MaybeStart(applied, ClusterStateNow);
     }
 
-    private void OnConfigChangeCommitted(Entry e)
+    /// <summary>The configuration or the member directory changed as of <paramref name="index"/>: persist cluster.state.</summary>
+    private void ClusterStateChanged(ulong index)
     {
-        var transition = ConfigTransition.Decode(e.Data.Span);
-        _appliedConfig = transition.Result;
-        _appliedConfigIndex = e.Index;
-        ClusterStateChanged(e.Index);
-        CrashPoint(CrashPoints.ConfigClusterStateWritten);
-        LogMessages.MembershipChanged(_logger, transition.Change.Kind.ToString(), transition.Change.NodeId, _appliedConfig.ToString(), e.Index);
+        var state = _membership.ToClusterState(index);
+        _clusterStateFile.Write(state);
+        _snapshotScheduler.ClusterStateChanged(index, _membership.Config, state.ToByteArray);
     }
 
-    private void OnDirectoryCommitted(Entry e)
+    private (ClusterConfig Config, byte[] State) ClusterStateNow(ulong index) => (_membership.Config, _membership.ToClusterState(index).ToByteArray());
+
+    /// <summary>The core accepted a snapshot from the leader: install it, then bring everything that depends on the applied state up to it.</summary>
+    private void InstallReceivedSnapshot(SnapshotMetadata meta)
     {
-        _directory = HostEntry.DecodeDirectory(e.Data.Span);
-        _appliedConfigIndex = e.Index;
-        ClusterStateChanged(e.Index);
+        var state = _installer.Install(meta);
+        _storage.Snapshot = meta;
+        _membership.Installed(meta.Index, meta.Config, state.Directory);
+        _snapshotScheduler.Installed(meta, state.ToByteArray);
+        _proposals.FailCoveredBySnapshot(meta.Index);
+        _appliedWaiters.Release(_stateMachine.AppliedIndex);
+        LogMessages.SnapshotInstalled(_logger, meta.Index, meta.Term);
     }
 
-    private void PublishObserved()
-    {
-        var prev = _observed;
-        var config = _node.Configuration;
-        if (prev.Term == _node.Term && prev.CommitIndex == _node.CommitIndex && prev.LastLogIndex == _storage.LastIndex
-            && prev.AppliedIndex == _stateMachine.AppliedIndex && prev.SnapshotIndex == _lastSnapshotIndex
-            && prev.IsVoter == config.IsVoter(_options.NodeId) && prev.IsLearner == config.IsLearner(_options.NodeId))
-        {
-            return;
-        }
-
-        var next = prev with
-        {
-            Term = _node.Term,
-            CommitIndex = _node.CommitIndex,
-            LastLogIndex = _storage.LastIndex,
-            AppliedIndex = _stateMachine.AppliedIndex,
-            SnapshotIndex = _lastSnapshotIndex,
-            IsVoter = config.IsVoter(_options.NodeId),
-            IsLearner = config.IsLearner(_options.NodeId),
-        };
-        if (next != prev) _observed = next;
-    }
-
-    private void OnSoftState(SoftState soft)
-    {
-        var prev = _observed;
-        var next = prev with { LeaderId = soft.Leader, Role = soft.Role, LeaderChangedAt = DateTimeOffset.UtcNow };
-        _observed = next;
-        if (prev.LeaderId != soft.Leader || prev.Role != soft.Role)
-        {
-            Metrics?.LeaderChanged();
-            lock (_leaderHistory)
-            {
-                _leaderHistory.Enqueue(new LeadershipEvent(DateTimeOffset.UtcNow, soft.Leader, _node.Term, soft.Role.ToString()));
-                while (_leaderHistory.Count > 20) _leaderHistory.Dequeue();
-            }
-
-            LogMessages.LeadershipChanged(_logger, _options.NodeId, soft.Role.ToString(), soft.Leader, _node.Term);
-            var handler = LeadershipChanged;
-            if (handler is not null) ThreadPool.QueueUserWorkItem(_ => handler(next));
-        }
-
-        // On losing leadership, pending proposals stay: they may still commit under the new
-        // leader, and a different entry at their index fails them when it applies. Reads waiting
-        // for this leader's confirmation are dropped by the core (DroppedReads) or time out.
-    }
-
-    private void FailAllPending(Exception e)
-    {
-        foreach (var p in _pending.Values) p.Completion.TrySetException(e);
-        _pending.Clear();
-        while (_appliedWaiters.TryDequeue(out var w, out _)) w.TrySetException(e);
-        FailAllReads(e);
-    }
-
-    public void Dispose()
-    {
-        _stopping.Cancel();
-        _wake.Release();
-        _thread?.Join(TimeSpan.FromSeconds(10));
-        try
-        {
-            _snapshotWork?.Wait(TimeSpan.FromSeconds(30));
-        }
-        catch (AggregateException)
-        {
-            // Its failure was reported to whoever asked for the snapshot.
-        }
-
-        _wake.Dispose();
-        _stopping.Dispose();
-    }
+    private void CrashPoint(string name) => _hooks.CrashPoint?.Invoke(name);
 }

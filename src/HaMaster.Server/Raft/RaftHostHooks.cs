@@ -1,7 +1,7 @@
 namespace HaMaster.Server.Raft;
 
 /// <summary>
-/// What the host-level simulation changes in a <see cref="RaftHost"/>: who drives the loop, its
+/// What the host-level simulation changes in a <see cref="RaftHost{TResult}"/>: who drives the loop, its
 /// randomness, named crash points, and deliberately injected bugs that the simulation must catch.
 /// Production uses <see cref="None"/>.
 /// </summary>
@@ -10,7 +10,7 @@ internal sealed record RaftHostHooks
     public static readonly RaftHostHooks None = new();
 
     /// <summary>
-    /// No loop thread: the caller drives <see cref="RaftHost.RunIteration"/>, and snapshot work
+    /// No loop thread: the caller drives <see cref="RaftHost{TResult}.RunIteration"/>, and snapshot work
     /// (checkpoint, publish, garbage collection) runs inline on that call instead of on the thread pool.
     /// </summary>
     public bool Manual { get; init; }

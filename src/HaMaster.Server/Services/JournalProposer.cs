@@ -54,7 +54,7 @@ internal sealed class JournalProposer
     public async Task<CommandResult> ProposeAsync(JournalEntry entry, CancellationToken cancellationToken)
     {
         var result = await _host.ProposeAsync(HostEntry.Encode(HostEntry.JournalTag, entry), cancellationToken).ConfigureAwait(false);
-        return ServerErrors.EnsureOk(result as CommandResult ?? throw new InvalidOperationException("the applied entry returned no result"));
+        return ServerErrors.EnsureOk(result ?? throw new InvalidOperationException("the applied entry returned no result"));
     }
 
     /// <summary>Rejects an invalid path before it costs a Raft round trip.</summary>

@@ -242,7 +242,7 @@ internal sealed partial class SimHostCluster : IDisposable
         if (from.Up) from.Host!.ReportSnapshot(to.Id, delivered);
     }
 
-    public Task<object?> Propose(SimHostNode n, string text)
+    public Task<ulong?> Propose(SimHostNode n, string text)
     {
         ProposalsMade++;
         var data = new byte[1 + Encoding.UTF8.GetByteCount(text)];

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace HaMaster.Server.Tests.Simulation;
 
 /// <summary>
-/// One master of the host simulation: the real <see cref="RaftHost"/> (driven by hand), journal, hard
+/// One master of the host simulation: the real <see cref="RaftHost{TResult}"/> (driven by hand), journal, hard
 /// state, snapshot store and cluster state file on a simulated disk (a <see cref="StorageFaultInjector"/>
 /// that loses unsynced writes on a crash), with <see cref="SimStateMachine"/> as the state machine and
 /// the simulated network as its transport.
@@ -29,7 +29,7 @@ internal sealed class SimHostNode : IRaftTransport
 
     public int Incarnation { get; private set; }
 
-    public RaftHost? Host { get; private set; }
+    public RaftHost<ulong?>? Host { get; private set; }
 
     public RaftLog? Log { get; private set; }
 
@@ -82,7 +82,7 @@ internal sealed class SimHostNode : IRaftTransport
                 BugSkipLogTermCheck = o.BugSkipLogTermCheck,
                 BugClusterStateAfterPublish = o.BugClusterStateAfterPublish,
             };
-            Host = new RaftHost(Options(Id, o), NullLogger.Instance, Log, _hardState, Snapshots, Machine,
+            Host = new RaftHost<ulong?>(Options(Id, o), NullLogger.Instance, Log, _hardState, Snapshots, Machine,
                 new ClusterStateFile(_directory), bootstrap, new MemberDirectory(), hooks)
             {
                 Transport = this,

@@ -11,7 +11,7 @@ namespace HaMaster.Server.Tests.Simulation;
 /// simulation says so (<paramref name="persistNow"/>); a crash loses what was not, and the
 /// master replays it from its log. Restoring a snapshot is durable at once (an atomic swap).
 /// </summary>
-internal sealed class SimStateMachine : IStateMachineHost
+internal sealed class SimStateMachine : IStateMachineHost<ulong?>
 {
     private const string StateFile = "machine.state";
     private readonly string _path;
@@ -34,7 +34,7 @@ internal sealed class SimStateMachine : IStateMachineHost
     /// <summary>Digest of everything applied, as of <see cref="AppliedIndex"/>.</summary>
     public ulong Digest { get; private set; }
 
-    public void Apply(IReadOnlyList<Entry> entries, List<AppliedResult> results)
+    public void Apply(IReadOnlyList<Entry> entries, List<AppliedResult<ulong?>> results)
     {
         foreach (var e in entries)
         {
@@ -45,7 +45,7 @@ internal sealed class SimStateMachine : IStateMachineHost
             AppliedTerm = e.Term;
             // As the metadata host: every applied entry answers whoever proposed it (commands with a value).
             var command = e.Type == EntryType.Normal && !e.Data.IsEmpty && e.Data.Span[0] == SimHostCluster.CommandTag;
-            results.Add(new AppliedResult(e.Index, e.Term, command ? e.Index : null));
+            results.Add(new AppliedResult<ulong?>(e.Index, e.Term, command ? e.Index : null));
 
             _onApplied(e, Digest);
         }

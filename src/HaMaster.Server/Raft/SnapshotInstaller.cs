@@ -6,8 +6,6 @@ using Microsoft.Extensions.Logging;
 
 namespace HaMaster.Server.Raft;
 
-// Installing a snapshot received from the leader, and finishing one that a crash interrupted.
-//
 // A received snapshot S (index, term) becomes this master's truth in this order, each step durable
 // before the next, so that a crash at any point leaves a state the next start completes:
 //   1. the install intent is recorded (SnapshotStore.RecordInstall): from here on a restart finishes it;
@@ -19,12 +17,25 @@ namespace HaMaster.Server.Raft;
 // Only then is anything of the Ready that carried S acknowledged to the leader. A restart that finds
 // the intent repeats 2-5 (each is idempotent); one that finds no intent still reconciles the log with
 // the newest published snapshot and takes the newer of cluster.state and the snapshot's membership.
-internal sealed partial class RaftHost
+
+/// <summary>
+/// Installs a snapshot received from the leader, and at start-up finishes one that a crash interrupted
+/// (see the comment above for the order). Called only from the Raft loop thread (or the host's constructor).
+/// </summary>
+internal sealed class SnapshotInstaller(
+    RaftLog log, SnapshotStore snapshots, IStateMachineHost stateMachine, ClusterStateFile clusterStateFile, RaftHostHooks hooks, ILogger logger)
 {
+    private readonly RaftLog _log = log;
+    private readonly SnapshotStore _snapshots = snapshots;
+    private readonly IStateMachineHost _stateMachine = stateMachine;
+    private readonly ClusterStateFile _clusterStateFile = clusterStateFile;
+    private readonly RaftHostHooks _hooks = hooks;
+    private readonly ILogger _logger = logger;
+
     private void CrashPoint(string name) => _hooks.CrashPoint?.Invoke(name);
 
     /// <summary>Start-up: finishes an interrupted install and returns the newest snapshot and cluster state.</summary>
-    private (SnapshotMetadata? Snapshot, ClusterState? State) Recover(ClusterConfig bootstrapConfig, MemberDirectory bootstrapDirectory)
+    public (SnapshotMetadata? Snapshot, ClusterState? State) Recover(ClusterConfig bootstrapConfig, MemberDirectory bootstrapDirectory)
     {
         CrashPoint(CrashPoints.RecoveryStarted);
         var fileState = _clusterStateFile.Read();
@@ -41,7 +52,6 @@ internal sealed partial class RaftHost
         var snapState = ClusterState.Parser.ParseFrom(latest.Config.Span);
         snapState.AppliedIndex = latest.Index; // the membership did not change between its recording and the checkpoint
         var meta = new SnapshotMetadata(latest.Index, latest.Term, ClusterConfig.FromBytes(snapState.RaftConfig.Span));
-        _lastSnapshotIndex = latest.Index;
         ReconcileLog(latest.Index, latest.Term);
         if (_stateMachine.AppliedIndex < latest.Index)
         {
@@ -139,36 +149,17 @@ internal sealed partial class RaftHost
         return state;
     }
 
-    /// <summary>The core accepted a snapshot from the leader (it is staged in the store): install it. Loop thread.</summary>
-    private void InstallReceivedSnapshot(SnapshotMetadata meta)
+    /// <summary>
+    /// The core accepted a snapshot from the leader (it is staged in the store): makes it this master's
+    /// truth (steps 1-5) and returns the cluster state it carries.
+    /// </summary>
+    public ClusterState Install(SnapshotMetadata meta)
     {
         var manifest = _snapshots.FindStaged(meta.Index, meta.Term)
             ?? _snapshots.List().FirstOrDefault(m => m.Index == meta.Index && m.Term == meta.Term)
             ?? throw new InvalidOperationException($"snapshot {meta.Index}/{meta.Term} accepted by the core is not in the snapshot store");
         _snapshots.RecordInstall(manifest);
         CrashPoint(CrashPoints.InstallIntentRecorded);
-        var state = FinishInstall(manifest, _clusterStateFile.Read());
-
-        _storage.Snapshot = meta;
-        _appliedConfig = meta.Config;
-        _appliedConfigIndex = meta.Index;
-        _directory = state.Directory;
-        if (_snapshotInProgress)
-        {
-            // A snapshot of our own being written may land after this one.
-            _clusterStatesDuringSnapshot.Add((meta.Index, _appliedConfig, state.ToByteArray()));
-        }
-
-        _lastSnapshotIndex = meta.Index;
-        foreach (var index in _pending.Keys.Where(i => i <= meta.Index).ToList())
-        {
-            // Its entry may be inside the snapshot or may have lost its index: this master cannot
-            // tell. The client's retry with the same session gets the first answer if it took effect.
-            _pending.Remove(index, out var p);
-            p!.Completion.TrySetException(new ProposalOutcomeUnknownException($"entry {index} (term {p.Term}) was covered by a snapshot from the leader before this master applied it: it may or may not have taken effect; retry with the same session to learn its result"));
-        }
-
-        ReleaseAppliedWaiters(_stateMachine.AppliedIndex);
-        LogMessages.SnapshotInstalled(_logger, meta.Index, meta.Term);
+        return FinishInstall(manifest, _clusterStateFile.Read());
     }
 }
