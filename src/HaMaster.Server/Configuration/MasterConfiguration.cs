@@ -38,6 +38,7 @@ public static class MasterConfiguration
             .Build()
             .GetSection("HaMaster");
         var environment = new ConfigurationBuilder().AddEnvironmentVariables("HAMASTER_").Build();
+        CheckArguments(args);
         var commandLine = new ConfigurationBuilder().AddCommandLine(WithSwitchValues(args), Flags).Build();
 
         var options = new MasterOptions();
@@ -106,6 +107,44 @@ public static class MasterConfiguration
 
     /// <summary>Upper-case names with underscores (HAMASTER_LOG_LEVEL, HAMASTER_TOKEN) are variables of tools, not settings.</summary>
     private static bool IsToolVariable(string key) => key.Contains('_', StringComparison.Ordinal) || key.All(c => !char.IsLower(c));
+
+    /// <summary>
+    /// Refuses what the command-line provider would drop silently: an unknown flag with no value
+    /// (last, or followed by another flag) and a stray word that belongs to no flag. Values may
+    /// start with '-' (<c>--web-port -1</c>), so a word after a setting that takes a value is its value.
+    /// </summary>
+    private static void CheckArguments(string[] args)
+    {
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith('-'))
+            {
+                throw new ArgumentException($"unexpected argument '{arg}': every setting is a flag with a value (hamaster-server --help lists them)");
+            }
+
+            var eq = arg.IndexOf('=', StringComparison.Ordinal);
+            var name = eq < 0 ? arg : arg[..eq];
+            var setting = Flags.TryGetValue(name, out var key) ? ByKey[key]
+                : name.StartsWith("--", StringComparison.Ordinal) && ByKey.TryGetValue(name[2..], out var byKey) ? byKey
+                : throw new ArgumentException($"unknown option {name} (hamaster-server --help lists them)");
+            if (eq >= 0) continue;
+            var hasNext = i + 1 < args.Length;
+            if (setting.IsSwitch)
+            {
+                // "--join --id 1" stands alone; "--join false" (or a bad "--join maybe") is its value.
+                if (hasNext && !args[i + 1].StartsWith("--", StringComparison.Ordinal)) i++;
+            }
+            else if (hasNext)
+            {
+                i++;
+            }
+            else
+            {
+                throw new ArgumentException($"option {name} needs a value (hamaster-server --help lists them)");
+            }
+        }
+    }
 
     /// <summary>Gives a stand-alone switch (<c>--join</c>) the value true, so the command-line provider accepts it.</summary>
     private static string[] WithSwitchValues(string[] args)

@@ -23,6 +23,38 @@ public sealed class MasterSettingsTests
         Assert.Contains(flag, e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--bogus")]
+    [InlineData("-x")]
+    public void An_unknown_flag_without_a_value_is_refused_naming_it(string flag)
+    {
+        // Last on the line, and before another flag: the command-line provider would drop both silently.
+        var last = Assert.Throws<ArgumentException>(() => MasterConfiguration.Load(["--id", "1", flag]));
+        Assert.Contains(flag, last.Message, StringComparison.Ordinal);
+        var middle = Assert.Throws<ArgumentException>(() => MasterConfiguration.Load(["--id", "1", flag, "--data-dir", "d"]));
+        Assert.Contains(flag, middle.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_stray_word_and_a_flag_missing_its_value_are_refused()
+    {
+        var stray = Assert.Throws<ArgumentException>(() => MasterConfiguration.Load(["--id", "1", "2"]));
+        Assert.Contains("'2'", stray.Message, StringComparison.Ordinal);
+        var missing = Assert.Throws<ArgumentException>(() => MasterConfiguration.Load(["--id"]));
+        Assert.Contains("--id needs a value", missing.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Values_may_start_with_a_dash_and_switches_may_stand_alone()
+    {
+        var o = MasterConfiguration.Load(["--web-port", "-1", "--join", "--id=3", "--EnforcePermissions", "true", "--OpenStatusApi"]);
+        Assert.Equal(-1, o.WebPort);
+        Assert.True(o.Join);
+        Assert.Equal(3UL, o.NodeId);
+        Assert.True(o.EnforcePermissions);
+        Assert.True(o.OpenStatusApi);
+    }
+
     [Fact]
     public void Help_lists_every_setting_with_its_flag_and_default()
     {
