@@ -219,6 +219,14 @@ if has compare; then
   done
   jq -r '"  idle \(.target) member \(.member) (\(.role)): \(.cpuPercentOfOneCore)% of a core"' "$results/idle.jsonl"
 
+  # Warm-up, discarded: a fresh .NET process spends its first tens of seconds of load compiling
+  # (tier-0 code, then tier-1 with PGO), which the first round (1 write in flight) would otherwise
+  # count as CPU per operation. Both systems get the same mixed load, spread over every member.
+  for target in hamaster etcd; do
+    eps=$hm_endpoints; [ "$target" = etcd ] && eps=$etcd_endpoints
+    dotnet "$load" --masters "$eps" --json --target "$target" --workload mixed --shape spread -c 16 --duration 20s --warmup 0s >/dev/null 2>&1 || true
+  done
+
   echo "[bench] compare: ${dur}s per round at 1,16,64,256 in flight, shapes spread and leader"
   : >"$results/compare.jsonl"
   hm_pids="${PID[hm1]},${PID[hm2]},${PID[hm3]}"; etcd_pids="${PID[etcd1]},${PID[etcd2]},${PID[etcd3]}"
