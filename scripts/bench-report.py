@@ -279,7 +279,7 @@ if shapes_present or idle:
         md.extend(shape_table(compare, shape))
         md.append("")
     if idle:
-        md.append("### Idle (no load, 10 s)")
+        md.append("### Idle (no load, 10 s, after the 20 s warm-up and a 10 s settle)")
         md.append("")
         md.append("| member | etcd role | etcd CPU (% of a core) | HaMaster role | HaMaster CPU (% of a core) |")
         md.append("|---:|---|---:|---|---:|")

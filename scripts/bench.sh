@@ -200,9 +200,18 @@ if has compare || has failover; then
 fi
 
 if has compare; then
-  # Idle: both clusters up, no load; each member's CPU over 10 s, after a settle so that start-up
-  # work (elections, the first background JIT tiering) is not counted as idle.
-  sleep 5
+  # Warm-up, discarded: a fresh .NET process spends its first tens of seconds of load compiling
+  # (tier-0 code, then tier-1 with PGO), which the first round (1 write in flight) would otherwise
+  # count as CPU per operation. Both systems get the same mixed load, spread over every member.
+  for target in hamaster etcd; do
+    eps=$hm_endpoints; [ "$target" = etcd ] && eps=$etcd_endpoints
+    dotnet "$load" --masters "$eps" --json --target "$target" --workload mixed --shape spread -c 16 --duration 20s --warmup 0s >/dev/null 2>&1 || true
+  done
+
+  # Idle: both clusters up, no load; each member's CPU over 10 s, after the warm-up and a 10 s
+  # settle, so that start-up work (elections, the JIT compiling and re-tiering hot code in the first
+  # minute) is not counted as idle: a running cluster's idle cost is what an operator pays.
+  sleep 10
   idle_secs=10
   declare -A i0=()
   for i in 1 2 3; do i0[etcd$i]=$(cpu_ticks "${PID[etcd$i]}"); i0[hm$i]=$(cpu_ticks "${PID[hm$i]}"); done
@@ -218,14 +227,6 @@ if has compare; then
     done
   done
   jq -r '"  idle \(.target) member \(.member) (\(.role)): \(.cpuPercentOfOneCore)% of a core"' "$results/idle.jsonl"
-
-  # Warm-up, discarded: a fresh .NET process spends its first tens of seconds of load compiling
-  # (tier-0 code, then tier-1 with PGO), which the first round (1 write in flight) would otherwise
-  # count as CPU per operation. Both systems get the same mixed load, spread over every member.
-  for target in hamaster etcd; do
-    eps=$hm_endpoints; [ "$target" = etcd ] && eps=$etcd_endpoints
-    dotnet "$load" --masters "$eps" --json --target "$target" --workload mixed --shape spread -c 16 --duration 20s --warmup 0s >/dev/null 2>&1 || true
-  done
 
   echo "[bench] compare: ${dur}s per round at 1,16,64,256 in flight, shapes spread and leader"
   : >"$results/compare.jsonl"
