@@ -79,7 +79,7 @@ internal sealed class MembershipChanges(IMembershipLoop loop, int electionTicks,
                     await loop.ProposeConfigChangeAsync(new ConfigChange(ConfigChangeKind.PromoteLearner, address.Id), cancellationToken).ConfigureAwait(false);
                     return;
                 }
-                catch (ClusterPreconditionException e) when (e.Message.Contains("caught up", StringComparison.Ordinal) || e.Message.Contains("in progress", StringComparison.Ordinal))
+                catch (ClusterPreconditionException e) when (e.Refusal is ProposeStatus.LearnerNotCaughtUp or ProposeStatus.ConfigChangeInFlight)
                 {
                     // lagged again, or the learner's own change is still committing: try again
                 }

@@ -43,13 +43,13 @@ internal sealed class ProposalTracker<TResult>
     {
         ProposeStatus.NotLeader => new NotLeaderException(result.LeaderHint, result.LeaderHint == 0 ? "no leader: an election is under way, retry shortly" : $"not the leader; the leader is master {result.LeaderHint}"),
         ProposeStatus.TransferInProgress => new NotLeaderException(0, "leadership is being transferred; retry on the new leader"),
-        ProposeStatus.UncommittedLimit => new ClusterPreconditionException("too many uncommitted entries (the followers are slow or unreachable); retry later"),
-        ProposeStatus.ConfigChangeInFlight => new ClusterPreconditionException("another membership change is still in progress; retry when it has committed"),
-        ProposeStatus.LeaderNotReady => new ClusterPreconditionException("the new leader has not committed an entry of its term yet; retry shortly"),
-        ProposeStatus.WouldLoseQuorum => new ClusterPreconditionException("refused: the change would leave the cluster without a live, caught-up quorum of voters"),
-        ProposeStatus.AlreadyMember => new ClusterPreconditionException("the master is already a member in that role"),
-        ProposeStatus.UnknownMember => new ClusterPreconditionException("no such member (or, for a promotion, it is not a learner)"),
-        ProposeStatus.LearnerNotCaughtUp => new ClusterPreconditionException("the learner has not caught up with the leader's log yet"),
+        ProposeStatus.UncommittedLimit => new ClusterPreconditionException("too many uncommitted entries (the followers are slow or unreachable); retry later", result.Status),
+        ProposeStatus.ConfigChangeInFlight => new ClusterPreconditionException("another membership change is still in progress; retry when it has committed", result.Status),
+        ProposeStatus.LeaderNotReady => new ClusterPreconditionException("the new leader has not committed an entry of its term yet; retry shortly", result.Status),
+        ProposeStatus.WouldLoseQuorum => new ClusterPreconditionException("refused: the change would leave the cluster without a live, caught-up quorum of voters", result.Status),
+        ProposeStatus.AlreadyMember => new ClusterPreconditionException("the master is already a member in that role", result.Status),
+        ProposeStatus.UnknownMember => new ClusterPreconditionException("no such member (or, for a promotion, it is not a learner)", result.Status),
+        ProposeStatus.LearnerNotCaughtUp => new ClusterPreconditionException("the learner has not caught up with the leader's log yet", result.Status),
         _ => new InvalidOperationException($"unexpected proposal status {result.Status}"),
     };
 

@@ -15,5 +15,12 @@ internal sealed class ProposalLostException(string message) : Exception(message)
 /// answer if it did, and applies it once if it did not.</summary>
 internal sealed class ProposalOutcomeUnknownException(string message) : Exception(message);
 
-/// <summary>The operation could not be done now (e.g. an in-flight membership change); the message says why.</summary>
-internal sealed class ClusterPreconditionException(string message) : Exception(message);
+/// <summary>
+/// The operation could not be done now (e.g. an in-flight membership change); the message says why, and
+/// <see cref="Refusal"/> says it to code when the Raft core refused a proposal (null otherwise), so a caller
+/// that retries some refusals decides on the value, not on the wording.
+/// </summary>
+internal sealed class ClusterPreconditionException(string message, HaMaster.Raft.ProposeStatus? refusal = null) : Exception(message)
+{
+    public HaMaster.Raft.ProposeStatus? Refusal { get; } = refusal;
+}

@@ -40,6 +40,33 @@ public sealed class MembershipChangesTests
     }
 
     [Fact]
+    public async Task A_promotion_refused_as_not_caught_up_is_retried_and_any_other_refusal_ends_the_add()
+    {
+        var address = new MasterAddress { Id = 4 };
+        var caughtUp = Status(RaftRole.Leader, new ClusterConfig([1, 2, 3], [4]), Peer(2, 100), Peer(4, 99, learner: true));
+        _loop.Statuses.Enqueue(Status(RaftRole.Leader, new ClusterConfig([1, 2, 3])));
+        _loop.Statuses.Enqueue(caughtUp);
+        _loop.Statuses.Enqueue(caughtUp);
+        // The learner lagged again between the progress check and the proposal: refused by value, then accepted.
+        _loop.Refusals.Enqueue(null);
+        _loop.Refusals.Enqueue(new ClusterPreconditionException("the learner has not caught up with the leader's log yet", ProposeStatus.LearnerNotCaughtUp));
+
+        await _changes.AddMasterAsync(address, learnerOnly: false, CancellationToken.None);
+        Assert.Equal(3, _loop.Changes.Count); // add, refused promotion, promotion
+        Assert.Empty(_loop.Statuses);
+
+        // A refusal that waiting cannot fix (quorum) is the caller's answer, even if its text says "caught up".
+        _loop.Changes.Clear();
+        _loop.Statuses.Enqueue(Status(RaftRole.Leader, new ClusterConfig([1, 2, 3])));
+        _loop.Statuses.Enqueue(caughtUp);
+        _loop.Refusals.Enqueue(null);
+        _loop.Refusals.Enqueue(new ClusterPreconditionException("refused although the learner is caught up", ProposeStatus.WouldLoseQuorum));
+        var e = await Assert.ThrowsAsync<ClusterPreconditionException>(() => _changes.AddMasterAsync(address, learnerOnly: false, CancellationToken.None));
+        Assert.Equal(ProposeStatus.WouldLoseQuorum, e.Refusal);
+        Assert.Equal(2, _loop.Changes.Count);
+    }
+
+    [Fact]
     public async Task A_learner_only_add_stops_after_the_learner_and_an_existing_voter_is_left_alone()
     {
         _loop.Statuses.Enqueue(Status(RaftRole.Leader, new ClusterConfig([1, 2, 3])));
@@ -126,10 +153,13 @@ public sealed class MembershipChangesTests
             return Task.CompletedTask;
         }
 
+        /// <summary>Per proposed change, in order: null accepts it, an exception refuses it (none queued: accepted).</summary>
+        public Queue<Exception?> Refusals { get; } = new();
+
         public Task ProposeConfigChangeAsync(ConfigChange change, CancellationToken cancellationToken)
         {
             Changes.Add(change);
-            return Task.CompletedTask;
+            return Refusals.TryDequeue(out var refusal) && refusal is not null ? Task.FromException(refusal) : Task.CompletedTask;
         }
 
         public void Post(Action work) => Posted.Enqueue(work);

@@ -102,6 +102,7 @@ public sealed class ProposalTrackerTests
         Assert.IsType(expected, e);
         Assert.Contains(reason, e.Message, StringComparison.Ordinal);
         if (e is NotLeaderException notLeader) Assert.Equal(hint, notLeader.LeaderId);
+        if (e is ClusterPreconditionException precondition) Assert.Equal(status, precondition.Refusal);
         Assert.Equal(0, _tracker.Count);
     }
 
