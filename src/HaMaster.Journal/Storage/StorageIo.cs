@@ -1,5 +1,6 @@
-using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
+using System.Runtime.InteropServices;
+using Tmds.Linux;
 
 namespace HaMaster.Journal;
 
@@ -8,11 +9,8 @@ namespace HaMaster.Journal;
 /// create and rename, each passing through the optional <see cref="IStorageFaults"/>.
 /// Stateless apart from the fault hook; thread-safe.
 /// </summary>
-internal sealed partial class StorageIo(IStorageFaults? faults, bool fsync = true)
+internal sealed class StorageIo(IStorageFaults? faults, bool fsync = true)
 {
-    private const int OpenReadOnly = 0;
-    private const int OpenDirectory = 0x10000; // O_DIRECTORY on Linux x64/arm64
-
     public IStorageFaults? Faults { get; } = faults;
 
     public bool FsyncEnabled { get; } = fsync;
@@ -61,9 +59,9 @@ internal sealed partial class StorageIo(IStorageFaults? faults, bool fsync = tru
                 try
                 {
                     handle.DangerousAddRef(ref added);
-                    if (FDataSync((int)handle.DangerousGetHandle()) != 0)
+                    if (LibC.fdatasync((int)handle.DangerousGetHandle()) != 0)
                     {
-                        var errno = Marshal.GetLastPInvokeError();
+                        var errno = LibC.errno;
                         throw new IOException($"fdatasync of '{path}' failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})", errno);
                     }
                 }
@@ -90,23 +88,23 @@ internal sealed partial class StorageIo(IStorageFaults? faults, bool fsync = tru
         if (FsyncEnabled && IsLinux)
         {
             Interlocked.Increment(ref _syncCount);
-            var fd = OpenNative(path, OpenReadOnly | OpenDirectory);
+            var fd = OpenDirectoryReadOnly(path);
             if (fd < 0)
             {
-                var errno = Marshal.GetLastPInvokeError();
+                var errno = LibC.errno;
                 throw new IOException($"opening directory '{path}' for fsync failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})", errno);
             }
             try
             {
-                if (FSync(fd) != 0)
+                if (LibC.fsync(fd) != 0)
                 {
-                    var errno = Marshal.GetLastPInvokeError();
+                    var errno = LibC.errno;
                     throw new IOException($"fsync of directory '{path}' failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})", errno);
                 }
             }
             finally
             {
-                _ = Close(fd);
+                _ = LibC.close(fd);
             }
         }
         Faults?.AfterSync(path);
@@ -152,15 +150,13 @@ internal sealed partial class StorageIo(IStorageFaults? faults, bool fsync = tru
         SyncDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
     }
 
-    [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
-    private static partial int FDataSync(int fd);
-
-    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    private static partial int FSync(int fd);
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int OpenNative(string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
+    /// <summary>open(2) of a directory, read-only, for fsync: the BCL cannot open directories.</summary>
+    private static unsafe int OpenDirectoryReadOnly(string path)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = bytes)
+        {
+            return LibC.open(p, LibC.O_RDONLY | LibC.O_DIRECTORY | LibC.O_CLOEXEC);
+        }
+    }
 }

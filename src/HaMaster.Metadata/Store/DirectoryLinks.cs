@@ -1,10 +1,11 @@
-using System.Runtime.InteropServices;
+using System.Text;
+using Tmds.Linux;
 
 namespace HaMaster.Metadata.Store;
 
 /// <summary>Clones a RocksDB checkpoint directory cheaply: SST files are immutable once written, so
 /// they are hard-linked; the small mutable files (MANIFEST, CURRENT, OPTIONS, WAL) are copied.</summary>
-internal static partial class DirectoryLinks
+internal static class DirectoryLinks
 {
     public static void LinkOrCopy(string source, string target)
     {
@@ -26,7 +27,7 @@ internal static partial class DirectoryLinks
 
     private static bool TryHardLink(string existing, string link)
     {
-        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
+        if (!OperatingSystem.IsLinux()) // Tmds.LibC binds Linux only
         {
             return false;
         }
@@ -45,6 +46,14 @@ internal static partial class DirectoryLinks
         }
     }
 
-    [LibraryImport("libc", EntryPoint = "link", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial int Link(string existing, string link);
+    private static unsafe int Link(string existing, string link)
+    {
+        var from = Encoding.UTF8.GetBytes(existing + "\0");
+        var to = Encoding.UTF8.GetBytes(link + "\0");
+        fixed (byte* f = from)
+        fixed (byte* t = to)
+        {
+            return LibC.link(f, t);
+        }
+    }
 }
