@@ -57,6 +57,16 @@ internal static class NativeOptions
             GC.SuppressFinalize(cache);
 #pragma warning restore CA1816
             table.SetBlockCache(cache);
+            if (options.IndexAndFiltersInCache)
+            {
+                table.SetCacheIndexAndFilterBlocks(true);
+                table.SetPinL0FilterAndIndexBlocksInCache(true);
+                table.SetIndexType(BlockBasedTableIndexType.TwoLevelIndex);
+                // No managed setters for these: RocksDbSharp's own C API surface.
+                Native.Instance.rocksdb_block_based_options_set_partition_filters(table.Handle, 1);
+                Native.Instance.rocksdb_block_based_options_set_pin_top_level_index_and_filter(table.Handle, 1);
+                Native.Instance.rocksdb_block_based_options_set_cache_index_and_filter_blocks_with_high_priority(table.Handle, 1);
+            }
         }
         else
         {

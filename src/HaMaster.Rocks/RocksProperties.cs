@@ -10,4 +10,7 @@ public static class RocksProperties
     public const string LiveSstFilesSize = "rocksdb.live-sst-files-size";
     public const string NumFilesAtLevel0 = "rocksdb.num-files-at-level0";
     public const string Stats = "rocksdb.stats";
+
+    /// <summary>Memory of open SST readers outside the block cache (index and filter blocks when they are not cached).</summary>
+    public const string EstimateTableReadersMem = "rocksdb.estimate-table-readers-mem";
 }

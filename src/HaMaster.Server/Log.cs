@@ -76,4 +76,8 @@ internal static partial class LogMessages
     // Debug: a round fails whenever leadership moves mid-proposal; the next round retries.
     [LoggerMessage(EventId = 41, Level = LogLevel.Debug, Message = "ttl round failed (the next round retries): {Reason}")]
     public static partial void TtlRoundFailed(ILogger logger, string reason);
+
+    // Debug: a leader that dies or restarts breaks the stream; the calls on it fail as "outcome unknown" and clients retry.
+    [LoggerMessage(EventId = 42, Level = LogLevel.Debug, Message = "the forward stream to the leader at {Address} ended")]
+    public static partial void ForwardStreamFailed(ILogger logger, string address, Exception exception);
 }

@@ -40,6 +40,7 @@ internal sealed class MasterNode : IAsyncDisposable
     // Fires first on shutdown: ends the long-lived peer streams other masters hold open into
     // this one, which would otherwise keep the server waiting for them until its shutdown timeout.
     private readonly CancellationTokenSource _stopping = new();
+    private ForwardStreams? _forwardStreams;
 
     private MasterNode(MasterOptions options, ILoggerFactory loggerFactory, RaftLog log, MetadataStateMachine machine, RaftHost host, PeerChannels channels, PeerTransport transport, JournalProposer proposer, WorkerLivenessTracker liveness)
     {
@@ -156,7 +157,8 @@ internal sealed class MasterNode : IAsyncDisposable
     {
         var options = Options;
         // A call that arrives during an election waits for its outcome up to two election timeouts (issue 19).
-        var forwarded = new ForwardedCalls(Host, Channels, options.DefaultCallTimeout, options.TickInterval * (2 * options.ElectionTicks));
+        _forwardStreams = new ForwardStreams(Channels, options.MaxMessageBytes, _loggerFactory.CreateLogger("HaMaster.Forward"));
+        var forwarded = new ForwardedCalls(Host, _forwardStreams, options.DefaultCallTimeout, options.TickInterval * (2 * options.ElectionTicks));
         var bind = IPAddress.Parse(options.BindAddress);
         var authLogger = _loggerFactory.CreateLogger("HaMaster.Auth");
 
@@ -166,7 +168,7 @@ internal sealed class MasterNode : IAsyncDisposable
         var blocks = new BlockMasterService(Machine, _proposer, Liveness, Host, options.DefaultCallTimeout, forwarded);
         Admin = new ClusterAdminService(Host, Channels, forwarded);
         var admin = Admin;
-        var raftPeer = new RaftPeerService(Host, forwarded, _stopping.Token);
+        var raftPeer = new RaftPeerService(Host, forwarded, options.MaxMessageBytes, _loggerFactory.CreateLogger("HaMaster.Forward"), _stopping.Token);
 
         // Interceptors, outermost first: metrics see the final status; the leader trailer goes on
         // every answer, refusals included; domain errors become statuses in one place.
@@ -392,6 +394,7 @@ internal sealed class MasterNode : IAsyncDisposable
         Digest.Dispose();
         Host.Dispose();
         Transport.Dispose();
+        _forwardStreams?.Dispose();
         Channels.Dispose();
         Machine.Dispose();
         Log.Dispose();

@@ -16,16 +16,18 @@ internal sealed class RaftPeerService : RaftPeer.RaftPeerBase
     private readonly RaftHost _host;
     private readonly ForwardedCalls _forwarded;
     private readonly CancellationToken _stopping;
+    private readonly ForwardStreamServer _forwardStreams;
 
     /// <summary>
     /// <paramref name="stopping"/> fires when this master shuts down: it ends the senders'
-    /// DeliverStreams (they reconnect later), which would otherwise hold the server open.
+    /// DeliverStreams and ForwardStreams (they reconnect later), which would otherwise hold the server open.
     /// </summary>
-    public RaftPeerService(RaftHost host, ForwardedCalls forwarded, CancellationToken stopping = default)
+    public RaftPeerService(RaftHost host, ForwardedCalls forwarded, int maxMessageBytes, Microsoft.Extensions.Logging.ILogger logger, CancellationToken stopping = default)
     {
         _host = host;
         _forwarded = forwarded;
         _stopping = stopping;
+        _forwardStreams = new ForwardStreamServer(forwarded.InvokeAsync, maxMessageBytes, logger, stopping);
     }
 
     // Plumbing: the generated RaftPeer base's methods, each handing over to the logic below.
@@ -39,6 +41,9 @@ internal sealed class RaftPeerService : RaftPeer.RaftPeerBase
         InstallSnapshotAsync(requestStream.ReadAllAsync(context.CancellationToken), context).AsTask();
 
     public override Task<ForwardResponse> Forward(ForwardRequest request, ServerCallContext context) => ForwardAsync(request, context).AsTask();
+
+    public override Task ForwardStream(IAsyncStreamReader<ForwardBatch> requestStream, IServerStreamWriter<ForwardReplyBatch> responseStream, ServerCallContext context) =>
+        _forwardStreams.ServeAsync(requestStream, responseStream, context);
 
     public override Task<LocalStatusResponse> GetLocalStatus(LocalStatusRequest request, ServerCallContext context) => GetLocalStatusAsync(request, context).AsTask();
 
@@ -197,7 +202,7 @@ internal sealed class RaftPeerService : RaftPeer.RaftPeerBase
 
     private async ValueTask<ForwardResponse> ForwardAsync(ForwardRequest request, ServerCallContext context)
     {
-        var response = await _forwarded.InvokeAsync(request, context).ConfigureAwait(false);
+        var response = await _forwarded.InvokeAsync(request, context.CancellationToken).ConfigureAwait(false);
         return new ForwardResponse { Response = response.ToByteString() };
     }
 

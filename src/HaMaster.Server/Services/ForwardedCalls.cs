@@ -9,15 +9,16 @@ namespace HaMaster.Server.Services;
 /// <summary>
 /// Routes calls that only the leader can serve (writes, worker heartbeats, membership): on
 /// the leader they run locally; on a follower they are forwarded in one hop to the leader
-/// over the peer API (<c>RaftPeer/Forward</c>, so network partitions apply to them too) and
-/// the leader's answer or error is passed back unchanged. With no leader the answer is
+/// over the peer API (on the follower's <c>RaftPeer/ForwardStream</c> to the leader,
+/// <see cref="ForwardStreams"/>, so network partitions apply to them too) and the leader's
+/// answer or error is passed back unchanged. With no leader the answer is
 /// UNAVAILABLE with a clear message, and the client retries.
 /// </summary>
 internal sealed class ForwardedCalls
 {
     private readonly Dictionary<string, Func<ByteString, Caller, CancellationToken, Task<IMessage>>> _onLeader = new(StringComparer.Ordinal);
     private readonly RaftHost _host;
-    private readonly PeerChannels _channels;
+    private readonly ForwardStreams _streams;
     private readonly TimeSpan _defaultTimeout;
 
     // Ended when this master learns of a leader other than Leader: forwards still waiting on the old one are cut short.
@@ -30,10 +31,10 @@ internal sealed class ForwardedCalls
 
     // waitForLeader: how long a call that reaches this master during an election waits for a leader before it fails
     // with UNAVAILABLE (default zero: at once). The server passes two election timeouts.
-    public ForwardedCalls(RaftHost host, PeerChannels channels, TimeSpan defaultTimeout, TimeSpan waitForLeader = default)
+    public ForwardedCalls(RaftHost host, ForwardStreams streams, TimeSpan defaultTimeout, TimeSpan waitForLeader = default)
     {
         _host = host;
-        _channels = channels;
+        _streams = streams;
         _defaultTimeout = defaultTimeout;
         _waitForLeader = waitForLeader;
         _host.LeadershipChanged += OnLeadershipChanged;
@@ -176,7 +177,7 @@ internal sealed class ForwardedCalls
         using var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, superseded);
         try
         {
-            var response = await _channels.Get(address).ForwardAsync(forward, _channels.Options(remaining, call.Token)).ConfigureAwait(false);
+            var response = await _streams.CallAsync(address, forward, remaining, call.Token).ConfigureAwait(false);
             return responseParser.ParseFrom(response.Response);
         }
         catch (Exception e) when (superseded.IsCancellationRequested && !cancellationToken.IsCancellationRequested && e is RpcException or OperationCanceledException)
@@ -192,8 +193,8 @@ internal sealed class ForwardedCalls
         }
     }
 
-    /// <summary>Leader side of <c>RaftPeer/Forward</c>.</summary>
-    public async Task<IMessage> InvokeAsync(ForwardRequest request, ServerCallContext context)
+    /// <summary>Leader side of <c>RaftPeer/Forward</c> and of each call on a <c>RaftPeer/ForwardStream</c>; <paramref name="callEnded"/> fires when the follower is gone.</summary>
+    public async Task<IMessage> InvokeAsync(ForwardRequest request, CancellationToken callEnded)
     {
         if (!_onLeader.TryGetValue(request.Method, out var handler))
         {
@@ -207,7 +208,7 @@ internal sealed class ForwardedCalls
             : _defaultTimeout;
         var identity = CallerIdentity.Create(request.User, request.Groups);
         if (CallerNames.Check(identity) is { } badIdentity) throw ServerErrors.Status(StatusCode.InvalidArgument, badIdentity);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(callEnded);
         cts.CancelAfter(timeout);
         return await handler(request.Request, identity, cts.Token).ConfigureAwait(false);
     }

@@ -1,0 +1,221 @@
+using Google.Protobuf;
+using Grpc.Core;
+using HaMaster.Protos.V1;
+using HaMaster.Server.Peers;
+using HaMaster.Server.Raft;
+using HaMaster.Server.Services;
+using HaMaster.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace HaMaster.Server.Tests.Peers;
+
+/// <summary>
+/// Calls a follower forwards to the leader ride one RaftPeer/ForwardStream (ForwardStreams on the
+/// follower, ForwardStreamServer on the leader): answers and refusals reach their own callers, a
+/// broken stream fails only what was waiting on it (outcome unknown) and the next call reconnects,
+/// and a leader without the method (an older master) is served by unary Forward calls.
+/// </summary>
+public sealed class ForwardStreamsTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(15);
+
+    [Fact]
+    public async Task Concurrent_calls_share_one_stream_and_each_gets_its_own_answer()
+    {
+        var leader = new FakeLeader();
+        await using var server = await InProcessGrpcServer.StartAsync(leader);
+        using var channels = new PeerChannels(4 << 20, clusterSecret: null);
+        using var streams = new ForwardStreams(channels, 4 << 20, NullLogger.Instance);
+        var address = $"127.0.0.1:{server.Port}";
+
+        var answers = await Task.WhenAll(Enumerable.Range(1, 200).Select(i => EchoAsync(streams, address, (ulong)i))).WaitAsync(Bound);
+
+        Assert.Equal(Enumerable.Range(1, 200).Select(i => (ulong)i), answers);
+        Assert.Equal(1, leader.Streams);
+        Assert.Equal(0, leader.UnaryCalls);
+    }
+
+    [Fact]
+    public async Task A_refusal_keeps_its_status_and_message_and_the_stream_serves_on()
+    {
+        var leader = new FakeLeader();
+        await using var server = await InProcessGrpcServer.StartAsync(leader);
+        using var channels = new PeerChannels(4 << 20, clusterSecret: null);
+        using var streams = new ForwardStreams(channels, 4 << 20, NullLogger.Instance);
+        var address = $"127.0.0.1:{server.Port}";
+
+        var notLeader = await Assert.ThrowsAsync<RpcException>(() => CallAsync(streams, address, "/not-leader"));
+        Assert.Equal(StatusCode.Unavailable, notLeader.StatusCode);
+        Assert.Equal("master 2 leads now", notLeader.Status.Detail);
+        var refused = await Assert.ThrowsAsync<RpcException>(() => CallAsync(streams, address, "/refuse"));
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        Assert.Equal("invalid path: empty", refused.Status.Detail);
+        // A bug of the leader: its text stays in the leader's log.
+        var bug = await Assert.ThrowsAsync<RpcException>(() => CallAsync(streams, address, "/bug"));
+        Assert.Equal(StatusCode.Internal, bug.StatusCode);
+        Assert.DoesNotContain("secret", bug.Status.Detail, StringComparison.Ordinal);
+
+        Assert.Equal(7UL, await EchoAsync(streams, address, 7).WaitAsync(Bound));
+        Assert.Equal(1, leader.Streams);
+    }
+
+    [Fact]
+    public async Task Calls_waiting_when_the_stream_breaks_fail_as_outcome_unknown_and_the_next_call_reconnects()
+    {
+        var leader = new FakeLeader();
+        await using var server = await InProcessGrpcServer.StartAsync(leader);
+        using var channels = new PeerChannels(4 << 20, clusterSecret: null);
+        using var streams = new ForwardStreams(channels, 4 << 20, NullLogger.Instance);
+        var address = $"127.0.0.1:{server.Port}";
+
+        var waiting = Enumerable.Range(0, 3).Select(_ => CallAsync(streams, address, "/hang")).ToList();
+        for (var i = 0; i < 3; i++) await leader.HangStarted.Reader.ReadAsync().AsTask().WaitAsync(Bound);
+        await leader.BreakFirstStream.CancelAsync();
+
+        foreach (var call in waiting)
+        {
+            var error = await Assert.ThrowsAsync<RpcException>(() => call.WaitAsync(Bound));
+            Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+            Assert.Contains("outcome is unknown", error.Status.Detail, StringComparison.Ordinal);
+        }
+
+        // The leader cancelled the handlers of the calls nobody waits for any more.
+        for (var i = 0; i < 3; i++) await leader.HangCancelled.Reader.ReadAsync().AsTask().WaitAsync(Bound);
+
+        Assert.Equal(9UL, await EchoAsync(streams, address, 9).WaitAsync(Bound));
+        Assert.Equal(2, leader.Streams);
+    }
+
+    [Fact]
+    public async Task A_caller_that_gives_up_is_cancelled_and_the_stream_serves_on()
+    {
+        var leader = new FakeLeader();
+        await using var server = await InProcessGrpcServer.StartAsync(leader);
+        using var channels = new PeerChannels(4 << 20, clusterSecret: null);
+        using var streams = new ForwardStreams(channels, 4 << 20, NullLogger.Instance);
+        var address = $"127.0.0.1:{server.Port}";
+
+        using var giveUp = new CancellationTokenSource();
+        var call = CallAsync(streams, address, "/hang", cancellationToken: giveUp.Token);
+        await leader.HangStarted.Reader.ReadAsync().AsTask().WaitAsync(Bound);
+        await giveUp.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call.WaitAsync(Bound));
+        Assert.Equal(3UL, await EchoAsync(streams, address, 3).WaitAsync(Bound));
+        Assert.Equal(1, leader.Streams);
+    }
+
+    [Fact]
+    public async Task A_leader_without_ForwardStream_is_served_by_unary_Forward_calls()
+    {
+        var leader = new FakeLeader(streaming: false);
+        await using var server = await InProcessGrpcServer.StartAsync(leader);
+        using var channels = new PeerChannels(4 << 20, clusterSecret: null);
+        using var streams = new ForwardStreams(channels, 4 << 20, NullLogger.Instance);
+        var address = $"127.0.0.1:{server.Port}";
+
+        // The first calls wait on the stream the leader refuses (UNIMPLEMENTED), then go as unary calls.
+        var answers = await Task.WhenAll(Enumerable.Range(1, 20).Select(i => EchoAsync(streams, address, (ulong)i))).WaitAsync(Bound);
+        Assert.Equal(Enumerable.Range(1, 20).Select(i => (ulong)i), answers);
+        Assert.Equal(21UL, await EchoAsync(streams, address, 21).WaitAsync(Bound));
+        var refused = await Assert.ThrowsAsync<RpcException>(() => CallAsync(streams, address, "/refuse"));
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+
+        Assert.Equal(22, leader.UnaryCalls);
+    }
+
+    [Fact]
+    public async Task A_request_too_large_to_forward_fails_alone()
+    {
+        var leader = new FakeLeader();
+        await using var server = await InProcessGrpcServer.StartAsync(leader);
+        using var channels = new PeerChannels(64 << 10, clusterSecret: null);
+        using var streams = new ForwardStreams(channels, 64 << 10, NullLogger.Instance);
+        var address = $"127.0.0.1:{server.Port}";
+
+        var small = EchoAsync(streams, address, 5);
+        var large = new ForwardRequest { Method = "/echo", User = "6", Request = ByteString.CopyFrom(new byte[70 << 10]) };
+        var error = await Assert.ThrowsAsync<RpcException>(() => streams.CallAsync(address, large, Bound, CancellationToken.None));
+
+        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+        Assert.Contains("too large to forward", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(5UL, await small.WaitAsync(Bound));
+    }
+
+    private static async Task<ulong> EchoAsync(ForwardStreams streams, string address, ulong value)
+    {
+        var response = await CallAsync(streams, address, "/echo", value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return LocalStatusResponse.Parser.ParseFrom(response.Response).Id;
+    }
+
+    private static Task<ForwardResponse> CallAsync(ForwardStreams streams, string address, string method, string user = "", CancellationToken cancellationToken = default) =>
+        streams.CallAsync(address, new ForwardRequest { Method = method, User = user }, Bound, cancellationToken);
+
+    /// <summary>A leader's peer service whose forwarded calls are scripted by method name.</summary>
+    private sealed class FakeLeader(bool streaming = true) : RaftPeer.RaftPeerBase
+    {
+        private int _streams;
+        private int _unaryCalls;
+
+        public int Streams => Volatile.Read(ref _streams);
+
+        public int UnaryCalls => Volatile.Read(ref _unaryCalls);
+
+        /// <summary>Ends the first stream as a master's shutdown would; later streams are not affected.</summary>
+        public CancellationTokenSource BreakFirstStream { get; } = new();
+
+        public System.Threading.Channels.Channel<bool> HangStarted { get; } = System.Threading.Channels.Channel.CreateUnbounded<bool>();
+
+        public System.Threading.Channels.Channel<bool> HangCancelled { get; } = System.Threading.Channels.Channel.CreateUnbounded<bool>();
+
+        public override Task ForwardStream(IAsyncStreamReader<ForwardBatch> requestStream, IServerStreamWriter<ForwardReplyBatch> responseStream, ServerCallContext context)
+        {
+            if (!streaming) return base.ForwardStream(requestStream, responseStream, context);
+            var stopping = Interlocked.Increment(ref _streams) == 1 ? BreakFirstStream.Token : CancellationToken.None;
+            return new ForwardStreamServer(InvokeAsync, 4 << 20, NullLogger.Instance, stopping).ServeAsync(requestStream, responseStream, context);
+        }
+
+        public override async Task<ForwardResponse> Forward(ForwardRequest request, ServerCallContext context)
+        {
+            Interlocked.Increment(ref _unaryCalls);
+            try
+            {
+                return new ForwardResponse { Response = (await InvokeAsync(request, context.CancellationToken)).ToByteString() };
+            }
+            catch (Exception e) when (e is not RpcException)
+            {
+                throw ServerErrors.ToRpc(e);
+            }
+        }
+
+        private async Task<IMessage> InvokeAsync(ForwardRequest request, CancellationToken cancellationToken)
+        {
+            switch (request.Method)
+            {
+                case "/echo":
+                    await Task.Yield();
+                    return new LocalStatusResponse { Id = ulong.Parse(request.User, System.Globalization.CultureInfo.InvariantCulture) };
+                case "/not-leader":
+                    throw new NotLeaderException(2, "master 2 leads now");
+                case "/refuse":
+                    throw new RpcException(new Status(StatusCode.InvalidArgument, "invalid path: empty"));
+                case "/bug":
+                    throw new InvalidOperationException("secret internals");
+                case "/hang":
+                    HangStarted.Writer.TryWrite(true);
+                    try
+                    {
+                        await Task.Delay(Timeout.Infinite, cancellationToken);
+                    }
+                    finally
+                    {
+                        HangCancelled.Writer.TryWrite(true);
+                    }
+
+                    throw new InvalidOperationException("unreachable");
+                default:
+                    throw new RpcException(new Status(StatusCode.Unimplemented, request.Method));
+            }
+        }
+    }
+}
