@@ -361,6 +361,17 @@ sample_masters() { # sample_masters LABEL -> one JSON line per master into scale
       '{label:$lbl, master:$m, atUnixMs:$t, inodes:($st.inodes // 0), appliedIndex:($st.appliedIndex // 0), rssBytes:($rss|tonumber? // null), heapBytes:($heap|tonumber? // null), sstBytes:($sst|tonumber? // null), metastoreBytes:($meta|tonumber? // null), dataDirBytes:($du|tonumber)}' >>"$results/scale-samples.jsonl" || true
   done
 }
+settle_masters() { # settle_masters MAX_SECONDS: until the three masters use under 10% of one core together over 5 s
+  local deadline=$(( $(date +%s) + $1 )) hz a b i
+  hz=$(getconf CLK_TCK)
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    a=0; for i in 1 2 3; do a=$(( a + $(cpu_ticks "${PID[hm$i]}") )); done
+    sleep 5
+    b=0; for i in 1 2 3; do b=$(( b + $(cpu_ticks "${PID[hm$i]}") )); done
+    [ $(( (b - a) * 100 / (5 * hz) )) -lt 10 ] && return 0
+  done
+  return 1
+}
 if has scale; then
   setup_hamaster scale
   start_hamaster_cluster
@@ -385,7 +396,10 @@ if has scale; then
   # Let every master apply everything, then measure at rest.
   target_idx=$(hm_status "$(hm_leader)" | jq .commitIndex)
   for i in 1 2 3; do wait_until 120 bash -c "[ \$(curl -s http://127.0.0.1:${HP["$i web"]}/api/status | jq .appliedIndex) -ge $target_idx ]" || true; done
-  sleep 2
+  # RocksDB compacts for minutes after a large load: measure once the masters are quiet (together
+  # under 10% of a core over 5 s; at most 10 minutes), as a master serving after a bulk import would be.
+  s0=$(now_ms); settle_masters 600 || echo "  the masters were still busy after 600 s"; s1=$(now_ms)
+  echo "  settled $(( (s1 - s0) / 1000 )) s after the load (compactions) at $(load_note)"
   sample_masters loaded
   dotnet "$load" --masters "$hm_endpoints" --json --workload read --shape leader -c 16 --duration "${dur}s" >"$results/scale-getstatus.json" 2>/dev/null || true
   jq -r '"  GetStatus at size: p50 \(.p50Ms) ms p99 \(.p99Ms) ms, \(.opsPerSecond) ops/s"' "$results/scale-getstatus.json" || true
@@ -403,8 +417,8 @@ if has scale; then
   if hm --timeout 60s --retry-budget 600s cluster add 4 "127.0.0.1:${HP["4 client"]}" "127.0.0.1:${HP["4 peer"]}" --web "127.0.0.1:${HP["4 web"]}" >"$work/add.out" 2>&1; then add_ok=true; else add_ok=false; fi
   j1=$(now_ms)
   st4=$(hm_status 4 || true); [ -n "$st4" ] || st4='{}'
-  jq -n --argjson n "$n_inodes" --argjson rs "$((r1 - r0))" --argjson rr "$((r2 - r0))" --argjson join "$((j1 - j0))" --argjson ok "$add_ok" --argjson st4 "$st4" --arg load "$(load_note)" \
-    '{inodesTarget:$n, restartToServingMs:$rs, restartToCaughtUpMs:$rr, joinToVoterMs:$join, joinOk:$ok, joinedStatus:$st4, load:$load}' >"$results/scale-times.json"
+  jq -n --argjson n "$n_inodes" --argjson settle "$((s1 - s0))" --argjson rs "$((r1 - r0))" --argjson rr "$((r2 - r0))" --argjson join "$((j1 - j0))" --argjson ok "$add_ok" --argjson st4 "$st4" --arg load "$(load_note)" \
+    '{inodesTarget:$n, settleAfterLoadMs:$settle, restartToServingMs:$rs, restartToCaughtUpMs:$rr, joinToVoterMs:$join, joinOk:$ok, joinedStatus:$st4, load:$load}' >"$results/scale-times.json"
   echo "  restart to serving $((r1 - r0)) ms (caught up $((r2 - r0)) ms); fresh master added as voter after $((j1 - j0)) ms (ok=$add_ok)"
   stop_hamaster_cluster
 fi
