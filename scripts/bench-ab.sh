@@ -52,15 +52,7 @@ stop_all() {
 trap 'stop_all; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
-free_ports() {
-  python3 - "$1" <<'EOF'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-EOF
-}
+source "$root/scripts/free-ports.sh"
 
 run_build() { # run_build LABEL DIR ROUND ENV -> JSON rows appended to $work/rows.jsonl
   local label=$1 dir=$2 round=$3 extra_env=$4 members="" endpoints="" pids="" i

@@ -104,15 +104,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_ports() { # free_ports N -> N free TCP ports on 127.0.0.1
-  python3 - "$1" <<'EOF'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-EOF
-}
+source "$root/scripts/free-ports.sh"
 now_ms() { date +%s%3N; }
 cpu_ticks() { awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$1/stat" 2>/dev/null || echo 0; } # utime+stime, after the "(comm)" field
 load_note() { uptime | sed 's/.*load average: /load /'; }

@@ -73,14 +73,7 @@ if [ -n "$data_root" ]; then data=$(mktemp -d "$data_root/cpu-profile-data.XXXXX
 cleanup_data() { [ "$data" = "$work" ] || rm -rf "$data"; }
 trap 'cleanup; cleanup_data' EXIT
 
-free_ports() { /usr/bin/python3 - "$1" <<'EOF'
-import socket, sys
-socks = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-for s in socks: s.close()
-EOF
-}
+source "$root/scripts/free-ports.sh"
 read -r -a ports <<<"$(free_ports 9)"
 hz=$(getconf CLK_TCK)
 # utime+stime (clock ticks) of one pid
