@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Google.Protobuf;
 using Grpc.Core;
@@ -15,19 +16,42 @@ namespace HaMaster.Server.Peers;
 /// (<see cref="ForwardedCalls.InvokeAsync"/>). A failure becomes the call's own
 /// status and message (<see cref="ServerErrors.ToRpc"/>, as the error interceptor maps a unary
 /// call's), never the stream's. When the follower goes away, its calls still running are cancelled.
+/// At most <c>maxInProgress</c> calls of one stream run at once (a follower's calls are bounded by its
+/// own client admission; this bounds a peer that is not): the next one is refused at once with
+/// RESOURCE_EXHAUSTED, which the client retries.
 /// </summary>
-internal sealed class ForwardStreamServer(Func<ForwardRequest, CancellationToken, Task<IMessage>> invoke, int maxMessageBytes, ILogger logger, CancellationToken stopping)
+internal sealed class ForwardStreamServer(Func<ForwardRequest, CancellationToken, Task<IMessage>> invoke, int maxMessageBytes, ILogger logger, CancellationToken stopping,
+    int maxInProgress = ForwardStreamServer.DefaultMaxInProgress)
 {
+    /// <summary>Calls of one follower's stream running at once on the leader, at most (ClientAdmission's default whole-port cap is lower).</summary>
+    public const int DefaultMaxInProgress = 10_000;
+
     public async Task ServeAsync(IAsyncStreamReader<ForwardBatch> requests, IServerStreamWriter<ForwardReplyBatch> responses, ServerCallContext context)
     {
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, stopping);
         var replies = Channel.CreateUnbounded<ForwardReply>(new UnboundedChannelOptions { SingleReader = true });
         var writer = WriteRepliesAsync(replies.Reader, responses, ended);
+        var inProgress = new StrongBox<int>();
         try
         {
             while (await requests.MoveNext(ended.Token).ConfigureAwait(false))
             {
-                foreach (var call in requests.Current.Calls) _ = RunAsync(call, replies.Writer, ended.Token);
+                foreach (var call in requests.Current.Calls)
+                {
+                    if (Interlocked.Increment(ref inProgress.Value) > maxInProgress)
+                    {
+                        Interlocked.Decrement(ref inProgress.Value);
+                        replies.Writer.TryWrite(new ForwardReply
+                        {
+                            Id = call.Id,
+                            StatusCode = (int)StatusCode.ResourceExhausted,
+                            StatusDetail = $"the leader already runs {maxInProgress} calls forwarded by this master; retry shortly",
+                        });
+                        continue;
+                    }
+
+                    _ = RunAsync(call, replies.Writer, inProgress, ended.Token);
+                }
             }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException && ended.IsCancellationRequested)
@@ -48,7 +72,7 @@ internal sealed class ForwardStreamServer(Func<ForwardRequest, CancellationToken
         }
     }
 
-    private async Task RunAsync(ForwardCall call, ChannelWriter<ForwardReply> replies, CancellationToken ended)
+    private async Task RunAsync(ForwardCall call, ChannelWriter<ForwardReply> replies, StrongBox<int> inProgress, CancellationToken ended)
     {
         ForwardReply reply;
         try
@@ -65,6 +89,10 @@ internal sealed class ForwardStreamServer(Func<ForwardRequest, CancellationToken
             var status = ServerErrors.ToRpc(e).Status;
             if (ServerErrors.ShouldLog(e)) LogMessages.CallFailed(logger, call.Request?.Method ?? "(forwarded call)", e);
             reply = new ForwardReply { Id = call.Id, StatusCode = (int)status.StatusCode, StatusDetail = status.Detail };
+        }
+        finally
+        {
+            Interlocked.Decrement(ref inProgress.Value);
         }
 
         replies.TryWrite(reply);

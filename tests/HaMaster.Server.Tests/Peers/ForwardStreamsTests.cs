@@ -125,6 +125,30 @@ public sealed class ForwardStreamsTests
     }
 
     [Fact]
+    public async Task Calls_beyond_the_leaders_cap_per_stream_are_refused_and_the_stream_serves_on()
+    {
+        var leader = new FakeLeader(maxInProgress: 2);
+        await using var server = await InProcessGrpcServer.StartAsync(leader);
+        using var channels = new PeerChannels(4 << 20, clusterSecret: null);
+        using var streams = new ForwardStreams(channels, 4 << 20, NullLogger.Instance);
+        var address = $"127.0.0.1:{server.Port}";
+
+        var running = Enumerable.Range(0, 2).Select(_ => CallAsync(streams, address, "/hang")).ToList();
+        for (var i = 0; i < 2; i++) await leader.HangStarted.Reader.ReadAsync().AsTask().WaitAsync(Bound);
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => EchoAsync(streams, address, 1).WaitAsync(Bound));
+        Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
+        Assert.Contains("already runs 2 calls", refused.Status.Detail, StringComparison.Ordinal);
+
+        // A slot frees when a running call ends: the leader serves the next call on the same stream.
+        await leader.BreakHang.CancelAsync();
+        for (var i = 0; i < 2; i++) await leader.HangCancelled.Reader.ReadAsync().AsTask().WaitAsync(Bound);
+        foreach (var call in running) await Assert.ThrowsAsync<RpcException>(() => call.WaitAsync(Bound));
+        Assert.Equal(2UL, await EchoAsync(streams, address, 2).WaitAsync(Bound));
+        Assert.Equal(1, leader.Streams);
+    }
+
+    [Fact]
     public async Task A_request_too_large_to_forward_fails_alone()
     {
         var leader = new FakeLeader();
@@ -152,7 +176,7 @@ public sealed class ForwardStreamsTests
         streams.CallAsync(address, new ForwardRequest { Method = method, User = user }, Bound, cancellationToken);
 
     /// <summary>A leader's peer service whose forwarded calls are scripted by method name.</summary>
-    private sealed class FakeLeader(bool streaming = true) : RaftPeer.RaftPeerBase
+    private sealed class FakeLeader(bool streaming = true, int maxInProgress = ForwardStreamServer.DefaultMaxInProgress) : RaftPeer.RaftPeerBase
     {
         private int _streams;
         private int _unaryCalls;
@@ -166,13 +190,16 @@ public sealed class ForwardStreamsTests
 
         public System.Threading.Channels.Channel<bool> HangStarted { get; } = System.Threading.Channels.Channel.CreateUnbounded<bool>();
 
+        /// <summary>Ends every hanging call with a refusal (as a handler that gives up would).</summary>
+        public CancellationTokenSource BreakHang { get; } = new();
+
         public System.Threading.Channels.Channel<bool> HangCancelled { get; } = System.Threading.Channels.Channel.CreateUnbounded<bool>();
 
         public override Task ForwardStream(IAsyncStreamReader<ForwardBatch> requestStream, IServerStreamWriter<ForwardReplyBatch> responseStream, ServerCallContext context)
         {
             if (!streaming) return base.ForwardStream(requestStream, responseStream, context);
             var stopping = Interlocked.Increment(ref _streams) == 1 ? BreakFirstStream.Token : CancellationToken.None;
-            return new ForwardStreamServer(InvokeAsync, 4 << 20, NullLogger.Instance, stopping).ServeAsync(requestStream, responseStream, context);
+            return new ForwardStreamServer(InvokeAsync, 4 << 20, NullLogger.Instance, stopping, maxInProgress).ServeAsync(requestStream, responseStream, context);
         }
 
         public override async Task<ForwardResponse> Forward(ForwardRequest request, ServerCallContext context)
@@ -205,7 +232,12 @@ public sealed class ForwardStreamsTests
                     HangStarted.Writer.TryWrite(true);
                     try
                     {
-                        await Task.Delay(Timeout.Infinite, cancellationToken);
+                        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, BreakHang.Token);
+                        await Task.Delay(Timeout.Infinite, either.Token);
+                    }
+                    catch (OperationCanceledException) when (BreakHang.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                    {
+                        throw new RpcException(new Status(StatusCode.Aborted, "gave up"));
                     }
                     finally
                     {
