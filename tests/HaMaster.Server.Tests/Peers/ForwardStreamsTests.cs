@@ -23,10 +23,8 @@ public sealed class ForwardStreamsTests
     public async Task Concurrent_calls_share_one_stream_and_each_gets_its_own_answer()
     {
         var leader = new FakeLeader();
-        await using var server = await InProcessGrpcServer.StartAsync(leader);
-        using var channels = new PeerChannels(4 << 20, clusterSecret: null);
-        using var streams = new ForwardStreams(channels, 4 << 20, NullLogger.Instance);
-        var address = $"127.0.0.1:{server.Port}";
+        await using var rig = await Rig.StartAsync(leader);
+        var (streams, address) = (rig.Streams, rig.Address);
 
         var answers = await Task.WhenAll(Enumerable.Range(1, 200).Select(i => EchoAsync(streams, address, (ulong)i))).WaitAsync(Bound);
 
@@ -39,10 +37,8 @@ public sealed class ForwardStreamsTests
     public async Task A_refusal_keeps_its_status_and_message_and_the_stream_serves_on()
     {
         var leader = new FakeLeader();
-        await using var server = await InProcessGrpcServer.StartAsync(leader);
-        using var channels = new PeerChannels(4 << 20, clusterSecret: null);
-        using var streams = new ForwardStreams(channels, 4 << 20, NullLogger.Instance);
-        var address = $"127.0.0.1:{server.Port}";
+        await using var rig = await Rig.StartAsync(leader);
+        var (streams, address) = (rig.Streams, rig.Address);
 
         var notLeader = await Assert.ThrowsAsync<RpcException>(() => CallAsync(streams, address, "/not-leader"));
         Assert.Equal(StatusCode.Unavailable, notLeader.StatusCode);
@@ -63,10 +59,8 @@ public sealed class ForwardStreamsTests
     public async Task Calls_waiting_when_the_stream_breaks_fail_as_outcome_unknown_and_the_next_call_reconnects()
     {
         var leader = new FakeLeader();
-        await using var server = await InProcessGrpcServer.StartAsync(leader);
-        using var channels = new PeerChannels(4 << 20, clusterSecret: null);
-        using var streams = new ForwardStreams(channels, 4 << 20, NullLogger.Instance);
-        var address = $"127.0.0.1:{server.Port}";
+        await using var rig = await Rig.StartAsync(leader);
+        var (streams, address) = (rig.Streams, rig.Address);
 
         var waiting = Enumerable.Range(0, 3).Select(_ => CallAsync(streams, address, "/hang")).ToList();
         for (var i = 0; i < 3; i++) await leader.HangStarted.Reader.ReadAsync().AsTask().WaitAsync(Bound);
@@ -90,10 +84,8 @@ public sealed class ForwardStreamsTests
     public async Task A_caller_that_gives_up_is_cancelled_and_the_stream_serves_on()
     {
         var leader = new FakeLeader();
-        await using var server = await InProcessGrpcServer.StartAsync(leader);
-        using var channels = new PeerChannels(4 << 20, clusterSecret: null);
-        using var streams = new ForwardStreams(channels, 4 << 20, NullLogger.Instance);
-        var address = $"127.0.0.1:{server.Port}";
+        await using var rig = await Rig.StartAsync(leader);
+        var (streams, address) = (rig.Streams, rig.Address);
 
         using var giveUp = new CancellationTokenSource();
         var call = CallAsync(streams, address, "/hang", cancellationToken: giveUp.Token);
@@ -109,10 +101,8 @@ public sealed class ForwardStreamsTests
     public async Task A_leader_without_ForwardStream_is_served_by_unary_Forward_calls()
     {
         var leader = new FakeLeader(streaming: false);
-        await using var server = await InProcessGrpcServer.StartAsync(leader);
-        using var channels = new PeerChannels(4 << 20, clusterSecret: null);
-        using var streams = new ForwardStreams(channels, 4 << 20, NullLogger.Instance);
-        var address = $"127.0.0.1:{server.Port}";
+        await using var rig = await Rig.StartAsync(leader);
+        var (streams, address) = (rig.Streams, rig.Address);
 
         // The first calls wait on the stream the leader refuses (UNIMPLEMENTED), then go as unary calls.
         var answers = await Task.WhenAll(Enumerable.Range(1, 20).Select(i => EchoAsync(streams, address, (ulong)i))).WaitAsync(Bound);
@@ -128,10 +118,8 @@ public sealed class ForwardStreamsTests
     public async Task Calls_beyond_the_leaders_cap_per_stream_are_refused_and_the_stream_serves_on()
     {
         var leader = new FakeLeader(maxInProgress: 2);
-        await using var server = await InProcessGrpcServer.StartAsync(leader);
-        using var channels = new PeerChannels(4 << 20, clusterSecret: null);
-        using var streams = new ForwardStreams(channels, 4 << 20, NullLogger.Instance);
-        var address = $"127.0.0.1:{server.Port}";
+        await using var rig = await Rig.StartAsync(leader);
+        var (streams, address) = (rig.Streams, rig.Address);
 
         var running = Enumerable.Range(0, 2).Select(_ => CallAsync(streams, address, "/hang")).ToList();
         for (var i = 0; i < 2; i++) await leader.HangStarted.Reader.ReadAsync().AsTask().WaitAsync(Bound);
@@ -152,10 +140,8 @@ public sealed class ForwardStreamsTests
     public async Task A_request_too_large_to_forward_fails_alone()
     {
         var leader = new FakeLeader();
-        await using var server = await InProcessGrpcServer.StartAsync(leader);
-        using var channels = new PeerChannels(64 << 10, clusterSecret: null);
-        using var streams = new ForwardStreams(channels, 64 << 10, NullLogger.Instance);
-        var address = $"127.0.0.1:{server.Port}";
+        await using var rig = await Rig.StartAsync(leader, 64 << 10);
+        var (streams, address) = (rig.Streams, rig.Address);
 
         var small = EchoAsync(streams, address, 5);
         var large = new ForwardRequest { Method = "/echo", User = "6", Request = ByteString.CopyFrom(new byte[70 << 10]) };
@@ -174,6 +160,33 @@ public sealed class ForwardStreamsTests
 
     private static Task<ForwardResponse> CallAsync(ForwardStreams streams, string address, string method, string user = "", CancellationToken cancellationToken = default) =>
         streams.CallAsync(address, new ForwardRequest { Method = method, User = user }, Bound, cancellationToken);
+
+    /// <summary>A fake leader on 127.0.0.1 and a follower's ForwardStreams to it.</summary>
+    private sealed class Rig : IAsyncDisposable
+    {
+        private InProcessGrpcServer? _server;
+        private PeerChannels? _channels;
+
+        public ForwardStreams Streams { get; private set; } = null!;
+
+        public string Address { get; private set; } = "";
+
+        public static async Task<Rig> StartAsync(FakeLeader leader, int maxMessageBytes = 4 << 20)
+        {
+            var rig = new Rig { _server = await InProcessGrpcServer.StartAsync(leader) };
+            rig._channels = new PeerChannels(maxMessageBytes, clusterSecret: null);
+            rig.Streams = new ForwardStreams(rig._channels, maxMessageBytes, NullLogger.Instance);
+            rig.Address = $"127.0.0.1:{rig._server.Port}";
+            return rig;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Streams.Dispose();
+            _channels?.Dispose();
+            if (_server is not null) await _server.DisposeAsync();
+        }
+    }
 
     /// <summary>A leader's peer service whose forwarded calls are scripted by method name.</summary>
     private sealed class FakeLeader(bool streaming = true, int maxInProgress = ForwardStreamServer.DefaultMaxInProgress) : RaftPeer.RaftPeerBase
