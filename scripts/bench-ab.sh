@@ -34,7 +34,9 @@ for d in "$a" "$b"; do
   [ -n "$d" ] && [ -f "$d/src/HaMaster.Server/bin/Release/net10.0/hamaster-server.dll" ] ||
     { echo "--a and --b: checkouts with a Release build of src/HaMaster.Server (missing: '$d')" >&2; exit 2; }
 done
-command -v jq >/dev/null || { apt-get install -y jq >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && apt-get install -y jq >/dev/null 2>&1; }; }
+for tool in jq curl; do
+  command -v "$tool" >/dev/null || { apt-get install -y "$tool" >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && apt-get install -y "$tool" >/dev/null 2>&1; }; }
+done
 dotnet build bench/HaMaster.Bench.Load -c Release --nologo -v quiet -clp:ErrorsOnly >/dev/null
 load="$root/bench/HaMaster.Bench.Load/bin/Release/net10.0/hamaster-bench.dll"
 

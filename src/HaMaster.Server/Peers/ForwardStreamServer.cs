@@ -108,11 +108,13 @@ internal sealed class ForwardStreamServer(Func<ForwardRequest, CancellationToken
             {
                 batch.Replies.Clear();
                 long bytes = 0;
-                while (replies.TryPeek(out var next) && (batch.Replies.Count == 0 || bytes + next.CalculateSize() + 8 <= maxMessageBytes - 64))
+                while (replies.TryPeek(out var next))
                 {
+                    var size = next.CalculateSize() + 8;
+                    if (batch.Replies.Count > 0 && bytes + size > maxMessageBytes - 64) break;
                     replies.TryRead(out _);
                     batch.Replies.Add(next);
-                    bytes += next.CalculateSize() + 8;
+                    bytes += size;
                 }
 
                 await responses.WriteAsync(batch, ended).ConfigureAwait(false);

@@ -128,6 +128,7 @@ internal sealed class ForwardStreams : IDisposable
             var stopping = _owner._stopping.Token;
             var batch = new ForwardBatch();
             var sent = new List<Pending>();
+            using var deadline = new WriteDeadline(WriteTimeout);
             Connection? connection = null;
             try
             {
@@ -156,7 +157,8 @@ internal sealed class ForwardStreams : IDisposable
                     foreach (var call in sent) connection.Track(call);
                     try
                     {
-                        await connection.WriteAsync(batch, stopping).ConfigureAwait(false);
+                        // The call itself ends when this master stops (its options carry _stopping).
+                        await deadline.WriteAsync(connection.Requests, batch).ConfigureAwait(false);
                     }
                     catch (Exception e) when (!stopping.IsCancellationRequested)
                     {
@@ -276,12 +278,7 @@ internal sealed class ForwardStreams : IDisposable
             lock (_gate) _waiting.Remove(id);
         }
 
-        public async Task WriteAsync(ForwardBatch batch, CancellationToken stopping)
-        {
-            using var stalled = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-            stalled.CancelAfter(WriteTimeout);
-            await _call.RequestStream.WriteAsync(batch, stalled.Token).ConfigureAwait(false);
-        }
+        public IClientStreamWriter<ForwardBatch> Requests => _call.RequestStream;
 
         private async Task ReceiveLoopAsync()
         {

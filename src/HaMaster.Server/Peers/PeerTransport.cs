@@ -131,10 +131,9 @@ internal sealed class PeerTransport : IRaftTransport, IDisposable
 /// </summary>
 internal sealed class PeerStream : IDisposable
 {
-    private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(3);
+    private readonly WriteDeadline _deadline = new(TimeSpan.FromSeconds(3));
     private AsyncClientStreamingCall<RaftMessageBatch, DeliverResponse>? _call;
     private string? _address;
-    private CancellationTokenSource _writeTimeout = new();
 
     /// <summary>Writes one batch (flushed to the connection); throws if the stream failed or the write stalled past the timeout.</summary>
     public async ValueTask WriteAsync(PeerChannels channels, string address, RaftMessageBatch batch, CancellationToken stopping)
@@ -146,19 +145,13 @@ internal sealed class PeerStream : IDisposable
             _address = address;
         }
 
-        _writeTimeout.CancelAfter(WriteTimeout);
-        await _call.RequestStream.WriteAsync(batch, _writeTimeout.Token).ConfigureAwait(false);
-        if (!_writeTimeout.TryReset())
-        {
-            _writeTimeout.Dispose();
-            _writeTimeout = new CancellationTokenSource();
-        }
+        await _deadline.WriteAsync(_call.RequestStream, batch).ConfigureAwait(false);
     }
 
     public void Dispose()
     {
         Reset();
-        _writeTimeout.Dispose();
+        _deadline.Dispose();
     }
 
     /// <summary>Abandons the stream (the peer's handler sees it reset); the next write opens a new one.</summary>
@@ -167,10 +160,5 @@ internal sealed class PeerStream : IDisposable
         _call?.Dispose();
         _call = null;
         _address = null;
-        if (_writeTimeout.IsCancellationRequested)
-        {
-            _writeTimeout.Dispose();
-            _writeTimeout = new CancellationTokenSource();
-        }
     }
 }
